@@ -1,0 +1,85 @@
+// Reductions (sum, max) of a strided view over a set of axes. The host permutes the input view so that kept
+// dims come first and reduced dims last: output o reduces the K elements at linear indices o·K … o·K+K−1 of
+// that permuted view. Long reductions over few outputs are split into S chunks per output (work item
+// j = o·S + s covers one chunk) and finished by a second launch over the S partials, so all cores/SMs help.
+override OP: u32 = 0u;   // 0: sum, 1: max
+
+struct Params {
+  items: u32,                   // work items = outputs × splits
+  length: u32,                  // K: elements reduced per output
+  splits: u32,                  // S: chunks per output (1: one pass)
+  chunk: u32,                   // elements per chunk, ceil(K / S)
+  rank: u32,                    // dims of the permuted view
+  scale: f32,                   // the result is multiplied by it (1/K gives the mean; 1 for partials)
+  in_offset: u32,
+  _pad: u32,
+  shape: array<vec4<u32>, 2>,   // permuted input shape: kept dims, then reduced dims
+  strides: array<vec4<u32>, 2>, // matching input strides
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+
+const WG: u32 = 64u;
+
+fn identity() -> f32 {
+  return select(0.0, -3.40282347e38, OP == 1u);
+}
+
+fn combine(a: f32, b: f32) -> f32 {
+  return select(a + b, max(a, b), OP == 1u);
+}
+
+// Input offset of element r of output o in the permuted view.
+fn input_offset(o: u32, r: u32) -> u32 {
+  var rest = o * p.length + r;
+  var off = p.in_offset;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let n = p.shape[u32(d) / 4u][u32(d) % 4u];
+    off += (rest % n) * p.strides[u32(d) / 4u][u32(d) % 4u];
+    rest /= n;
+  }
+  return off;
+}
+
+fn finish(j: u32, v: f32) {
+  dst[j] = v * p.scale;
+}
+
+// One invocation per work item: short reductions (K ≤ a few dozen) over many outputs.
+@compute @workgroup_size(WG)
+fn reduce_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let j = gid.x + gid.y * groups.x * WG;
+  if (j >= p.items) { return; }
+  let o = j / p.splits;
+  let start = (j % p.splits) * p.chunk;
+  let end = min(start + p.chunk, p.length);
+  var acc = identity();
+  for (var r = start; r < end; r++) { acc = combine(acc, src[input_offset(o, r)]); }
+  finish(j, acc);
+}
+
+var<workgroup> partial: array<f32, WG>;
+
+// One workgroup per work item: its threads stride over the chunk, then a tree reduction in workgroup memory.
+@compute @workgroup_size(WG)
+fn reduce_parallel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
+                   @builtin(num_workgroups) groups: vec3<u32>) {
+  let j = wid.x + wid.y * groups.x;
+  let in_range = j < p.items;
+  var acc = identity();
+  if (in_range) {
+    let o = j / p.splits;
+    let start = (j % p.splits) * p.chunk;
+    let end = min(start + p.chunk, p.length);
+    for (var r = start + lid; r < end; r += WG) { acc = combine(acc, src[input_offset(o, r)]); }
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var step = WG / 2u; step > 0u; step /= 2u) {
+    if (lid < step) { partial[lid] = combine(partial[lid], partial[lid + step]); }
+    workgroupBarrier();
+  }
+  if (in_range && lid == 0u) { finish(j, partial[0]); }
+}

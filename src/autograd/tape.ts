@@ -1,0 +1,137 @@
+// Reverse-mode autodiff. Each differentiable op links its output to a GradNode (its inputs and a closure
+// mapping the output's gradient to theirs); backward() walks that graph in reverse topological order.
+// The gradient rules themselves sit beside their ops in src/ops/, one table per op family.
+import { keep, tidy } from '../engine/engine.js';
+import type { Tensor } from '../engine/tensor.js';
+
+export interface GradNode {
+  op: string;
+  inputs: readonly Tensor[];
+  /**
+   * Gradients w.r.t. each input (null where an input needs none), given the output's gradient. The caller
+   * owns and disposes what it returns, so a rule returns new tensors or views, never a saved tensor itself.
+   */
+  backward(grad: Tensor): readonly (Tensor | null)[];
+}
+
+/** How the ops reach the elementwise add / fills without an import cycle (set by src/ops/index.ts). */
+export interface GradMath {
+  add(a: Tensor, b: Tensor): Tensor;
+  onesLike(t: Tensor): Tensor;
+  contiguous(t: Tensor): Tensor;
+}
+let math: GradMath | null = null;
+export function provideGradMath(m: GradMath): void {
+  math = m;
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn without recording gradients (inference, optimizer updates, gradient computations themselves). */
+export function noGrad<T>(fn: () => T): T {
+  const before = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = before;
+  }
+}
+
+/** Links `out` to its inputs when any of them needs a gradient. Returns `out`. */
+export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode['backward']): Tensor {
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { op, inputs, backward };
+  }
+  return out;
+}
+
+/** The same values as t, without a link to the graph. */
+export function detach(t: Tensor): Tensor {
+  return t.view(t.shape, t.strides, t.offset);
+}
+
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>([root]);
+  // Iterative DFS: generator graphs are hundreds of ops deep.
+  const stack: [Tensor, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const inputs = top[0].node?.inputs ?? [];
+    if (top[1] < inputs.length) {
+      const next = inputs[top[1]++];
+      if (next.requiresGrad && !seen.has(next)) {
+        seen.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  return order.reverse();
+}
+
+/**
+ * Accumulates d(root)/d(leaf) into `leaf.grad` for every leaf with requiresGrad. `grad` is the upstream
+ * gradient (default: ones, which needs a single-element root). The graph is released afterwards.
+ */
+export function backward(root: Tensor, grad?: Tensor): void {
+  if (!math) throw new Error('autograd: import the ops (src/ops) before calling backward().');
+  const m = math;
+  root.assertAlive();
+  if (!root.requiresGrad) throw new Error(`backward(): ${root} does not require grad (no input had requiresGrad, or it was computed under noGrad).`);
+  if (!grad && root.size !== 1) throw new Error(`backward(): ${root} is not a scalar; pass the upstream gradient explicitly.`);
+  if (grad && grad.shape.join() !== root.shape.join()) throw new Error(`backward(): gradient shape [${grad.shape}] differs from [${root.shape}].`);
+
+  noGrad(() => {
+    const order = topologicalOrder(root);
+    // Every tensor in `grads` is owned here (its own Tensor object), so it can be disposed once consumed.
+    const grads = new Map<Tensor, Tensor>([[root, grad ? detach(grad) : m.onesLike(root)]]);
+    for (const t of order) {
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      if (!t.node) {
+        accumulateLeaf(t, g, m);
+        continue;
+      }
+      // Temporaries of the rule are freed at once; only the gradients it returns survive.
+      const node = t.node;
+      const inputGrads = tidy(() => node.backward(g));
+      t.node.inputs.forEach((input, i) => {
+        const gi = inputGrads[i];
+        if (!gi || !input.requiresGrad) return;
+        if (gi.shape.join() !== input.shape.join()) {
+          throw new Error(`autograd: the ${t.node!.op} rule gave a gradient of shape [${gi.shape}] for an input of shape [${input.shape}].`);
+        }
+        const owned = detach(gi);
+        const previous = grads.get(input);
+        if (previous) {
+          grads.set(input, m.add(previous, owned));
+          previous.dispose();
+          owned.dispose();
+        } else {
+          grads.set(input, owned);
+        }
+      });
+      for (const gi of inputGrads) gi?.dispose();
+      g.dispose();
+      t.node = null;
+    }
+  });
+}
+
+function accumulateLeaf(leaf: Tensor, g: Tensor, m: GradMath): void {
+  const previous = leaf.grad;
+  const total = previous ? m.add(previous, g) : m.contiguous(g);
+  leaf.grad = keep(total);
+  previous?.dispose();
+  if (total !== g) g.dispose();
+}

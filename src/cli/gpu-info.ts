@@ -1,0 +1,17 @@
+// `npm run gpu-info`: which WebGPU adapter the engine finds, through which backend, with which limits.
+import { nodeDevice } from '../io/dawn.js';
+
+try {
+  const gpu = await nodeDevice();
+  console.log(`adapter        ${gpu.adapterName}`);
+  console.log(`backend        ${gpu.backend} (featureLevel ${gpu.featureLevel})${gpu.software ? ", software rasteriser (CPU)" : ""}`);
+  const mib = (v: number) => (v >= 2 ** 20 ? `${(v / 2 ** 20).toFixed(0)} MiB` : `${v}`);
+  for (const [name, value] of Object.entries(gpu.limits)) {
+    console.log(`${name.padEnd(38)} ${/Size$/.test(name) ? mib(value) : value}`);
+  }
+  gpu.device.destroy();
+  process.exit(0);
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(1);
+}

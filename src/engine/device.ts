@@ -1,0 +1,71 @@
+/// <reference types="@webgpu/types" />
+// Opening a WebGPU device on whatever `GPU` object the platform offers (Dawn in Node, navigator.gpu in a
+// browser). The Node-specific backend order lives in src/io/dawn.ts; this file stays isomorphic.
+
+export interface GpuDevice {
+  device: GPUDevice;
+  adapterName: string;
+  backend: string;
+  featureLevel: 'core' | 'compatibility';
+  /** A CPU rasteriser (llvmpipe, SwiftShader, WARP): kernels pick CPU-friendly variants. */
+  software: boolean;
+  limits: Record<string, number>;
+}
+
+/** The limits a compute engine needs raised above the WebGPU defaults (a 512² map at 64+ channels exceeds them). */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+export class GpuUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuUnavailableError';
+  }
+}
+
+/** Requests an adapter at `featureLevel` and a device with that adapter's own limits; null when no adapter. */
+export async function openDevice(
+  gpu: GPU,
+  featureLevel: 'core' | 'compatibility',
+  backend: string,
+): Promise<GpuDevice | null> {
+  const adapter = await gpu.requestAdapter({ featureLevel } as GPURequestAdapterOptions);
+  if (!adapter) return null;
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) {
+    const value = (adapter.limits as unknown as Record<string, number | undefined>)[name];
+    if (value !== undefined) requiredLimits[name] = value;
+  }
+  const device = await adapter.requestDevice({ requiredLimits });
+  const info = adapter.info;
+  const adapterName = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ');
+  const limits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) limits[name] = (device.limits as unknown as Record<string, number>)[name];
+  limits.minUniformBufferOffsetAlignment = device.limits.minUniformBufferOffsetAlignment;
+  limits.minStorageBufferOffsetAlignment = device.limits.minStorageBufferOffsetAlignment;
+  const software = /llvmpipe|lavapipe|softpipe|swiftshader|basic render|warp/i.test(adapterName);
+  return { device, adapterName: adapterName || 'unknown adapter', backend, featureLevel, software, limits };
+}
+
+/** The browser's device: navigator.gpu, core features first, then compatibility mode. */
+export async function browserDevice(): Promise<GpuDevice> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) {
+    throw new GpuUnavailableError(
+      'This browser has no WebGPU (navigator.gpu is missing). Use Chrome or Edge 113+, or Firefox 141+ / Safari 26+ ' +
+        'where WebGPU is enabled; in Chromium on Linux start it with --enable-unsafe-webgpu.',
+    );
+  }
+  const opened = (await openDevice(gpu, 'core', 'browser')) ?? (await openDevice(gpu, 'compatibility', 'browser'));
+  if (!opened) throw new GpuUnavailableError('navigator.gpu found no adapter: WebGPU may be disabled or blocklisted for this GPU.');
+  return opened;
+}

@@ -1,0 +1,286 @@
+/// <reference types="@webgpu/types" />
+// The engine: one device, its buffer pools, the pipeline cache, the command batch that dispatches go into,
+// explicit readback, and the disposal scopes. Kernels talk to the GPU only through `dispatch`.
+import type { GpuDevice } from './device.js';
+import { BufferPool } from './pool.js';
+
+/** A compute kernel: WGSL source, the entry point to run, and the override constants that specialise it. */
+export interface Kernel {
+  /** Shader family name (its file under shaders/), for the cache key and error messages. */
+  family: string;
+  source: string;
+  entry: string;
+  constants?: Record<string, number>;
+}
+
+export class GpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuError';
+  }
+}
+
+/** Every dispatch gets one 256-byte uniform slot (WebGPU's minimum uniform offset alignment). */
+export const UNIFORM_SLOT_BYTES = 256;
+const SLOTS_PER_BATCH = 512;
+/** Max workgroups per grid dimension guaranteed by WebGPU. */
+export const MAX_GROUPS_PER_DIM = 65535;
+
+export interface MemoryInfo {
+  /** Bytes held by live tensors. */
+  liveBytes: number;
+  /** Bytes of released buffers kept for reuse. */
+  pooledBytes: number;
+  /** Number of tensors not yet disposed. */
+  liveTensors: number;
+}
+
+/** A scope of tensors created inside `tidy`, disposed when it ends unless returned or kept. */
+interface Disposable {
+  dispose(): void;
+  kept: boolean;
+  scope: Set<Disposable> | null;
+}
+
+export class Engine {
+  readonly device: GPUDevice;
+  private readonly storage: BufferPool;
+  private readonly staging: BufferPool;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly uniformArena: GPUBuffer;
+  private readonly uniformMirror = new Uint32Array((UNIFORM_SLOT_BYTES / 4) * SLOTS_PER_BATCH);
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private slots = 0;
+  private failure: Error | null = null;
+  readonly scopes: Set<Disposable>[] = [];
+  liveTensors = 0;
+  /** Debug aid for tests: fill every new tensor with NaN so an element a kernel forgets to write shows up. */
+  poisonNewTensors = false;
+  /** Dispatches and submits since creation, to show that batching happens. */
+  readonly counters = { dispatches: 0, submits: 0, pipelines: 0 };
+
+  constructor(readonly gpu: GpuDevice) {
+    this.device = gpu.device;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    this.storage = new BufferPool(this.device, usage);
+    this.staging = new BufferPool(this.device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    this.uniformArena = this.device.createBuffer({
+      size: this.uniformMirror.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.device.lost.then((info) => {
+      if (info.reason !== 'destroyed') {
+        this.fail(new GpuError(`The GPU device was lost (${info.reason}): ${info.message}. Restart to continue; results since the last readback are unreliable.`));
+      }
+    });
+    this.device.addEventListener('uncapturederror', (event) => {
+      this.fail(new GpuError(`WebGPU reported an error, so results cannot be trusted: ${(event as GPUUncapturedErrorEvent).error.message}`));
+    });
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+  }
+
+  /** Throws the first device error seen, so no wrong number is ever returned silently. */
+  checkHealthy(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  acquireBuffer(bytes: number): GPUBuffer {
+    const max = this.gpu.limits.maxStorageBufferBindingSize;
+    if (bytes > max) {
+      throw new GpuError(
+        `A tensor of ${(bytes / 2 ** 20).toFixed(1)} MiB exceeds this adapter's largest storage binding ` +
+          `(${(max / 2 ** 20).toFixed(0)} MiB on ${this.gpu.adapterName}); use a smaller working size or batch.`,
+      );
+    }
+    return this.storage.acquire(bytes);
+  }
+
+  releaseBuffer(buffer: GPUBuffer): void {
+    this.storage.release(buffer);
+  }
+
+  memory(): MemoryInfo {
+    return { liveBytes: this.storage.liveBytes, pooledBytes: this.storage.pooledBytes, liveTensors: this.liveTensors };
+  }
+
+  /** Frees every pooled buffer back to the driver. */
+  trimPool(): void {
+    this.storage.trim();
+    this.staging.trim();
+  }
+
+  private pipeline(kernel: Kernel): GPUComputePipeline {
+    const constants = kernel.constants ?? {};
+    const key = `${kernel.family}:${kernel.entry}:${JSON.stringify(constants)}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      let module = this.modules.get(kernel.source);
+      if (!module) {
+        module = this.device.createShaderModule({ code: kernel.source, label: kernel.family });
+        this.modules.set(kernel.source, module);
+      }
+      pipeline = this.device.createComputePipeline({
+        layout: 'auto',
+        label: key,
+        compute: { module, entryPoint: kernel.entry, constants },
+      });
+      this.pipelines.set(key, pipeline);
+      this.counters.pipelines++;
+    }
+    return pipeline;
+  }
+
+  /**
+   * Records one dispatch into the current batch. Binding 0 is the kernel's uniform struct (`uniforms`, at most
+   * 256 bytes); bindings 1.. are `buffers` in order. Nothing runs until the batch is flushed.
+   */
+  dispatch(kernel: Kernel, uniforms: Uint32Array, buffers: GPUBuffer[], groups: [number, number?, number?]): void {
+    this.checkHealthy();
+    if (uniforms.byteLength > UNIFORM_SLOT_BYTES) throw new Error(`${kernel.family}: uniforms exceed ${UNIFORM_SLOT_BYTES} bytes`);
+    if (this.slots === SLOTS_PER_BATCH) this.flush();
+    const pipeline = this.pipeline(kernel);
+    const slot = this.slots++;
+    this.uniformMirror.set(uniforms, (slot * UNIFORM_SLOT_BYTES) / 4);
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.uniformArena, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_SLOT_BYTES } },
+    ];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass ??= this.encoder.beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+    this.counters.dispatches++;
+  }
+
+  /** Submits the recorded batch (uniforms first: queue order puts the write before the batch's commands). */
+  flush(): void {
+    if (!this.encoder) return;
+    this.pass?.end();
+    this.pass = null;
+    if (this.slots > 0) {
+      this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformMirror, 0, (this.slots * UNIFORM_SLOT_BYTES) / 4);
+    }
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.slots = 0;
+    this.counters.submits++;
+  }
+
+  /** Waits until the GPU has finished everything recorded so far. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkHealthy();
+  }
+
+  /** Writes host data into a buffer; earlier recorded work that may still read the buffer is submitted first. */
+  upload(buffer: GPUBuffer, data: Float32Array, byteOffset = 0): void {
+    this.checkHealthy();
+    this.flush();
+    this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Copies `bytes` from `buffer` at `byteOffset` to the host, after all recorded work. */
+  async download(buffer: GPUBuffer, byteOffset: number, bytes: number): Promise<Float32Array> {
+    this.checkHealthy();
+    const staging = this.staging.acquire(bytes);
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass?.end();
+    this.pass = null;
+    this.encoder.copyBufferToBuffer(buffer, byteOffset, staging, 0, bytes);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      this.checkHealthy();
+      const out = new Float32Array(bytes / 4);
+      out.set(new Float32Array(staging.getMappedRange(0, bytes)));
+      staging.unmap();
+      return out;
+    } catch (e) {
+      this.checkHealthy();
+      throw e;
+    } finally {
+      this.staging.release(staging);
+    }
+  }
+
+  // ---- disposal scopes -------------------------------------------------------------------------------
+
+  track(t: Disposable): void {
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) {
+      scope.add(t);
+      t.scope = scope;
+    }
+  }
+
+  destroy(): void {
+    this.flush();
+    this.trimPool();
+    this.device.destroy();
+  }
+}
+
+let current: Engine | null = null;
+
+/** The engine every op runs on; set by `useEngine` (see src/io/dawn.ts and web/ for how one is created). */
+export function engine(): Engine {
+  if (!current) throw new Error('No engine: create one first, e.g. `useEngine(new Engine(await nodeDevice()))`.');
+  return current;
+}
+
+export function useEngine(e: Engine | null): Engine | null {
+  current = e;
+  return e;
+}
+
+/** Runs `fn` and disposes every tensor it created except those it returns (or that were `keep`-ed). */
+export function tidy<T>(fn: () => T): T {
+  const e = engine();
+  const scope = new Set<Disposable>();
+  e.scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    e.scopes.pop();
+  }
+  if (result instanceof Promise) throw new Error('tidy() takes a synchronous function; await outside it.');
+  const returned = new Set<Disposable>();
+  collectDisposables(result, returned);
+  for (const t of scope) {
+    if (returned.has(t) || t.kept) continue;
+    t.dispose();
+  }
+  const parent = e.scopes[e.scopes.length - 1] ?? null;
+  for (const t of returned) {
+    if (t.scope !== scope) continue;
+    t.scope = parent;
+    parent?.add(t);
+  }
+  return result;
+}
+
+function collectDisposables(value: unknown, into: Set<Disposable>): void {
+  if (value === null || typeof value !== 'object') return;
+  if ('dispose' in value && 'kept' in value) {
+    into.add(value as Disposable);
+    return;
+  }
+  for (const v of Array.isArray(value) ? value : Object.values(value)) collectDisposables(v, into);
+}
+
+/** Exempts a tensor from the scopes it was created in: it lives until disposed by hand. */
+export function keep<T extends Disposable>(t: T): T {
+  t.kept = true;
+  t.scope?.delete(t);
+  t.scope = null;
+  return t;
+}

@@ -1,0 +1,67 @@
+// Node's WebGPU: Dawn through the npm package `webgpu`. Order: the native backend (Vulkan / Metal / D3D12) at
+// featureLevel core; with no native adapter, Dawn's OpenGL backend over Mesa's llvmpipe (software, compatibility
+// mode). WEBGPU_BACKEND forces one: native | vulkan | metal | d3d12 | opengl | swiftshader.
+import { create, globals } from 'webgpu';
+import { existsSync } from 'node:fs';
+import { GpuUnavailableError, openDevice, type GpuDevice } from '../engine/device.js';
+
+// GPUBufferUsage, GPUMapMode, ... as in a browser.
+Object.assign(globalThis, globals);
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+const INSTALL_HINT =
+  'No WebGPU adapter was found. With a GPU: install its Vulkan driver and loader (Debian/Ubuntu: `apt-get install ' +
+  'libvulkan1 mesa-vulkan-drivers`, or the NVIDIA driver). Without a GPU: install Mesa\'s software OpenGL ' +
+  '(`apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri`) and the engine runs on the CPU through llvmpipe. ' +
+  'Run `npm run gpu-info` to see what is found; WEBGPU_BACKEND=native|vulkan|metal|d3d12|opengl|swiftshader forces a backend.';
+
+type Attempt = { backend: string; options: string[]; featureLevel: 'core' | 'compatibility'; env?: Record<string, string> };
+
+function attempts(forced: string | undefined): Attempt[] {
+  const native: Attempt = { backend: 'native', options: [], featureLevel: 'core' };
+  const opengl: Attempt = {
+    backend: 'opengl',
+    options: ['backend=opengl'],
+    featureLevel: 'compatibility',
+    // Dawn's GL backend needs EGL without a display server; Mesa reads this when EGL starts.
+    env: { EGL_PLATFORM: 'surfaceless' },
+  };
+  switch (forced ?? 'auto') {
+    case 'auto':
+      return [native, opengl];
+    case 'native':
+      return [native];
+    case 'opengl':
+      return [opengl];
+    case 'vulkan':
+    case 'metal':
+    case 'd3d12':
+      return [{ backend: forced!, options: [`backend=${forced}`], featureLevel: 'core' }];
+    case 'swiftshader':
+      if (!existsSync(SWIFTSHADER_ICD)) {
+        throw new GpuUnavailableError(`WEBGPU_BACKEND=swiftshader needs ${SWIFTSHADER_ICD} (Debian package chromium).`);
+      }
+      return [{ backend: 'swiftshader', options: ['backend=vulkan'], featureLevel: 'core', env: { VK_ICD_FILENAMES: SWIFTSHADER_ICD } }];
+    default:
+      throw new GpuUnavailableError(
+        `WEBGPU_BACKEND=${forced} is not a backend; use one of auto, native, vulkan, metal, d3d12, opengl, swiftshader.`,
+      );
+  }
+}
+
+/** Opens the best device Node can reach, or throws GpuUnavailableError saying what to install. */
+export async function nodeDevice(forced = process.env.WEBGPU_BACKEND): Promise<GpuDevice> {
+  const tried: string[] = [];
+  for (const attempt of attempts(forced || undefined)) {
+    for (const [key, value] of Object.entries(attempt.env ?? {})) process.env[key] = value;
+    const gpu = create(attempt.options);
+    const opened = await openDevice(gpu, attempt.featureLevel, attempt.backend).catch((e: Error) => {
+      tried.push(`${attempt.backend}: ${e.message}`);
+      return null;
+    });
+    if (opened) return opened;
+    tried.push(`${attempt.backend}: no adapter`);
+  }
+  throw new GpuUnavailableError(`${INSTALL_HINT}\nTried: ${tried.join('; ')}`);
+}

@@ -1,0 +1,82 @@
+// Batched matrix product (shaders/matmul.wgsl). Operands may be transposed views and may broadcast over the
+// batch: the kernel reads them through transpose flags, batch strides and offsets, so backward passes and
+// attention-style products need no copies. Anything the kernel cannot address directly is copied first.
+import source from '../../shaders/matmul.wgsl';
+import { engine } from '../engine/engine.js';
+import { broadcastShapes, broadcastStrides, collapseDims, sizeOf } from '../engine/shape.js';
+import { Tensor } from '../engine/tensor.js';
+import { contiguousCopy } from './elementwise.js';
+import { UniformWriter } from './uniforms.js';
+
+interface Operand {
+  tensor: Tensor;
+  transposed: boolean;
+  batchStride: number;
+  /** A copy made here (disposed after the launch). */
+  temporary: boolean;
+}
+
+/** How the kernel can read `t` as `batch` matrices of rows×cols, copying only when it must. */
+function operand(t: Tensor, rows: number, cols: number, batch: number[]): Operand {
+  const r = t.rank;
+  const [sRow, sCol] = [t.strides[r - 2], t.strides[r - 1]];
+  const normal = (sCol === 1 || cols === 1) && (sRow === cols || rows === 1);
+  const transposed = !normal && (sRow === 1 || rows === 1) && (sCol === rows || cols === 1);
+  const batchDims = collapseDims(batch, [broadcastStrides(t.shape.slice(0, -2), t.strides.slice(0, -2), batch)]);
+  const batchOk = batchDims.shape.length === 0 || (batchDims.shape.length === 1 && batchDims.shape[0] === sizeOf(batch));
+  // The kernel addresses operands from the start of their buffer, so an offset view is copied.
+  if ((normal || transposed) && batchOk && t.offset === 0) {
+    return { tensor: t, transposed, batchStride: batchDims.strides[0][0] ?? 0, temporary: false };
+  }
+  const copy = contiguousCopy(t.view([...batch, rows, cols], [...broadcastStrides(t.shape.slice(0, -2), t.strides.slice(0, -2), batch), sRow, sCol]));
+  return { tensor: copy, transposed: false, batchStride: rows * cols, temporary: true };
+}
+
+/** a [..., M, K] · b [..., K, N] → [..., M, N] with broadcast batch dims. No autograd (see src/ops/matmul.ts). */
+export function batchedMatmul(a: Tensor, b: Tensor): Tensor {
+  a.assertAlive();
+  b.assertAlive();
+  if (a.rank < 2 || b.rank < 2) throw new Error(`matmul needs matrices (rank ≥ 2), got [${a.shape}] and [${b.shape}].`);
+  const [M, K] = a.shape.slice(-2);
+  const [K2, N] = b.shape.slice(-2);
+  if (K !== K2) throw new Error(`matmul: [${a.shape.join(', ')}] · [${b.shape.join(', ')}]: inner dims ${K} and ${K2} differ.`);
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const out = Tensor.empty([...batch, M, N]);
+  const count = sizeOf(batch);
+  if (out.size === 0) return out;
+  const A = operand(a, M, K, batch);
+  const B = operand(b, K, N, batch);
+  launch(A, B, out, M, N, K, count);
+  if (A.temporary) A.tensor.dispose();
+  if (B.temporary) B.tensor.dispose();
+  return out;
+}
+
+/**
+ * Picks the kernel for the device: on a software rasteriser (llvmpipe, SwiftShader) the register-tile kernels
+ * (16 rows × 4·CV columns per invocation, no workgroup memory), with vec4 loads when every dimension and
+ * batch stride is a multiple of 4; on a real GPU the workgroup-memory tiled kernel.
+ */
+function launch(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: number, batch: number): void {
+  const e = engine();
+  const limit = e.gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (batch > limit) throw new Error(`matmul: a batch of ${batch} exceeds this device's ${limit} workgroups per dimension; split the batch.`);
+  const constants = { TRANS_A: +A.transposed, TRANS_B: +B.transposed };
+  let entry: string;
+  let groups: [number, number, number];
+  if (e.gpu.software) {
+    const vec4 = [M, N, K, A.batchStride, B.batchStride].every((v) => v % 4 === 0);
+    const CV = N <= 64 ? 2 : 4;
+    entry = vec4 ? 'matmul_reg4' : 'matmul_reg';
+    Object.assign(constants, { CV, WG_X: REG_WG_X });
+    groups = [Math.ceil(N / (4 * CV * REG_WG_X)), Math.ceil(M / 16), batch];
+  } else {
+    entry = 'matmul_tiled';
+    groups = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
+  }
+  const uniforms = new UniformWriter().u32(M).u32(N).u32(K).u32(batch).u32(A.batchStride).u32(B.batchStride).u32(M * N).u32(0).done();
+  e.dispatch({ family: 'matmul', source, entry, constants }, uniforms, [A.tensor.storage.buffer, B.tensor.storage.buffer, out.storage.buffer], groups);
+}
+
+/** Invocations per workgroup of the register-tile kernels: one 8-wide SIMD vector on llvmpipe. */
+const REG_WG_X = 8;

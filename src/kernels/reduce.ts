@@ -1,0 +1,63 @@
+// Sum / max over any set of axes of a strided view (shaders/reduce.wgsl). Raw kernel: no autograd.
+import source from '../../shaders/reduce.wgsl';
+import { engine, MAX_GROUPS_PER_DIM, type Kernel } from '../engine/engine.js';
+import { collapseDims, normalizeAxes } from '../engine/shape.js';
+import { Tensor } from '../engine/tensor.js';
+import { grid1d, UniformWriter } from './uniforms.js';
+
+export type ReduceOp = 'sum' | 'max';
+const OPS: Record<ReduceOp, number> = { sum: 0, max: 1 };
+const WG = 64;
+/** Below this many elements per output one invocation per output is faster than a workgroup. */
+const SERIAL_MAX = 32;
+/** Split a reduction when it has fewer outputs than this, so the whole device helps. */
+const SPLIT_BELOW_OUTPUTS = 256;
+const CHUNK = 4096;
+
+function kernel(op: ReduceOp, entry: string): Kernel {
+  return { family: 'reduce', source, entry, constants: { OP: OPS[op] } };
+}
+
+/** Reduces `x` over `axes` (all when undefined); the result drops those axes (or keeps them as 1). */
+export function reduce(op: ReduceOp, x: Tensor, axes?: number | readonly number[], keepDims = false, scale = 1): Tensor {
+  x.assertAlive();
+  const reduced = normalizeAxes(axes, x.rank);
+  const kept = [...Array(x.rank).keys()].filter((d) => !reduced.includes(d));
+  const outShape = keepDims ? x.shape.map((n, d) => (reduced.includes(d) ? 1 : n)) : kept.map((d) => x.shape[d]);
+  const length = reduced.reduce((k, d) => k * x.shape[d], 1);
+  if (length === 0 && op === 'max') throw new Error(`max over an empty axis of [${x.shape.join(', ')}] has no value.`);
+  const keptPart = collapseDims(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d])]);
+  const reducedPart = collapseDims(reduced.map((d) => x.shape[d]), [reduced.map((d) => x.strides[d])]);
+  const shape = [...keptPart.shape, ...reducedPart.shape];
+  const strides = [...keptPart.strides[0], ...reducedPart.strides[0]];
+  if (shape.length > 8) throw new Error('reduce: at most 8 non-mergeable dims.');
+  const out = Tensor.empty(outShape);
+  const outputs = out.size;
+  if (outputs === 0) return out;
+  const splits = outputs < SPLIT_BELOW_OUTPUTS && length > 2 * CHUNK ? Math.min(Math.ceil(length / CHUNK), MAX_GROUPS_PER_DIM) : 1;
+  if (splits === 1) {
+    launch(op, x, out, outputs, length, 1, shape, strides, x.offset, scale);
+    return out;
+  }
+  const partials = Tensor.empty([outputs, splits]);
+  launch(op, x, partials, outputs, length, splits, shape, strides, x.offset, 1);
+  launch(op, partials, out, outputs, splits, 1, [outputs, splits], [splits, 1], 0, scale);
+  partials.dispose();
+  return out;
+}
+
+function launch(
+  op: ReduceOp, src: Tensor, dst: Tensor, outputs: number, length: number, splits: number,
+  shape: number[], strides: number[], offset: number, scale: number,
+): void {
+  const items = outputs * splits;
+  const chunk = Math.ceil(length / splits);
+  const uniforms = new UniformWriter()
+    .u32(items).u32(length).u32(splits).u32(chunk).u32(shape.length).f32(scale).u32(offset).u32(0)
+    .u32Array(shape, 8)
+    .u32Array(strides, 8)
+    .done();
+  const serial = chunk <= SERIAL_MAX;
+  const groups = serial ? grid1d(items, WG) : grid1d(items, 1);
+  engine().dispatch(kernel(op, serial ? 'reduce_serial' : 'reduce_parallel'), uniforms, [src.storage.buffer, dst.storage.buffer], groups);
+}

@@ -1,0 +1,13 @@
+// The public, differentiable tensor API.
+import { provideGradMath } from '../autograd/tape.js';
+import { onesLike } from './create.js';
+import { add } from './elementwise.js';
+import { contiguous } from './shape.js';
+
+export * from './create.js';
+export * from './elementwise.js';
+export * from './matmul.js';
+export * from './reduce.js';
+export * from './shape.js';
+
+provideGradMath({ add, onesLike, contiguous });

@@ -1,0 +1,133 @@
+import { describe, expect, test } from 'vitest';
+import { gradcheck } from '../src/autograd/gradcheck.js';
+import * as T from '../src/ops/index.js';
+import { binaryReference, selectReference, unaryReference } from '../src/kernels/elementwise.ref.js';
+import { mapBroadcast } from '../src/kernels/host.js';
+import { randomHost, expectClose } from './helpers/check.js';
+import { useTestEngine } from './helpers/gpu.js';
+
+const engine = useTestEngine();
+
+// Odd sizes, 1-element, broadcasting on both sides, and enough elements for many workgroups.
+const shapes: [number[], number[]][] = [
+  [[1], [1]],
+  [[7, 13], [7, 13]],
+  [[3, 1, 5], [4, 1]],
+  [[1], [2, 3, 4]],
+  [[2, 300, 17], [17]],
+  [[], [5, 3]],
+];
+
+describe('unary ops match the float64 reference', () => {
+  const cases: [string, (x: T.Tensor) => T.Tensor, Parameters<typeof unaryReference>[0], 'normal' | 'positive', number?, number?][] = [
+    ['neg', T.neg, 'neg', 'normal'],
+    ['abs', T.abs, 'abs', 'normal'],
+    ['exp', T.exp, 'exp', 'normal'],
+    ['log', T.log, 'log', 'positive'],
+    ['sqrt', T.sqrt, 'sqrt', 'positive'],
+    ['relu', T.relu, 'relu', 'normal'],
+    ['leakyRelu', (x) => T.leakyRelu(x, 0.2), 'leakyRelu', 'normal', 0.2],
+    ['sigmoid', T.sigmoid, 'sigmoid', 'normal'],
+    ['tanh', T.tanh, 'tanh', 'normal'],
+    ['clamp', (x) => T.clamp(x, -0.5, 0.7), 'clamp', 'normal', -0.5, 0.7],
+    ['affine', (x) => T.affine(x, 1.5, -2), 'affine', 'normal', 1.5, -2],
+  ];
+  for (const [name, op, refOp, kind, alpha, beta] of cases) {
+    test(name, async () => {
+      engine().poisonNewTensors = true;
+      for (const shape of [[1], [5, 1, 3], [1031, 67]]) {
+        const x = randomHost(shape, kind);
+        await expectClose(op(T.tensor(x.data, x.shape)), unaryReference(refOp, x, alpha, beta), 2e-6);
+      }
+      const x = randomHost([6, 5], kind);
+      const { forwardError, gradErrors } = await gradcheck({ inputs: [x], gpu: op, reference: (h) => unaryReference(refOp, h, alpha, beta) });
+      expect(forwardError).toBeLessThan(2e-6);
+      expect(gradErrors[0]).toBeLessThan(1e-4);
+    });
+  }
+
+  test('tanh and sigmoid saturate without NaN', async () => {
+    const x = T.tensor([-1e4, -100, 100, 1e4]);
+    expect([...(await T.tanh(x).data())]).toEqual([-1, -1, 1, 1]);
+    expect([...(await T.sigmoid(x).data())]).toEqual([0, 0, 1, 1]);
+  });
+});
+
+describe('binary ops broadcast like PyTorch and match the reference', () => {
+  const ops = [
+    ['add', T.add], ['sub', T.sub], ['mul', T.mul], ['div', T.div], ['min', T.minimum], ['max', T.maximum],
+    ['eq', T.eq], ['ne', T.ne], ['lt', T.lt], ['le', T.le], ['gt', T.gt], ['ge', T.ge],
+  ] as const;
+  for (const [name, op] of ops) {
+    test(name, async () => {
+      engine().poisonNewTensors = true;
+      for (const [sa, sb] of shapes) {
+        const a = randomHost(sa);
+        const b = name === 'div' ? randomHost(sb, 'positive') : randomHost(sb);
+        if (name === 'eq' || name === 'ne') b.data.set(a.data.slice(0, Math.min(a.data.length, b.data.length, 3)));
+        await expectClose(op(T.tensor(a.data, a.shape), T.tensor(b.data, b.shape)), binaryReference(name, a, b), 2e-6);
+      }
+    });
+  }
+
+  test('pow follows real-valued conventions (negative bases with integer exponents, x^0 = 1)', async () => {
+    const a = T.tensor([-2, -2, 0, 0, 3, 2.5, 4]);
+    const b = T.tensor([2, 3, 0, 2, -1, 0.5, 0]);
+    const v = await T.pow(a, b).data();
+    expect([...v].map((x) => +x.toFixed(5))).toEqual([4, -8, 1, 0, 0.33333, 1.58114, 1]);
+    expect(Number.isNaN((await T.pow(T.tensor([-2]), T.tensor([0.5])).data())[0])).toBe(true);
+  });
+
+  test('number operands', async () => {
+    const x = randomHost([4, 3]);
+    const t = T.tensor(x.data, x.shape);
+    await expectClose(T.add(t, 2), mapBroadcast([x], (v) => v + 2));
+    await expectClose(T.sub(1, t), mapBroadcast([x], (v) => 1 - v));
+    await expectClose(T.mul(t, -3), mapBroadcast([x], (v) => -3 * v));
+    await expectClose(T.div(t, 4), mapBroadcast([x], (v) => v / 4));
+    await expectClose(T.div(2, T.add(T.abs(t), 1)), mapBroadcast([x], (v) => 2 / (Math.abs(v) + 1)));
+    await expectClose(T.gt(t, 0), mapBroadcast([x], (v) => +(v > 0)));
+  });
+
+  test('where selects with a broadcast condition', async () => {
+    const c = randomHost([3, 1]);
+    c.data.forEach((v, i) => (c.data[i] = +(v > 0)));
+    c.data[0] = 1;
+    c.data[1] = 0;
+    const a = randomHost([3, 4]);
+    const b = randomHost([4]);
+    await expectClose(T.where(T.tensor(c.data, c.shape), T.tensor(a.data, a.shape), T.tensor(b.data, b.shape)), selectReference(c, a, b));
+  });
+
+  const differentiable = [
+    ['add', T.add], ['sub', T.sub], ['mul', T.mul], ['div', T.div], ['pow', T.pow], ['min', T.minimum], ['max', T.maximum],
+  ] as const;
+  for (const [name, op] of differentiable) {
+    for (const [sa, sb] of [[[4, 5], [4, 5]], [[3, 1, 5], [4, 1]], [[6], [2, 1, 6]]]) {
+      test(`${name} gradient, [${sa}] with [${sb}]`, async () => {
+        const positive = name === 'pow' || name === 'div';
+        const a = randomHost(sa, positive ? 'positive' : 'normal');
+        const b = randomHost(sb, positive ? 'positive' : 'normal');
+        const { forwardError, gradErrors } = await gradcheck({
+          inputs: [a, b],
+          gpu: (x, y) => op(x, y),
+          reference: (x, y) => binaryReference(name, x, y),
+        });
+        expect(forwardError).toBeLessThan(2e-6);
+        for (const e of gradErrors) expect(e).toBeLessThan(2e-4);
+      });
+    }
+  }
+
+  test('where gradient', async () => {
+    const c = randomHost([5, 1]);
+    c.data.forEach((v, i) => (c.data[i] = +(v > 0)));
+    const cond = T.tensor(c.data, c.shape);
+    const { gradErrors } = await gradcheck({
+      inputs: [randomHost([5, 4]), randomHost([4])],
+      gpu: (a, b) => T.where(cond, a, b),
+      reference: (a, b) => selectReference(c, a, b),
+    });
+    for (const e of gradErrors) expect(e).toBeLessThan(1e-4);
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, test } from 'vitest';
+import { gradcheck } from '../src/autograd/gradcheck.js';
+import { matmulReference } from '../src/kernels/matmul.ref.js';
+import * as T from '../src/ops/index.js';
+import { expectClose, randomHost } from './helpers/check.js';
+import { useTestEngine } from './helpers/gpu.js';
+
+const engine = useTestEngine();
+const up = (h: { shape: number[]; data: Float64Array }) => T.tensor(h.data, h.shape);
+
+describe('batched matmul against the float64 reference', () => {
+  // 1-element, odd, tile-straddling, vec4-aligned, skinny, and broadcast batches.
+  const cases: [number[], number[]][] = [
+    [[1, 1], [1, 1]],
+    [[17, 9], [9, 33]],
+    [[65, 31], [31, 129]],
+    [[300, 20], [20, 1]],
+    [[64, 64], [64, 64]],
+    [[40, 96], [96, 12]],
+    [[3, 19, 7], [7, 5]],
+    [[2, 16, 24], [1, 24, 8]],
+    [[4, 1, 6, 10], [3, 10, 2]],
+    [[5, 0], [0, 3]],
+  ];
+  for (const [sa, sb] of cases) {
+    test(`[${sa}] · [${sb}]`, async () => {
+      engine().poisonNewTensors = true;
+      const a = randomHost(sa);
+      const b = randomHost(sb);
+      const ref = matmulReference(a, b);
+      const K = sa.at(-1)!;
+      await expectClose(T.matmul(up(a), up(b)), ref, 1e-6 * Math.sqrt(K) + 1e-6);
+    });
+  }
+
+  test('transposed and permuted operands (read in place or copied) give the same products', async () => {
+    for (const [M, K, N] of [[8, 12, 16], [7, 5, 3], [33, 64, 20]]) {
+      const a = randomHost([K, M]);
+      const b = randomHost([N, K]);
+      const at = T.transpose(up(a));
+      const bt = T.transpose(up(b));
+      const aRef = { shape: [M, K], data: Float64Array.from(await T.contiguous(at).data()) };
+      const bRef = { shape: [K, N], data: Float64Array.from(await T.contiguous(bt).data()) };
+      const ref = matmulReference(aRef, bRef);
+      await expectClose(T.matmul(at, bt), ref, 1e-5);
+      await expectClose(T.matmul(T.contiguous(at), bt), ref, 1e-5);
+      await expectClose(T.matmul(at, T.contiguous(bt)), ref, 1e-5);
+      // An offset view (a slice) goes through a copy.
+      const wide = randomHost([M, K + 2]);
+      const sliced = T.slice(up(wide), [0, 2], [M, K]);
+      const slicedRef = { shape: [M, K], data: Float64Array.from(await T.contiguous(sliced).data()) };
+      await expectClose(T.matmul(sliced, bt), matmulReference(slicedRef, bRef), 1e-5);
+    }
+  });
+
+  test('gradients, including broadcast batches and transposed use', async () => {
+    for (const [sa, sb] of [[[5, 7], [7, 3]], [[2, 4, 6], [6, 5]], [[3, 1, 4, 8], [2, 8, 4]]] as const) {
+      const { forwardError, gradErrors } = await gradcheck({
+        inputs: [randomHost(sa), randomHost(sb)],
+        gpu: (a, b) => T.matmul(a, b),
+        reference: matmulReference,
+      });
+      expect(forwardError).toBeLessThan(1e-5);
+      for (const e of gradErrors) expect(e).toBeLessThan(1e-4);
+    }
+  });
+
+  test('shape errors', () => {
+    expect(() => T.matmul(T.zeros([2, 3]), T.zeros([4, 2]))).toThrow(/inner dims 3 and 4/);
+    expect(() => T.matmul(T.zeros([3]), T.zeros([3, 2]))).toThrow(/rank ≥ 2/);
+  });
+});

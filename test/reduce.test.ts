@@ -1,0 +1,73 @@
+import { describe, expect, test } from 'vitest';
+import { gradcheck } from '../src/autograd/gradcheck.js';
+import { reduceReference } from '../src/kernels/reduce.ref.js';
+import * as T from '../src/ops/index.js';
+import { expectClose, randomHost } from './helpers/check.js';
+import { useTestEngine } from './helpers/gpu.js';
+
+const engine = useTestEngine();
+
+const cases: [number[], number[] | undefined, boolean][] = [
+  [[1], undefined, false],
+  [[7], [0], true],
+  [[5, 9], [1], false],
+  [[5, 9], [0], true],
+  [[3, 4, 5], [0, 2], false],
+  [[2, 3, 4, 5], [1, 3], true],
+  [[130, 70], [-1], false], // serial path: 70 per output
+  [[6, 1000], [1], false], // workgroup path
+  [[3, 40000], [1], true], // split into chunks + second pass
+  [[123457], undefined, false], // whole tensor, split
+];
+
+describe('sum / mean / max match the float64 reference', () => {
+  for (const [shape, axes, keep] of cases) {
+    test(`[${shape}] over ${axes ? `[${axes}]` : 'all'}${keep ? ' keepDims' : ''}`, async () => {
+      engine().poisonNewTensors = true;
+      const x = randomHost(shape);
+      const t = T.tensor(x.data, x.shape);
+      const length = axes ? axes.reduce((k, a) => k * shape.at(a)!, 1) : x.data.length;
+      const tol = 1e-6 * Math.sqrt(length) + 1e-6;
+      await expectClose(T.sum(t, axes, keep), reduceReference('sum', x, axes, keep), tol);
+      await expectClose(T.mean(t, axes, keep), reduceReference('sum', x, axes, keep, 1 / length), tol);
+      await expectClose(T.max(t, axes, keep), reduceReference('max', x, axes, keep), 1e-7);
+    });
+  }
+
+  test('reductions of permuted views', async () => {
+    const x = randomHost([4, 6, 5]);
+    const t = T.permute(T.tensor(x.data, x.shape), [2, 0, 1]);
+    const ref = reduceReference('sum', x, [1], false); // sum over axis 1 of x = axis 2 of the view
+    const out = T.sum(t, [2]);
+    expect(out.shape).toEqual([5, 4]);
+    await expectClose(T.transpose(out), ref, 1e-6);
+  });
+
+  test('gradients', async () => {
+    for (const [shape, axes] of [[[4, 5], [1]], [[3, 4, 5], [0, 2]], [[6], undefined]] as const) {
+      const x = randomHost(shape);
+      const length = axes ? axes.reduce((k: number, a: number) => k * shape[a], 1) : x.data.length;
+      for (const [gpu, ref] of [
+        [(t: T.Tensor) => T.sum(t, axes), (h: typeof x) => reduceReference('sum', h, axes as number[])],
+        [(t: T.Tensor) => T.mean(t, axes, true), (h: typeof x) => reduceReference('sum', h, axes as number[], true, 1 / length)],
+        [(t: T.Tensor) => T.max(t, axes), (h: typeof x) => reduceReference('max', h, axes as number[])],
+      ] as const) {
+        const { gradErrors } = await gradcheck({ inputs: [x], gpu, reference: ref });
+        expect(gradErrors[0]).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  test('max shares the gradient between ties', async () => {
+    const x = T.tensor([1, 3, 3, 2], [4], { requiresGrad: true });
+    T.backward(T.max(x));
+    expect([...(await x.grad!.data())]).toEqual([0, 0.5, 0.5, 0]);
+  });
+
+  test('errors', () => {
+    const t = T.zeros([2, 3]);
+    expect(() => T.sum(t, 2)).toThrow(/out of range/);
+    expect(() => T.sum(t, [1, -1])).toThrow(/repeat/);
+    expect(() => T.max(T.zeros([2, 0]), 1)).toThrow(/empty/);
+  });
+});
