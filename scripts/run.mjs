@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { basename } from 'node:path';
+import { nodeBundle } from './esbuild-options.mjs';
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
@@ -10,18 +11,6 @@ if (!entry) {
   process.exit(2);
 }
 const outfile = `dist/cli/${basename(entry, '.ts')}.mjs`;
-await build({
-  entryPoints: [entry],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  loader: { '.wgsl': 'text' },
-  // Native or heavy packages load from node_modules at run time.
-  external: ['webgpu', 'sharp', '@tensorflow/*', 'benny'],
-  logLevel: 'warning',
-  sourcemap: 'linked',
-});
+await build({ ...nodeBundle, entryPoints: [entry], outfile });
 const result = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -24,7 +24,7 @@ struct Params {
 const WG: u32 = 64u;
 
 fn identity() -> f32 {
-  return select(0.0, -3.40282347e38, OP == 1u);
+  return select(0.0, -0x1.fffffep+127f, OP == 1u);
 }
 
 fn combine(a: f32, b: f32) -> f32 {

@@ -4,6 +4,8 @@
 
 export interface GpuDevice {
   device: GPUDevice;
+  /** The GPU object the adapter came from (benchmarks open a peer library's device on the same adapter). */
+  gpu: GPU;
   adapterName: string;
   backend: string;
   featureLevel: 'core' | 'compatibility';
@@ -53,7 +55,7 @@ export async function openDevice(
   limits.minUniformBufferOffsetAlignment = device.limits.minUniformBufferOffsetAlignment;
   limits.minStorageBufferOffsetAlignment = device.limits.minStorageBufferOffsetAlignment;
   const software = /llvmpipe|lavapipe|softpipe|swiftshader|basic render|warp/i.test(adapterName);
-  return { device, adapterName: adapterName || 'unknown adapter', backend, featureLevel, software, limits };
+  return { device, gpu, adapterName: adapterName || 'unknown adapter', backend, featureLevel, software, limits };
 }
 
 /** The browser's device: navigator.gpu, core features first, then compatibility mode. */

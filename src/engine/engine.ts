@@ -36,7 +36,7 @@ export interface MemoryInfo {
 }
 
 /** A scope of tensors created inside `tidy`, disposed when it ends unless returned or kept. */
-interface Disposable {
+export interface Disposable {
   dispose(): void;
   kept: boolean;
   scope: Set<Disposable> | null;

@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 // A float32 n-d tensor in a GPU buffer. Views (reshape, permute, slice, expand) share one Storage and differ
 // in shape, strides and offset; the buffer returns to the pool when the last view is disposed.
-import { engine, type Engine } from './engine.js';
+import { engine, type Disposable, type Engine } from './engine.js';
 import type { GradNode } from '../autograd/tape.js';
 import { contiguousCopy, fillInto } from '../kernels/elementwise.js';
 
@@ -38,7 +38,7 @@ export class Tensor {
   /** Accumulated gradient of a leaf with requiresGrad, filled by backward(). */
   grad: Tensor | null = null;
   kept = false;
-  scope: Set<{ dispose(): void; kept: boolean; scope: unknown }> | null = null;
+  scope: Set<Disposable> | null = null;
   private disposed = false;
 
   constructor(
@@ -121,7 +121,7 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.scope?.delete(this as never);
+    this.scope?.delete(this);
     this.scope = null;
     this.node = null;
     this.grad?.dispose();

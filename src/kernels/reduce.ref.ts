@@ -3,7 +3,7 @@ import { normalizeAxes, rowMajorStrides, sizeOf } from '../engine/shape.js';
 import type { ReduceOp } from './reduce.js';
 import type { HostTensor } from './host.js';
 
-export function reduceReference(op: ReduceOp, x: HostTensor, axes?: number | number[], keepDims = false, scale = 1): HostTensor {
+export function reduceReference(op: ReduceOp, x: HostTensor, axes?: number | readonly number[], keepDims = false, scale = 1): HostTensor {
   const reduced = normalizeAxes(axes, x.shape.length);
   const outShapeKeep = x.shape.map((n, d) => (reduced.includes(d) ? 1 : n));
   const outStrides = rowMajorStrides(outShapeKeep);

@@ -4,6 +4,8 @@ import { onesLike } from './create.js';
 import { add } from './elementwise.js';
 import { contiguous } from './shape.js';
 
+export { backward, detach, noGrad } from '../autograd/tape.js';
+export { Tensor } from '../engine/tensor.js';
 export * from './create.js';
 export * from './elementwise.js';
 export * from './matmul.js';

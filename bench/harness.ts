@@ -1,0 +1,62 @@
+// Benchmark cases and how they are timed. Every case times our kernel and, when one exists, a peer library
+// on the same adapter in the same process; benny (benchmark.js) decides how many samples make a stable median.
+import * as b from 'benny';
+
+/** One record of bench/results/*.json. ratio = peer_ms / ours_ms: above 1 means we are faster. */
+export interface BenchRecord {
+  suite: string;
+  case: string;
+  ours_ms: number;
+  peer: string | null;
+  peer_ms: number | null;
+  ratio: number | null;
+  gflops: number | null;
+}
+
+export interface BenchCase {
+  suite: string;
+  name: string;
+  /** Floating-point operations of one run (for GFLOP/s), or null where the count means nothing. */
+  flops: number | null;
+  /** One complete run, including waiting for the GPU to finish. */
+  ours: () => Promise<void>;
+  peer?: { name: string; run: () => Promise<void> };
+  /** Checks that ours and the peer computed the same thing before timing; returns a line for the log. */
+  agree?: () => Promise<string>;
+  /** Frees the case's tensors. */
+  dispose?: () => void;
+}
+
+/** A suite builds its cases only when selected, so filtered runs do not allocate everything. */
+export interface BenchSuite {
+  name: string;
+  cases: () => Promise<BenchCase[]>;
+}
+
+const TIMING = { minSamples: 5, maxTime: 2, delay: 0 };
+
+async function medianMs(label: string, run: () => Promise<void>): Promise<number> {
+  await run(); // warm-up: pipeline compilation and pool growth are not what we measure
+  const summary = await b.suite(
+    label,
+    b.add(label, run, TIMING),
+    // benny's default reporters print every cycle; the CLI prints its own table instead.
+    b.cycle(() => undefined),
+  );
+  return summary.results[0].details.median * 1000;
+}
+
+export async function measure(c: BenchCase, log: (line: string) => void): Promise<BenchRecord> {
+  if (c.agree) log(`  ${c.name}: ${await c.agree()}`);
+  const ours_ms = await medianMs(`ours ${c.name}`, c.ours);
+  const peer_ms = c.peer ? await medianMs(`${c.peer.name} ${c.name}`, c.peer.run) : null;
+  return {
+    suite: c.suite,
+    case: c.name,
+    ours_ms,
+    peer: c.peer?.name ?? null,
+    peer_ms,
+    ratio: peer_ms === null ? null : peer_ms / ours_ms,
+    gflops: c.flops === null ? null : c.flops / ours_ms / 1e6,
+  };
+}

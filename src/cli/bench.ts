@@ -1,0 +1,79 @@
+// npm run bench -- [filter] [--json FILE]
+// Times our kernels against a peer library on the same adapter and writes the records as JSON
+// (bench/results/latest.json unless --json says otherwise). The filter matches "suite/case" by substring.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { measure, type BenchRecord, type BenchSuite } from '../../bench/harness.js';
+import { matmulSuite } from '../../bench/suites/matmul.js';
+import { roof } from '../../bench/suites/roof.js';
+import { Engine, useEngine } from '../engine/engine.js';
+import { nodeDevice } from '../io/dawn.js';
+
+const SUITES: BenchSuite[] = [roof, matmulSuite];
+
+function parseArgs(argv: string[]): { filter: string; json: string } {
+  let filter = '';
+  let json = 'bench/results/latest.json';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') {
+      json = argv[++i] ?? '';
+      if (!json) throw new Error('--json needs a file name.');
+    } else if (arg === '--help' || arg === '-h') {
+      console.log('usage: npm run bench -- [filter] [--json FILE]\nsuites: ' + SUITES.map((s) => s.name).join(', '));
+      process.exit(0);
+    } else if (arg.startsWith('-')) {
+      throw new Error(`Unknown option ${arg}; usage: npm run bench -- [filter] [--json FILE]`);
+    } else {
+      filter = arg;
+    }
+  }
+  return { filter, json };
+}
+
+const fmt = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(digits));
+
+async function main(): Promise<void> {
+  const { filter, json } = parseArgs(process.argv.slice(2));
+  const e = useEngine(new Engine(await nodeDevice()))!;
+  console.log(`adapter: ${e.gpu.adapterName} (${e.gpu.backend}, ${e.gpu.featureLevel})`);
+  const records: BenchRecord[] = [];
+  let roofGflops: number | null = null;
+  for (const suite of SUITES) {
+    // The roof always runs: every other number is reported as a fraction of it.
+    const selected = suite === roof || !filter || suite.name.includes(filter) || filter.startsWith(`${suite.name}/`);
+    if (!selected) continue;
+    console.log(`\n${suite.name}`);
+    for (const c of await suite.cases()) {
+      const wanted = suite === roof || !filter || `${c.suite}/${c.name}`.includes(filter) || c.suite.includes(filter);
+      if (wanted) {
+        const r = await measure(c, console.log);
+        if (suite === roof) roofGflops = r.gflops;
+        records.push(r);
+        const ofRoof = r.gflops !== null && roofGflops ? ` (${((100 * r.gflops) / roofGflops).toFixed(1)} % of roof)` : '';
+        const peer = r.peer ? `  ${r.peer} ${fmt(r.peer_ms)} ms (${fmt((r.gflops ?? 0) * (r.ratio ? 1 / r.ratio : 0), 1)} GFLOP/s)  ratio ${fmt(r.ratio)}` : '';
+        console.log(`  ${r.case.padEnd(16)} ours ${fmt(r.ours_ms)} ms, ${fmt(r.gflops, 1)} GFLOP/s${ofRoof}${peer}`);
+      }
+      c.dispose?.();
+    }
+  }
+  await e.sync();
+  mkdirSync(dirname(json), { recursive: true });
+  const result = {
+    adapter: e.gpu.adapterName,
+    backend: e.gpu.backend,
+    featureLevel: e.gpu.featureLevel,
+    date: new Date().toISOString(),
+    roof_gflops: roofGflops,
+    records,
+  };
+  writeFileSync(json, JSON.stringify(result, null, 2) + '\n');
+  console.log(`\nwrote ${records.length} records to ${json}`);
+  // tfjs keeps its own device alive; exit instead of waiting for it.
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
