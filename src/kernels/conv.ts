@@ -1,0 +1,293 @@
+// Convolution kernels (shaders/conv.wgsl): forward, input gradient and weight gradient of conv2d, and through
+// them conv_transpose2d. No autograd here (see src/ops/conv.ts). Shapes are NCHW; weights [Cout, Cin/g, kh, kw]
+// for conv2d and [Cin, Cout/g, kh, kw] for conv_transpose2d (PyTorch layouts).
+import source from '../../shaders/conv.wgsl';
+import { engine } from '../engine/engine.js';
+import { rowMajorStrides } from '../engine/shape.js';
+import { Tensor } from '../engine/tensor.js';
+import { contiguousCopy } from './elementwise.js';
+import { reduce } from './reduce.js';
+import { UniformWriter } from './uniforms.js';
+
+export type Activation = 'none' | 'relu' | 'leakyRelu';
+const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, leakyRelu: 2 };
+
+/** Geometry of a convolution, every field resolved per axis. */
+export interface ConvGeometry {
+  stride: [number, number];
+  /** top, bottom, left, right */
+  padding: [number, number, number, number];
+  dilation: [number, number];
+  groups: number;
+}
+
+export interface Epilogue {
+  activation: Activation;
+  /** LeakyReLU slope. */
+  slope: number;
+}
+
+const NO_EPILOGUE: Epilogue = { activation: 'none', slope: 0 };
+
+/** Output length of a convolution along one axis (PyTorch's floor formula). */
+export function convOutputSize(size: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation: number): number {
+  return Math.floor((size + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+/** Checks conv2d operands and returns the output shape. */
+export function conv2dShape(x: readonly number[], w: readonly number[], geom: ConvGeometry): [number, number, number, number] {
+  if (x.length !== 4) throw new Error(`conv2d: input must be NCHW (rank 4), got [${x.join(', ')}].`);
+  if (w.length !== 4) throw new Error(`conv2d: weight must be [Cout, Cin/groups, kh, kw], got [${w.join(', ')}].`);
+  const [n, cin, h, wd] = x;
+  const [cout, cinG, kh, kw] = w;
+  const g = geom.groups;
+  if (!Number.isInteger(g) || g < 1 || cin % g !== 0 || cout % g !== 0) {
+    throw new Error(`conv2d: groups=${g} must divide input channels (${cin}) and output channels (${cout}).`);
+  }
+  if (cinG !== cin / g) throw new Error(`conv2d: weight [${w.join(', ')}] expects ${cinG * g} input channels with groups=${g}, input has ${cin}.`);
+  checkGeometry(geom, 'conv2d');
+  const ho = convOutputSize(h, kh, geom.stride[0], geom.padding[0], geom.padding[1], geom.dilation[0]);
+  const wo = convOutputSize(wd, kw, geom.stride[1], geom.padding[2], geom.padding[3], geom.dilation[1]);
+  if (ho < 1 || wo < 1) {
+    throw new Error(`conv2d: a ${kh}×${kw} kernel (dilation ${geom.dilation.join('×')}) does not fit the padded ${h}×${wd} input.`);
+  }
+  return [n, cout, ho, wo];
+}
+
+/** Checks conv_transpose2d operands and returns the output shape. */
+export function convTranspose2dShape(
+  x: readonly number[],
+  w: readonly number[],
+  geom: ConvGeometry,
+  outputPadding: [number, number],
+): [number, number, number, number] {
+  if (x.length !== 4) throw new Error(`conv_transpose2d: input must be NCHW (rank 4), got [${x.join(', ')}].`);
+  if (w.length !== 4) throw new Error(`conv_transpose2d: weight must be [Cin, Cout/groups, kh, kw], got [${w.join(', ')}].`);
+  const [n, cin, h, wd] = x;
+  const [wcin, coutG, kh, kw] = w;
+  const g = geom.groups;
+  if (wcin !== cin) throw new Error(`conv_transpose2d: weight [${w.join(', ')}] expects ${wcin} input channels, input has ${cin}.`);
+  if (!Number.isInteger(g) || g < 1 || cin % g !== 0) throw new Error(`conv_transpose2d: groups=${g} must divide the ${cin} input channels.`);
+  checkGeometry(geom, 'conv_transpose2d');
+  for (const [i, op] of outputPadding.entries()) {
+    if (!Number.isInteger(op) || op < 0 || (op >= geom.stride[i] && op >= geom.dilation[i])) {
+      throw new Error(`conv_transpose2d: output_padding ${op} must be smaller than the stride or the dilation.`);
+    }
+  }
+  const [pt, pb, pl, pr] = geom.padding;
+  const ho = (h - 1) * geom.stride[0] - pt - pb + geom.dilation[0] * (kh - 1) + outputPadding[0] + 1;
+  const wo = (wd - 1) * geom.stride[1] - pl - pr + geom.dilation[1] * (kw - 1) + outputPadding[1] + 1;
+  if (ho < 1 || wo < 1) throw new Error(`conv_transpose2d: padding ${geom.padding.join(',')} leaves an empty output.`);
+  return [n, coutG * g, ho, wo];
+}
+
+function checkGeometry(geom: ConvGeometry, op: string): void {
+  const positive = [...geom.stride, ...geom.dilation];
+  if (positive.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`${op}: stride and dilation must be positive integers.`);
+  if (geom.padding.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`${op}: padding must be non-negative integers.`);
+}
+
+/** The kernel reads operands from the start of dense buffers. */
+function dense(t: Tensor): { tensor: Tensor; temporary: boolean } {
+  t.assertAlive();
+  return t.isContiguous && t.offset === 0 ? { tensor: t, temporary: false } : { tensor: contiguousCopy(t), temporary: true };
+}
+
+/** Rows per workgroup: the smallest power of two ≥ the group's rows, at most 16, so small groups waste none. */
+function rowTile(rows: number): number {
+  let tm = 1;
+  while (tm < rows && tm < 16) tm *= 2;
+  return tm;
+}
+
+/** Invocations per workgroup: one SIMD vector on a CPU rasteriser, two warps on a GPU. */
+const workgroupWidth = () => (engine().gpu.software ? 8 : 64);
+
+interface Gather {
+  mode: 0 | 1;
+  rows: number;
+  chans: number;
+  groups: number;
+  batch: number;
+  outH: number;
+  outW: number;
+  inH: number;
+  inW: number;
+  kh: number;
+  kw: number;
+  geom: ConvGeometry;
+  wGroup: number;
+  wRow: number;
+  wChan: number;
+}
+
+function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: Epilogue): Tensor {
+  const e = engine();
+  const out = Tensor.empty([g.batch, g.groups * g.rows, g.outH, g.outW]);
+  if (out.size === 0) return out;
+  const S = dense(s);
+  const W = dense(w);
+  const B = bias ? dense(bias) : null;
+  const TM = rowTile(g.rows);
+  const WG_X = workgroupWidth();
+  const uniforms = new UniformWriter()
+    .u32(g.rows).u32(g.chans).u32(g.groups).u32(1)
+    .u32(g.outH).u32(g.outW).u32(g.inH).u32(g.inW)
+    .u32(g.kh).u32(g.kw).u32(g.geom.stride[0]).u32(g.geom.stride[1])
+    .i32(g.geom.padding[0]).i32(g.geom.padding[2]).u32(g.geom.dilation[0]).u32(g.geom.dilation[1])
+    .u32(g.wGroup).u32(g.wRow).u32(g.wChan).u32(B ? 1 : 0)
+    .f32(epilogue.slope).u32(0)
+    .done();
+  const groups: [number, number, number] = [Math.ceil((g.outH * g.outW) / (4 * WG_X)), Math.ceil(g.rows / TM) * g.groups, g.batch];
+  checkGrid(groups);
+  // Without a bias the binding still needs a buffer; the kernel never reads it.
+  const biasBuffer = B ? B.tensor.storage.buffer : S.tensor.storage.buffer;
+  e.dispatch(
+    { family: 'conv', source, entry: 'conv_gather', constants: { MODE: g.mode, ACT: ACT_CODE[epilogue.activation], TM, WG_X } },
+    uniforms,
+    [S.tensor.storage.buffer, W.tensor.storage.buffer, biasBuffer, out.storage.buffer],
+    groups,
+  );
+  for (const o of [S, W, B]) if (o?.temporary) o.tensor.dispose();
+  return out;
+}
+
+function checkGrid(groups: readonly number[]): void {
+  const limit = engine().gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (groups.some((v) => v > limit)) {
+    throw new Error(`conv: a launch of [${groups.join(', ')}] workgroups exceeds this device's ${limit} per dimension; use a smaller batch or image.`);
+  }
+}
+
+/** y = act(conv2d(x, w) + bias). */
+export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, geom: ConvGeometry, epilogue: Epilogue = NO_EPILOGUE): Tensor {
+  const [n, cout, ho, wo] = conv2dShape(x.shape, w.shape, geom);
+  const [, cinG, kh, kw] = w.shape;
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new Error(`conv2d: bias must be [${cout}], got [${bias.shape.join(', ')}].`);
+  const rows = cout / geom.groups;
+  const taps = kh * kw;
+  return gather(
+    {
+      mode: 0, rows, chans: cinG, groups: geom.groups, batch: n, outH: ho, outW: wo, inH: x.shape[2], inW: x.shape[3], kh, kw, geom,
+      wGroup: rows * cinG * taps, wRow: cinG * taps, wChan: taps,
+    },
+    x, w, bias, epilogue,
+  );
+}
+
+/** dL/dx of conv2d, given dL/dy [N, Cout, Ho, Wo] and the input's spatial size. */
+export function conv2dInputGrad(dy: Tensor, w: Tensor, geom: ConvGeometry, inputShape: readonly number[]): Tensor {
+  const [n, , h, wd] = inputShape;
+  const [cout, cinG, kh, kw] = w.shape;
+  const taps = kh * kw;
+  const coutG = cout / geom.groups;
+  return gather(
+    {
+      mode: 1, rows: cinG, chans: coutG, groups: geom.groups, batch: n, outH: h, outW: wd, inH: dy.shape[2], inW: dy.shape[3], kh, kw, geom,
+      wGroup: coutG * cinG * taps, wRow: taps, wChan: cinG * taps,
+    },
+    dy, w, null, NO_EPILOGUE,
+  );
+}
+
+/** y = act(conv_transpose2d(x, w) + bias): the input gradient of the conv2d whose weight is w. */
+export function convTranspose2dForward(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  geom: ConvGeometry,
+  outputPadding: [number, number],
+  epilogue: Epilogue = NO_EPILOGUE,
+): Tensor {
+  const [n, cout, ho, wo] = convTranspose2dShape(x.shape, w.shape, geom, outputPadding);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new Error(`conv_transpose2d: bias must be [${cout}], got [${bias.shape.join(', ')}].`);
+  const [cin, coutG, kh, kw] = w.shape;
+  const taps = kh * kw;
+  const cinG = cin / geom.groups;
+  return gather(
+    {
+      mode: 1, rows: coutG, chans: cinG, groups: geom.groups, batch: n, outH: ho, outW: wo, inH: x.shape[2], inW: x.shape[3], kh, kw, geom,
+      wGroup: cinG * coutG * taps, wRow: taps, wChan: coutG * taps,
+    },
+    x, w, bias, epilogue,
+  );
+}
+
+/** dL/dx of conv_transpose2d: a plain conv2d of the output gradient with the same weight. */
+export function convTranspose2dInputGrad(dy: Tensor, w: Tensor, geom: ConvGeometry, inputShape: readonly number[]): Tensor {
+  const [n, , h, wd] = inputShape;
+  const [cin, coutG, kh, kw] = w.shape;
+  const taps = kh * kw;
+  const cinG = cin / geom.groups;
+  return gather(
+    {
+      mode: 0, rows: cinG, chans: coutG, groups: geom.groups, batch: n, outH: h, outW: wd, inH: dy.shape[2], inW: dy.shape[3], kh, kw, geom,
+      wGroup: cinG * coutG * taps, wRow: coutG * taps, wChan: taps,
+    },
+    dy, w, null, NO_EPILOGUE,
+  );
+}
+
+/** Largest partial-sum buffer the weight gradient may use, in floats (the pieces are summed in a second pass). */
+const MAX_PARTIAL_FLOATS = 8 * 2 ** 20;
+/** Pixels per piece of the weight-gradient reduction, at least. */
+const MIN_SPLIT = 512;
+
+/**
+ * The weight gradient Σ_{n,q} d[n, g·rows + r, q] · s[n, g·chans + c, q·stride − pad + k·dilation] as a weight
+ * [groups·rows, chans, kh, kw]. `d` lives on the summed grid, `s` on the gathered grid.
+ */
+function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: number, kw: number, geom: ConvGeometry): Tensor {
+  const e = engine();
+  const [n, , outH, outW] = d.shape;
+  const [, , inH, inW] = s.shape;
+  const P = outH * outW;
+  const weightFloats = geom.groups * rows * chans * kh * kw;
+  const bySize = Math.max(1, Math.floor(MAX_PARTIAL_FLOATS / (n * weightFloats)));
+  const splits = Math.max(1, Math.min(Math.ceil(P / MIN_SPLIT), bySize, 256));
+  const splitLen = Math.ceil(P / splits);
+  const D = dense(d);
+  const S = dense(s);
+  const partial = Tensor.empty([n * splits, geom.groups * rows, chans, kh, kw]);
+  const TM = rowTile(rows);
+  const WG_X = workgroupWidth();
+  const uniforms = new UniformWriter()
+    .u32(rows).u32(chans).u32(geom.groups).u32(splits)
+    .u32(outH).u32(outW).u32(inH).u32(inW)
+    .u32(kh).u32(kw).u32(geom.stride[0]).u32(geom.stride[1])
+    .i32(geom.padding[0]).i32(geom.padding[2]).u32(geom.dilation[0]).u32(geom.dilation[1])
+    .u32(0).u32(0).u32(0).u32(0)
+    .f32(0).u32(splitLen)
+    .done();
+  const groups: [number, number, number] = [Math.ceil((chans * kh * kw) / (4 * WG_X)), Math.ceil(rows / TM) * geom.groups, n * splits];
+  checkGrid(groups);
+  e.dispatch(
+    { family: 'conv', source, entry: 'conv_wgrad', constants: { TM, WG_X } },
+    uniforms,
+    [S.tensor.storage.buffer, D.tensor.storage.buffer, partial.storage.buffer],
+    groups,
+  );
+  for (const o of [S, D]) if (o.temporary) o.tensor.dispose();
+  const shape = [geom.groups * rows, chans, kh, kw];
+  if (n * splits === 1) {
+    const only = partial.view(shape, rowMajorStrides(shape), 0);
+    partial.dispose();
+    return only;
+  }
+  // Second pass: the pieces summed in a fixed order.
+  const total = reduce('sum', partial, [0]);
+  partial.dispose();
+  return total;
+}
+
+/** dL/dw of conv2d: [Cout, Cin/g, kh, kw]. */
+export function conv2dWeightGrad(dy: Tensor, x: Tensor, weightShape: readonly number[], geom: ConvGeometry): Tensor {
+  const [cout, cinG, kh, kw] = weightShape;
+  return weightGrad(dy, x, cout / geom.groups, cinG, kh, kw, geom);
+}
+
+/** dL/dw of conv_transpose2d: [Cin, Cout/g, kh, kw]. The roles of input and output swap relative to conv2d. */
+export function convTranspose2dWeightGrad(dy: Tensor, x: Tensor, weightShape: readonly number[], geom: ConvGeometry): Tensor {
+  const [cin, coutG, kh, kw] = weightShape;
+  return weightGrad(x, dy, cin / geom.groups, coutG, kh, kw, geom);
+}
