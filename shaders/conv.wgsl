@@ -41,9 +41,7 @@ struct Params {
   padX: i32,
   dilY: u32,
   dilX: u32,
-  wGroup: u32,     // conv_gather: weight strides in elements
-  wRow: u32,
-  wChan: u32,
+  rowsPad: u32,    // conv_gather: rows of the packed weight, a multiple of TM
   hasBias: u32,
   alpha: f32,      // LeakyReLU slope
   splitLen: u32,   // conv_wgrad: pixels per piece
@@ -51,17 +49,66 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> S: array<f32>;
-@group(0) @binding(2) var<storage, read> W: array<f32>;      // conv_wgrad: the output gradient D
+@group(0) @binding(1) var<storage, read> S4: array<vec4<f32>>;
+// conv_gather: the weight packed as [groups, CHANS, kh·kw, rowsPad] (rows innermost, zero-padded to a multiple
+// of TM), so the weights of 4 rows at one tap are one vec4 load. conv_wgrad: the output gradient D.
+@group(0) @binding(2) var<storage, read> W: array<f32>;
+@group(0) @binding(2) var<storage, read> W4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> result: array<f32>;
+@group(0) @binding(4) var<storage, read_write> result4: array<vec4<f32>>;
 // conv_wgrad binds only S, D and its partial sums (no bias), so its output sits at binding 3.
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
 override MODE: u32 = 0u;   // 0 forward gather, 1 input-gradient (transposed) gather
 override ACT: u32 = 0u;    // 0 none, 1 ReLU, 2 LeakyReLU(alpha)
-override TM: u32 = 16u;    // rows per workgroup
+override TM: u32 = 16u;    // rows per workgroup: 4, 8 or 16 (conv_wgrad: 1..16)
+override CV: u32 = 2u;     // vec4 pixel groups per invocation (conv_gather*), 1..MAX_CV
 override WG_X: u32 = 8u;   // invocations per workgroup (8 = one SIMD vector on llvmpipe)
 const MAX_TM = 16u;
+const MAX_CV = 4u;
+
+// Why loads are counted so carefully: on llvmpipe (Mesa 22) every storage load whose address varies per
+// lane, and in practice nearly every load here, becomes a scalar loop over the 8 lanes, while a vec4 FMA is
+// four SIMD instructions. Speed is FMAs per load: weights come 4 rows per vec4, pixels 4 per vec4 where the
+// geometry allows, and every loaded value feeds TM rows or 4·CV pixels. The 16 accumulator rows are named
+// (not an array indexed in a loop) so they stay in registers: Mesa does not unroll a loop this big, and a
+// dynamically indexed array lives in scratch memory whose every access is again a per-lane loop.
+alias Row = array<vec4<f32>, MAX_CV>;
+
+fn rowFma(acc: ptr<function, Row>, w: f32, v: ptr<function, Row>) {
+  for (var c = 0u; c < CV; c++) { (*acc)[c] = fma(vec4<f32>(w), (*v)[c], (*acc)[c]); }
+}
+
+struct Acc {
+  r0: Row, r1: Row, r2: Row, r3: Row, r4: Row, r5: Row, r6: Row, r7: Row,
+  r8: Row, r9: Row, r10: Row, r11: Row, r12: Row, r13: Row, r14: Row, r15: Row,
+}
+
+// acc rows += packed weights of TM rows at `w4` (vec4 index) × the pixel values v.
+fn accumulate(acc: ptr<function, Acc>, w4: u32, v: ptr<function, Row>) {
+  var w = W4[w4];
+  rowFma(&(*acc).r0, w.x, v); rowFma(&(*acc).r1, w.y, v); rowFma(&(*acc).r2, w.z, v); rowFma(&(*acc).r3, w.w, v);
+  if (TM > 4u) {
+    w = W4[w4 + 1u];
+    rowFma(&(*acc).r4, w.x, v); rowFma(&(*acc).r5, w.y, v); rowFma(&(*acc).r6, w.z, v); rowFma(&(*acc).r7, w.w, v);
+  }
+  if (TM > 8u) {
+    w = W4[w4 + 2u];
+    rowFma(&(*acc).r8, w.x, v); rowFma(&(*acc).r9, w.y, v); rowFma(&(*acc).r10, w.z, v); rowFma(&(*acc).r11, w.w, v);
+    w = W4[w4 + 3u];
+    rowFma(&(*acc).r12, w.x, v); rowFma(&(*acc).r13, w.y, v); rowFma(&(*acc).r14, w.z, v); rowFma(&(*acc).r15, w.w, v);
+  }
+}
+
+fn accRow(acc: ptr<function, Acc>, r: u32) -> Row {
+  switch r {
+    case 0u: { return (*acc).r0; } case 1u: { return (*acc).r1; } case 2u: { return (*acc).r2; } case 3u: { return (*acc).r3; }
+    case 4u: { return (*acc).r4; } case 5u: { return (*acc).r5; } case 6u: { return (*acc).r6; } case 7u: { return (*acc).r7; }
+    case 8u: { return (*acc).r8; } case 9u: { return (*acc).r9; } case 10u: { return (*acc).r10; } case 11u: { return (*acc).r11; }
+    case 12u: { return (*acc).r12; } case 13u: { return (*acc).r13; } case 14u: { return (*acc).r14; } default: { return (*acc).r15; }
+  }
+}
 
 // Source coordinate of result coordinate `o` through tap `k` along one axis; -1 when it falls outside
 // (padding, or a stride that does not divide in the transposed gather).
@@ -75,54 +122,53 @@ fn source(o: u32, k: u32, stride: u32, pad: i32, dil: u32, size: u32) -> i32 {
   return select(-1, s, num >= 0 && num % i32(stride) == 0 && s < i32(size));
 }
 
-fn activate(v: f32) -> f32 {
-  if (ACT == 1u) { return max(v, 0.0); }
-  if (ACT == 2u) { return select(v * p.alpha, v, v > 0.0); }
+fn activate(v: vec4<f32>) -> vec4<f32> {
+  if (ACT == 1u) { return max(v, vec4<f32>(0.0)); }
+  if (ACT == 2u) { return select(v * p.alpha, v, v > vec4<f32>(0.0)); }
   return v;
 }
 
+fn biasOf(channel: u32) -> f32 {
+  return select(0.0, bias[min(channel, arrayLength(&bias) - 1u)], p.hasBias != 0u);
+}
+
+// Any geometry. An invocation owns 4·CV result pixels, interleaved with its neighbours' in groups of 4.
 @compute @workgroup_size(WG_X)
 fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let rowBlocks = (p.rows + TM - 1u) / TM;
+  let rowBlocks = p.rowsPad / TM;
   let g = wg.y / rowBlocks;
   let row0 = (wg.y % rowBlocks) * TM;
   let n = wg.z;
   let P = p.outH * p.outW;
   let inPlane = p.inH * p.inW;
+  let taps = p.kh * p.kw;
 
-  // The lane's 4 result pixels, clamped so every load stays in bounds (the store drops the extras).
-  var oy: array<u32, 4>;
-  var ox: array<u32, 4>;
-  var q: array<u32, 4>;
-  for (var j = 0u; j < 4u; j++) {
-    q[j] = wg.x * WG_X * 4u + j * WG_X + lid.x;
-    let qc = min(q[j], P - 1u);
-    oy[j] = qc / p.outW;
-    ox[j] = qc % p.outW;
+  // The lane's pixels, clamped so every load stays in bounds (the store drops the extras).
+  var oy: array<u32, 16>;
+  var ox: array<u32, 16>;
+  let first = wg.x * WG_X * 4u * CV;
+  for (var j = 0u; j < 4u * CV; j++) {
+    let q = min(first + ((j / 4u) * WG_X + lid.x) * 4u + j % 4u, P - 1u);
+    oy[j] = q / p.outW;
+    ox[j] = q % p.outW;
   }
 
-  var acc: array<vec4<f32>, MAX_TM>;
+  var acc: Acc;
   let sBase = (n * p.groups + g) * p.chans * inPlane;
-  let wBase = g * p.wGroup;
   for (var c = 0u; c < p.chans; c++) {
     let plane = sBase + c * inPlane;
-    let wChan = wBase + c * p.wChan;
+    let wc = ((g * p.chans + c) * taps * p.rowsPad + row0) / 4u;
     for (var ky = 0u; ky < p.kh; ky++) {
-      var sy: array<i32, 4>;
-      for (var j = 0u; j < 4u; j++) { sy[j] = source(oy[j], ky, p.strideY, p.padY, p.dilY, p.inH); }
+      var sy: array<i32, 16>;
+      for (var j = 0u; j < 4u * CV; j++) { sy[j] = source(oy[j], ky, p.strideY, p.padY, p.dilY, p.inH); }
       for (var kx = 0u; kx < p.kw; kx++) {
-        var v: vec4<f32>;
-        for (var j = 0u; j < 4u; j++) {
+        var v: Row;
+        for (var j = 0u; j < 4u * CV; j++) {
           let sx = source(ox[j], kx, p.strideX, p.padX, p.dilX, p.inW);
-          let inside = sy[j] >= 0 && sx >= 0;
           let index = plane + u32(max(sy[j], 0)) * p.inW + u32(max(sx, 0));
-          v[j] = select(0.0, S[index], inside);
+          v[j / 4u][j % 4u] = select(0.0, S[index], sy[j] >= 0 && sx >= 0);
         }
-        let tap = wChan + ky * p.kw + kx;
-        for (var r = 0u; r < TM; r++) {
-          let w = W[tap + min(row0 + r, p.rows - 1u) * p.wRow];
-          acc[r] = fma(vec4<f32>(w), v, acc[r]);
-        }
+        accumulate(&acc, wc + (ky * p.kw + kx) * p.rowsPad / 4u, &v);
       }
     }
   }
@@ -131,9 +177,86 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   for (var r = 0u; r < TM; r++) {
     let row = row0 + r;
     if (row >= p.rows) { break; }
-    let b = select(0.0, bias[min(g * p.rows + row, arrayLength(&bias) - 1u)], p.hasBias != 0u);
-    for (var j = 0u; j < 4u; j++) {
-      if (q[j] < P) { result[(outBase + row) * P + q[j]] = activate(acc[r][j] + b); }
+    let values = accRow(&acc, r);
+    let b = biasOf(g * p.rows + row);
+    for (var cv = 0u; cv < CV; cv++) {
+      let y = activate(values[cv] + b);
+      for (var i = 0u; i < 4u; i++) {
+        let q = first + (cv * WG_X + lid.x) * 4u + i;
+        if (q < P) { result[(outBase + row) * P + q] = y[i]; }
+      }
+    }
+  }
+}
+
+// v = the 4 values starting `shift` elements into a (continuing into b).
+fn shifted(a: vec4<f32>, b: vec4<f32>, shift: u32) -> vec4<f32> {
+  switch shift {
+    case 0u: { return a; }
+    case 1u: { return vec4<f32>(a.yzw, b.x); }
+    case 2u: { return vec4<f32>(a.zw, b.xy); }
+    default: { return vec4<f32>(a.w, b.xyz); }
+  }
+}
+
+// Stride 1, widths multiples of 4·CV (result) and 4 (source): an invocation owns a run of 4·CV adjacent pixels
+// of one result row, whose sources through a tap are 4·CV adjacent values of one source row, read as CV + 1
+// aligned vec4 and shifted (the shift depends on the tap only). Padding is a per-component mask.
+@compute @workgroup_size(WG_X)
+fn conv_gather4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let rowBlocks = p.rowsPad / TM;
+  let g = wg.y / rowBlocks;
+  let row0 = (wg.y % rowBlocks) * TM;
+  let n = wg.z;
+  let runsPerRow = p.outW / (4u * CV);
+  let runs = p.outH * runsPerRow;
+  let run = min(wg.x * WG_X + lid.x, runs - 1u);
+  let oy = run / runsPerRow;
+  let ox0 = (run % runsPerRow) * 4u * CV;
+  let inPlane = p.inH * p.inW;
+  let taps = p.kh * p.kw;
+  // Tap k moves the source by dir·k·dil − dir·pad (dir = +1 forward, −1 for the transposed gather).
+  let dir = select(-1, 1, MODE == 0u);
+
+  var acc: Acc;
+  let sBase = (n * p.groups + g) * p.chans * inPlane;
+  for (var c = 0u; c < p.chans; c++) {
+    let plane = sBase + c * inPlane;
+    let wc = ((g * p.chans + c) * taps * p.rowsPad + row0) / 4u;
+    for (var ky = 0u; ky < p.kh; ky++) {
+      let sy = i32(oy) + dir * (i32(ky * p.dilY) - p.padY);
+      let rowInside = sy >= 0 && sy < i32(p.inH);
+      let row4 = (plane + u32(clamp(sy, 0, i32(p.inH) - 1)) * p.inW) / 4u;
+      for (var kx = 0u; kx < p.kw; kx++) {
+        let offset = dir * (i32(kx * p.dilX) - p.padX);
+        let sx0 = i32(ox0) + offset;
+        let shift = u32(((offset % 4) + 4) % 4);
+        let aligned = sx0 - i32(shift);
+        var q: array<vec4<f32>, 5>;
+        for (var i = 0u; i <= CV; i++) {
+          q[i] = S4[row4 + u32(clamp(aligned + 4 * i32(i), 0, i32(p.inW) - 4)) / 4u];
+        }
+        var v: Row;
+        for (var cv = 0u; cv < CV; cv++) {
+          let xs = vec4<i32>(sx0 + 4 * i32(cv)) + vec4<i32>(0, 1, 2, 3);
+          let inside = (xs >= vec4<i32>(0)) & (xs < vec4<i32>(i32(p.inW))) & vec4<bool>(rowInside);
+          v[cv] = select(vec4<f32>(0.0), shifted(q[cv], q[cv + 1u], shift), inside);
+        }
+        accumulate(&acc, wc + (ky * p.kw + kx) * p.rowsPad / 4u, &v);
+      }
+    }
+  }
+
+  if (wg.x * WG_X + lid.x >= runs) { return; }
+  let P = p.outH * p.outW;
+  let outBase = (n * p.groups + g) * p.rows;
+  for (var r = 0u; r < TM; r++) {
+    let row = row0 + r;
+    if (row >= p.rows) { break; }
+    let values = accRow(&acc, r);
+    let b = biasOf(g * p.rows + row);
+    for (var cv = 0u; cv < CV; cv++) {
+      result4[((outBase + row) * P + oy * p.outW + ox0) / 4u + cv] = activate(values[cv] + b);
     }
   }
 }

@@ -43,6 +43,12 @@ const CASES: Case[] = [
   { name: 'extractor stem 7×7 stride 2 padding 3', x: [1, 1, 13, 15], w: [64, 1, 7, 7], options: { stride: 2, padding: 3 } },
   { name: 'depthwise', x: [2, 5, 7, 6], w: [5, 1, 3, 3], bias: true, options: { padding: 1, groups: 5 } },
   { name: 'per-side padding, 2×3 stride', x: [1, 3, 7, 9], w: [4, 3, 3, 2], options: { padding: [0, 2, 1, 0], stride: [2, 3] } },
+  // Widths that are multiples of 4, 8 and 16 at stride 1 take the vec4 kernel (forward and input gradient).
+  { name: 'vec4 path: 3×3 pad 1, 16 wide', x: [2, 8, 5, 16], w: [12, 8, 3, 3], bias: true, options: { padding: 1 } },
+  { name: 'vec4 path: dilation 4, 8 groups, 8 wide', x: [1, 32, 6, 8], w: [32, 4, 3, 3], options: { padding: 4, dilation: 4, groups: 8 } },
+  { name: 'vec4 path: 1×1, 12 wide', x: [1, 20, 3, 12], w: [24, 20, 1, 1], options: {} },
+  { name: 'vec4 path: 5×5 pad 2, 20 wide, 32 groups of 8', x: [1, 256, 3, 20], w: [256, 8, 5, 5], options: { padding: 2, groups: 32 } },
+  { name: 'vec4 path: 3×3 valid, 10 → 8 wide', x: [1, 3, 6, 10], w: [5, 3, 3, 3], options: {} },
   { name: 'fused ReLU', x: [1, 8, 5, 5], w: [16, 8, 3, 3], bias: true, options: { padding: 1, activation: 'relu' } },
   { name: 'fused LeakyReLU 0.2', x: [2, 8, 6, 5], w: [8, 2, 3, 3], bias: true, options: { padding: 1, groups: 4, activation: 'leakyRelu', slope: 0.2 } },
 ];
@@ -154,6 +160,7 @@ const TRANSPOSE_CASES: TransposeCase[] = [
   { name: 'aux decoder k3 s2 p1 op1', x: [2, 16, 4, 5], w: [16, 8, 3, 3], options: { stride: 2, padding: 1, outputPadding: 1 } },
   { name: 'aux decoder exit k3 s1 p1', x: [1, 8, 6, 7], w: [8, 3, 3, 3], options: { padding: 1 } },
   { name: 'grouped k4 s2 p1', x: [1, 8, 3, 4], w: [8, 3, 4, 4], options: { stride: 2, padding: 1, groups: 2 } },
+  { name: 'aux decoder exit k3 s1 p1, 8 wide (vec4 path)', x: [1, 8, 4, 8], w: [8, 3, 3, 3], options: { padding: 1 } },
   { name: 'dilated, per-side padding', x: [1, 3, 5, 4], w: [3, 2, 3, 3], options: { dilation: 2, padding: [1, 0, 0, 2] } },
 ];
 

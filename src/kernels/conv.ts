@@ -5,7 +5,7 @@ import source from '../../shaders/conv.wgsl';
 import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { contiguousCopy } from './elementwise.js';
+import { contiguousCopy, copyInto, fill } from './elementwise.js';
 import { reduce } from './reduce.js';
 import { UniformWriter } from './uniforms.js';
 
@@ -93,7 +93,12 @@ function dense(t: Tensor): { tensor: Tensor; temporary: boolean } {
   return t.isContiguous && t.offset === 0 ? { tensor: t, temporary: false } : { tensor: contiguousCopy(t), temporary: true };
 }
 
-/** Rows per workgroup: the smallest power of two ≥ the group's rows, at most 16, so small groups waste none. */
+/** Rows per workgroup of the gather kernels: 4, 8 or 16 (weights load 4 rows per vec4). */
+function gatherRowTile(rows: number): number {
+  return rows <= 4 ? 4 : rows <= 8 ? 8 : 16;
+}
+
+/** Rows per workgroup of the weight gradient: the smallest power of two ≥ the group's rows, at most 16. */
 function rowTile(rows: number): number {
   let tm = 1;
   while (tm < rows && tm < 16) tm *= 2;
@@ -116,9 +121,26 @@ interface Gather {
   kh: number;
   kw: number;
   geom: ConvGeometry;
-  wGroup: number;
-  wRow: number;
-  wChan: number;
+  /** The weight is [groups, rows, chans, taps] (else [groups, chans, rows, taps]). */
+  rowsMajor: boolean;
+}
+
+/**
+ * The weight packed as [groups, chans, taps, rowsPad]: the kernel reads the weights of 4 rows at one tap as a
+ * vec4. Rows beyond the group's are zero. Costs one pass over the weight, small next to the convolution.
+ */
+function packWeight(w: Tensor, g: Gather, rowsPad: number): Tensor {
+  const { groups, rows, chans } = g;
+  const taps = g.kh * g.kw;
+  const packed = rows === rowsPad ? Tensor.empty([groups, chans, taps, rowsPad]) : fill([groups, chans, taps, rowsPad], 0);
+  const source = g.rowsMajor
+    ? w.view([groups, chans, taps, rows], [rows * chans * taps, taps, 1, chans * taps], w.offset)
+    : w.view([groups, chans, taps, rows], [chans * rows * taps, rows * taps, 1, taps], w.offset);
+  const target = packed.view([groups, chans, taps, rows], [chans * taps * rowsPad, taps * rowsPad, rowsPad, 1], 0);
+  copyInto(target, source);
+  source.dispose();
+  target.dispose();
+  return packed;
 }
 
 function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: Epilogue): Tensor {
@@ -128,26 +150,40 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
   const S = dense(s);
   const W = dense(w);
   const B = bias ? dense(bias) : null;
-  const TM = rowTile(g.rows);
+  const TM = gatherRowTile(g.rows);
+  const rowsPad = Math.ceil(g.rows / TM) * TM;
+  const packed = packWeight(W.tensor, g, rowsPad);
   const WG_X = workgroupWidth();
+  const software = e.gpu.software;
+  // The vec4 path: stride 1, rows of whole pixel runs, vec4-aligned source rows.
+  const unitStride = g.geom.stride[0] === 1 && g.geom.stride[1] === 1;
+  const CV = !software ? 1 : g.outW % 16 === 0 ? 4 : g.outW % 8 === 0 ? 2 : 1;
+  const vec4 = unitStride && g.outW % (4 * CV) === 0 && g.inW % 4 === 0;
+  const cv = vec4 ? CV : software ? 2 : 1;
+  const pixelsPerGroup = 4 * cv * WG_X;
   const uniforms = new UniformWriter()
     .u32(g.rows).u32(g.chans).u32(g.groups).u32(1)
     .u32(g.outH).u32(g.outW).u32(g.inH).u32(g.inW)
     .u32(g.kh).u32(g.kw).u32(g.geom.stride[0]).u32(g.geom.stride[1])
     .i32(g.geom.padding[0]).i32(g.geom.padding[2]).u32(g.geom.dilation[0]).u32(g.geom.dilation[1])
-    .u32(g.wGroup).u32(g.wRow).u32(g.wChan).u32(B ? 1 : 0)
-    .f32(epilogue.slope).u32(0)
+    .u32(rowsPad).u32(B ? 1 : 0).f32(epilogue.slope).u32(0)
     .done();
-  const groups: [number, number, number] = [Math.ceil((g.outH * g.outW) / (4 * WG_X)), Math.ceil(g.rows / TM) * g.groups, g.batch];
+  const groups: [number, number, number] = [Math.ceil((g.outH * g.outW) / pixelsPerGroup), (rowsPad / TM) * g.groups, g.batch];
   checkGrid(groups);
   // Without a bias the binding still needs a buffer; the kernel never reads it.
   const biasBuffer = B ? B.tensor.storage.buffer : S.tensor.storage.buffer;
   e.dispatch(
-    { family: 'conv', source, entry: 'conv_gather', constants: { MODE: g.mode, ACT: ACT_CODE[epilogue.activation], TM, WG_X } },
+    {
+      family: 'conv',
+      source,
+      entry: vec4 ? 'conv_gather4' : 'conv_gather',
+      constants: { MODE: g.mode, ACT: ACT_CODE[epilogue.activation], TM, CV: cv, WG_X },
+    },
     uniforms,
-    [S.tensor.storage.buffer, W.tensor.storage.buffer, biasBuffer, out.storage.buffer],
+    [S.tensor.storage.buffer, packed.storage.buffer, biasBuffer, out.storage.buffer],
     groups,
   );
+  packed.dispose();
   for (const o of [S, W, B]) if (o?.temporary) o.tensor.dispose();
   return out;
 }
@@ -165,11 +201,10 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, geom: C
   const [, cinG, kh, kw] = w.shape;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new Error(`conv2d: bias must be [${cout}], got [${bias.shape.join(', ')}].`);
   const rows = cout / geom.groups;
-  const taps = kh * kw;
   return gather(
     {
       mode: 0, rows, chans: cinG, groups: geom.groups, batch: n, outH: ho, outW: wo, inH: x.shape[2], inW: x.shape[3], kh, kw, geom,
-      wGroup: rows * cinG * taps, wRow: cinG * taps, wChan: taps,
+      rowsMajor: true,
     },
     x, w, bias, epilogue,
   );
@@ -179,12 +214,11 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, geom: C
 export function conv2dInputGrad(dy: Tensor, w: Tensor, geom: ConvGeometry, inputShape: readonly number[]): Tensor {
   const [n, , h, wd] = inputShape;
   const [cout, cinG, kh, kw] = w.shape;
-  const taps = kh * kw;
   const coutG = cout / geom.groups;
   return gather(
     {
       mode: 1, rows: cinG, chans: coutG, groups: geom.groups, batch: n, outH: h, outW: wd, inH: dy.shape[2], inW: dy.shape[3], kh, kw, geom,
-      wGroup: coutG * cinG * taps, wRow: taps, wChan: cinG * taps,
+      rowsMajor: false,
     },
     dy, w, null, NO_EPILOGUE,
   );
@@ -202,12 +236,11 @@ export function convTranspose2dForward(
   const [n, cout, ho, wo] = convTranspose2dShape(x.shape, w.shape, geom, outputPadding);
   if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new Error(`conv_transpose2d: bias must be [${cout}], got [${bias.shape.join(', ')}].`);
   const [cin, coutG, kh, kw] = w.shape;
-  const taps = kh * kw;
   const cinG = cin / geom.groups;
   return gather(
     {
       mode: 1, rows: coutG, chans: cinG, groups: geom.groups, batch: n, outH: ho, outW: wo, inH: x.shape[2], inW: x.shape[3], kh, kw, geom,
-      wGroup: cinG * coutG * taps, wRow: taps, wChan: coutG * taps,
+      rowsMajor: false,
     },
     x, w, bias, epilogue,
   );
@@ -217,12 +250,11 @@ export function convTranspose2dForward(
 export function convTranspose2dInputGrad(dy: Tensor, w: Tensor, geom: ConvGeometry, inputShape: readonly number[]): Tensor {
   const [n, , h, wd] = inputShape;
   const [cin, coutG, kh, kw] = w.shape;
-  const taps = kh * kw;
   const cinG = cin / geom.groups;
   return gather(
     {
       mode: 0, rows: cinG, chans: coutG, groups: geom.groups, batch: n, outH: h, outW: wd, inH: dy.shape[2], inW: dy.shape[3], kh, kw, geom,
-      wGroup: cinG * coutG * taps, wRow: coutG * taps, wChan: taps,
+      rowsMajor: true,
     },
     dy, w, null, NO_EPILOGUE,
   );
@@ -256,8 +288,7 @@ function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: numbe
     .u32(outH).u32(outW).u32(inH).u32(inW)
     .u32(kh).u32(kw).u32(geom.stride[0]).u32(geom.stride[1])
     .i32(geom.padding[0]).i32(geom.padding[2]).u32(geom.dilation[0]).u32(geom.dilation[1])
-    .u32(0).u32(0).u32(0).u32(0)
-    .f32(0).u32(splitLen)
+    .u32(0).u32(0).f32(0).u32(splitLen)
     .done();
   const groups: [number, number, number] = [Math.ceil((chans * kh * kw) / (4 * WG_X)), Math.ceil(rows / TM) * geom.groups, n * splits];
   checkGrid(groups);
