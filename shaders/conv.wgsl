@@ -50,8 +50,8 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> S: array<f32>;
 @group(0) @binding(1) var<storage, read> S4: array<vec4<f32>>;
-// conv_gather: the weight packed as [groups, CHANS, kh·kw, rowsPad] (rows innermost, zero-padded to a multiple
-// of TM), so the weights of 4 rows at one tap are one vec4 load. conv_wgrad: the output gradient D.
+// conv_gather: the weight packed as [groups, ⌈CHANS/4⌉, kh·kw, rowsPad] vec4s (4 input channels per vec4, rows
+// zero-padded to a multiple of TM; see src/kernels/conv.ts). conv_wgrad: the output gradient D.
 @group(0) @binding(2) var<storage, read> W: array<f32>;
 @group(0) @binding(2) var<storage, read> W4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -68,16 +68,26 @@ override WG_X: u32 = 8u;   // invocations per workgroup (8 = one SIMD vector on 
 const MAX_TM = 16u;
 const MAX_CV = 4u;
 
-// Why loads are counted so carefully: on llvmpipe (Mesa 22) every storage load whose address varies per
-// lane, and in practice nearly every load here, becomes a scalar loop over the 8 lanes, while a vec4 FMA is
-// four SIMD instructions. Speed is FMAs per load: weights come 4 rows per vec4, pixels 4 per vec4 where the
-// geometry allows, and every loaded value feeds TM rows or 4·CV pixels. The 16 accumulator rows are named
-// (not an array indexed in a loop) so they stay in registers: Mesa does not unroll a loop this big, and a
-// dynamically indexed array lives in scratch memory whose every access is again a per-lane loop.
+// Why the work is shaped this way: on llvmpipe (Mesa 22) nearly every storage load becomes a scalar loop over
+// the 8 lanes, while a vec4 FMA is four SIMD instructions, and the 16·CV vec4 accumulators of a lane do not fit
+// in registers, so each accumulator update is a stack load and store. Speed therefore comes from (1) FMAs per
+// load: weights of 4 input channels per vec4, pixels 4 per vec4 where the geometry allows, every loaded value
+// feeding 16 rows or 4·CV pixels; and (2) FMAs per accumulator update: 4 input channels are reduced into an
+// accumulator in one chain of 4 FMAs. The 16 accumulator rows are named (not an array indexed in a loop) so
+// no dynamic indexing pushes them into scratch memory, whose every access is again a per-lane loop.
 alias Row = array<vec4<f32>, MAX_CV>;
+alias Quad = array<Row, 4>;   // the lane's pixels for 4 consecutive input channels
 
-fn rowFma(acc: ptr<function, Row>, w: f32, v: ptr<function, Row>) {
-  for (var c = 0u; c < CV; c++) { (*acc)[c] = fma(vec4<f32>(w), (*v)[c], (*acc)[c]); }
+// acc += w.x·v[0] + w.y·v[1] + w.z·v[2] + w.w·v[3]  (w: one row's weights for the 4 channels)
+fn rowFma(acc: ptr<function, Row>, w: vec4<f32>, v: ptr<function, Quad>) {
+  for (var c = 0u; c < CV; c++) {
+    var t = (*acc)[c];
+    t = fma(vec4<f32>(w.x), (*v)[0][c], t);
+    t = fma(vec4<f32>(w.y), (*v)[1][c], t);
+    t = fma(vec4<f32>(w.z), (*v)[2][c], t);
+    t = fma(vec4<f32>(w.w), (*v)[3][c], t);
+    (*acc)[c] = t;
+  }
 }
 
 struct Acc {
@@ -85,19 +95,19 @@ struct Acc {
   r8: Row, r9: Row, r10: Row, r11: Row, r12: Row, r13: Row, r14: Row, r15: Row,
 }
 
-// acc rows += packed weights of TM rows at `w4` (vec4 index) × the pixel values v.
-fn accumulate(acc: ptr<function, Acc>, w4: u32, v: ptr<function, Row>) {
-  var w = W4[w4];
-  rowFma(&(*acc).r0, w.x, v); rowFma(&(*acc).r1, w.y, v); rowFma(&(*acc).r2, w.z, v); rowFma(&(*acc).r3, w.w, v);
+// The TM rows accumulate the 4 channels in v at one tap; `w4` indexes the packed weight of the first row.
+fn accumulate(acc: ptr<function, Acc>, w4: u32, v: ptr<function, Quad>) {
+  rowFma(&(*acc).r0, W4[w4], v); rowFma(&(*acc).r1, W4[w4 + 1u], v);
+  rowFma(&(*acc).r2, W4[w4 + 2u], v); rowFma(&(*acc).r3, W4[w4 + 3u], v);
   if (TM > 4u) {
-    w = W4[w4 + 1u];
-    rowFma(&(*acc).r4, w.x, v); rowFma(&(*acc).r5, w.y, v); rowFma(&(*acc).r6, w.z, v); rowFma(&(*acc).r7, w.w, v);
+    rowFma(&(*acc).r4, W4[w4 + 4u], v); rowFma(&(*acc).r5, W4[w4 + 5u], v);
+    rowFma(&(*acc).r6, W4[w4 + 6u], v); rowFma(&(*acc).r7, W4[w4 + 7u], v);
   }
   if (TM > 8u) {
-    w = W4[w4 + 2u];
-    rowFma(&(*acc).r8, w.x, v); rowFma(&(*acc).r9, w.y, v); rowFma(&(*acc).r10, w.z, v); rowFma(&(*acc).r11, w.w, v);
-    w = W4[w4 + 3u];
-    rowFma(&(*acc).r12, w.x, v); rowFma(&(*acc).r13, w.y, v); rowFma(&(*acc).r14, w.z, v); rowFma(&(*acc).r15, w.w, v);
+    rowFma(&(*acc).r8, W4[w4 + 8u], v); rowFma(&(*acc).r9, W4[w4 + 9u], v);
+    rowFma(&(*acc).r10, W4[w4 + 10u], v); rowFma(&(*acc).r11, W4[w4 + 11u], v);
+    rowFma(&(*acc).r12, W4[w4 + 12u], v); rowFma(&(*acc).r13, W4[w4 + 13u], v);
+    rowFma(&(*acc).r14, W4[w4 + 14u], v); rowFma(&(*acc).r15, W4[w4 + 15u], v);
   }
 }
 
@@ -155,20 +165,24 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
 
   var acc: Acc;
   let sBase = (n * p.groups + g) * p.chans * inPlane;
-  for (var c = 0u; c < p.chans; c++) {
-    let plane = sBase + c * inPlane;
-    let wc = ((g * p.chans + c) * taps * p.rowsPad + row0) / 4u;
+  let chans4 = (p.chans + 3u) / 4u;
+  for (var c4 = 0u; c4 < chans4; c4++) {
+    // Channels past the group's last read its last channel again; their packed weights are zero.
+    var plane: array<u32, 4>;
+    for (var i = 0u; i < 4u; i++) { plane[i] = sBase + min(c4 * 4u + i, p.chans - 1u) * inPlane; }
+    let wc = (g * chans4 + c4) * taps * p.rowsPad + row0;
     for (var ky = 0u; ky < p.kh; ky++) {
       var sy: array<i32, 16>;
       for (var j = 0u; j < 4u * CV; j++) { sy[j] = source(oy[j], ky, p.strideY, p.padY, p.dilY, p.inH); }
       for (var kx = 0u; kx < p.kw; kx++) {
-        var v: Row;
+        var v: Quad;
         for (var j = 0u; j < 4u * CV; j++) {
           let sx = source(ox[j], kx, p.strideX, p.padX, p.dilX, p.inW);
-          let index = plane + u32(max(sy[j], 0)) * p.inW + u32(max(sx, 0));
-          v[j / 4u][j % 4u] = select(0.0, S[index], sy[j] >= 0 && sx >= 0);
+          let inside = sy[j] >= 0 && sx >= 0;
+          let offset = u32(max(sy[j], 0)) * p.inW + u32(max(sx, 0));
+          for (var i = 0u; i < 4u; i++) { v[i][j / 4u][j % 4u] = select(0.0, S[plane[i] + offset], inside); }
         }
-        accumulate(&acc, wc + (ky * p.kw + kx) * p.rowsPad / 4u, &v);
+        accumulate(&acc, wc + (ky * p.kw + kx) * p.rowsPad, &v);
       }
     }
   }
@@ -220,29 +234,37 @@ fn conv_gather4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
 
   var acc: Acc;
   let sBase = (n * p.groups + g) * p.chans * inPlane;
-  for (var c = 0u; c < p.chans; c++) {
-    let plane = sBase + c * inPlane;
-    let wc = ((g * p.chans + c) * taps * p.rowsPad + row0) / 4u;
+  let chans4 = (p.chans + 3u) / 4u;
+  for (var c4 = 0u; c4 < chans4; c4++) {
+    var plane: array<u32, 4>;
+    for (var i = 0u; i < 4u; i++) { plane[i] = sBase + min(c4 * 4u + i, p.chans - 1u) * inPlane; }
+    let wc = (g * chans4 + c4) * taps * p.rowsPad + row0;
     for (var ky = 0u; ky < p.kh; ky++) {
       let sy = i32(oy) + dir * (i32(ky * p.dilY) - p.padY);
       let rowInside = sy >= 0 && sy < i32(p.inH);
-      let row4 = (plane + u32(clamp(sy, 0, i32(p.inH) - 1)) * p.inW) / 4u;
+      let rowOffset = u32(clamp(sy, 0, i32(p.inH) - 1)) * p.inW;
       for (var kx = 0u; kx < p.kw; kx++) {
         let offset = dir * (i32(kx * p.dilX) - p.padX);
         let sx0 = i32(ox0) + offset;
         let shift = u32(((offset % 4) + 4) % 4);
         let aligned = sx0 - i32(shift);
-        var q: array<vec4<f32>, 5>;
-        for (var i = 0u; i <= CV; i++) {
-          q[i] = S4[row4 + u32(clamp(aligned + 4 * i32(i), 0, i32(p.inW) - 4)) / 4u];
-        }
-        var v: Row;
+        var inside: array<vec4<bool>, MAX_CV>;
+        var at: array<u32, 5>;
+        for (var i = 0u; i <= CV; i++) { at[i] = u32(clamp(aligned + 4 * i32(i), 0, i32(p.inW) - 4)) / 4u; }
         for (var cv = 0u; cv < CV; cv++) {
           let xs = vec4<i32>(sx0 + 4 * i32(cv)) + vec4<i32>(0, 1, 2, 3);
-          let inside = (xs >= vec4<i32>(0)) & (xs < vec4<i32>(i32(p.inW))) & vec4<bool>(rowInside);
-          v[cv] = select(vec4<f32>(0.0), shifted(q[cv], q[cv + 1u], shift), inside);
+          inside[cv] = (xs >= vec4<i32>(0)) & (xs < vec4<i32>(i32(p.inW))) & vec4<bool>(rowInside);
         }
-        accumulate(&acc, wc + (ky * p.kw + kx) * p.rowsPad / 4u, &v);
+        var v: Quad;
+        for (var i = 0u; i < 4u; i++) {
+          let row4 = (plane[i] + rowOffset) / 4u;
+          var q: array<vec4<f32>, 5>;
+          for (var k = 0u; k <= CV; k++) { q[k] = S4[row4 + at[k]]; }
+          for (var cv = 0u; cv < CV; cv++) {
+            v[i][cv] = select(vec4<f32>(0.0), shifted(q[cv], q[cv + 1u], shift), inside[cv]);
+          }
+        }
+        accumulate(&acc, wc + (ky * p.kw + kx) * p.rowsPad, &v);
       }
     }
   }

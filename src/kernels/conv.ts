@@ -126,20 +126,27 @@ interface Gather {
 }
 
 /**
- * The weight packed as [groups, chans, taps, rowsPad]: the kernel reads the weights of 4 rows at one tap as a
- * vec4. Rows beyond the group's are zero. Costs one pass over the weight, small next to the convolution.
+ * The weight packed as [groups, ⌈chans/4⌉, taps, rowsPad, 4]: the kernel reads one row's weights for 4 input
+ * channels at one tap as a vec4. Rows beyond the group's and channels beyond its last are zero. Costs one pass
+ * over the weight, small next to the convolution.
  */
 function packWeight(w: Tensor, g: Gather, rowsPad: number): Tensor {
   const { groups, rows, chans } = g;
   const taps = g.kh * g.kw;
-  const packed = rows === rowsPad ? Tensor.empty([groups, chans, taps, rowsPad]) : fill([groups, chans, taps, rowsPad], 0);
-  const source = g.rowsMajor
-    ? w.view([groups, chans, taps, rows], [rows * chans * taps, taps, 1, chans * taps], w.offset)
-    : w.view([groups, chans, taps, rows], [chans * rows * taps, rows * taps, 1, taps], w.offset);
-  const target = packed.view([groups, chans, taps, rows], [chans * taps * rowsPad, taps * rowsPad, rowsPad, 1], 0);
-  copyInto(target, source);
-  source.dispose();
-  target.dispose();
+  const chans4 = Math.ceil(chans / 4);
+  const exact = rows === rowsPad && chans % 4 === 0;
+  const packed = exact ? Tensor.empty([groups, chans4, taps, rowsPad, 4]) : fill([groups, chans4, taps, rowsPad, 4], 0);
+  // One strided copy per lane i of the vec4: channels i, i+4, i+8, ...
+  for (let i = 0; i < 4 && i < chans; i++) {
+    const count = Math.ceil((chans - i) / 4);
+    const source = g.rowsMajor
+      ? w.view([groups, count, taps, rows], [rows * chans * taps, 4 * taps, 1, chans * taps], w.offset + i * taps)
+      : w.view([groups, count, taps, rows], [chans * rows * taps, 4 * rows * taps, 1, taps], w.offset + i * rows * taps);
+    const target = packed.view([groups, count, taps, rows], [chans4 * taps * rowsPad * 4, taps * rowsPad * 4, rowsPad * 4, 4], i);
+    copyInto(target, source);
+    source.dispose();
+    target.dispose();
+  }
   return packed;
 }
 

@@ -8,8 +8,13 @@ export { backward, detach, noGrad } from '../autograd/tape.js';
 export { Tensor } from '../engine/tensor.js';
 export * from './create.js';
 export * from './elementwise.js';
+export * from './linear.js';
 export * from './matmul.js';
 export * from './reduce.js';
 export * from './shape.js';
 
 provideGradMath({ add, onesLike, contiguous });
+export * from './conv.js';
+export * from './pool.js';
+export * from './pixel-shuffle.js';
+export * from './batch-norm.js';

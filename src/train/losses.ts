@@ -1,0 +1,74 @@
+// Training losses of the colorization GAN (REFERENCE §6), each a differentiable scalar (shape []).
+// They are compositions of the public ops, so their gradients come from the ops' own rules, except
+// bceWithLogits, whose forward is composed for numerical stability and whose gradient is the closed form.
+import { record } from '../autograd/tape.js';
+import { tidy } from '../engine/engine.js';
+import { abs, add, affine, div, exp, gt, log, lt, mean, mul, noGrad, relu, sigmoid, sub, sum, type Tensor } from '../ops/index.js';
+
+function assertSameShape(loss: string, a: Tensor, b: Tensor): void {
+  // PyTorch only warns when a loss broadcasts its operands; here it is an error, since it is almost always a bug.
+  if (a.shape.join() !== b.shape.join()) {
+    throw new Error(`${loss}: operands must have the same shape, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}].`);
+  }
+  if (a.size === 0) throw new Error(`${loss}: the mean over an empty tensor [${a.shape.join(', ')}] is undefined.`);
+}
+
+/** Mean absolute error, mean |a − b| over all elements. */
+export function l1Loss(a: Tensor, b: Tensor): Tensor {
+  assertSameShape('l1Loss', a, b);
+  return mean(abs(sub(a, b)));
+}
+
+/** Mean squared error, mean (a − b)² over all elements. */
+export function mseLoss(a: Tensor, b: Tensor): Tensor {
+  assertSameShape('mseLoss', a, b);
+  const difference = sub(a, b);
+  return mean(mul(difference, difference));
+}
+
+/**
+ * Binary cross-entropy on logits against a constant target t (1 or 0, or 0.9 for one-sided label smoothing),
+ * averaged over all elements: mean of max(x, 0) − x·t + log(1 + exp(−|x|)).
+ *
+ * exp(−|x|) ≤ 1, so nothing overflows for any finite x. When exp(−|x|) < 2⁻²⁴ (|x| ≳ 16.6), 1 + exp(−|x|)
+ * rounds to 1 in float32 and the softplus term becomes 0 instead of ≈ exp(−|x|) < 6e-8: an absolute error
+ * far below the loss's own float32 resolution, and the gradient does not depend on it. The gradient is the
+ * closed form (sigmoid(x) − t)/N rather than the chain through relu/abs, which would be wrong at x = 0.
+ */
+export function bceWithLogits(logits: Tensor, target: number): Tensor {
+  if (!Number.isFinite(target) || target < 0 || target > 1) {
+    throw new Error(`bceWithLogits: target must be a number in [0, 1] (1 real, 0 fake, 0.9 smoothed), got ${target}.`);
+  }
+  logits.assertAlive();
+  if (logits.size === 0) throw new Error(`bceWithLogits: the mean over an empty tensor [${logits.shape.join(', ')}] is undefined.`);
+  const count = logits.size;
+  const loss = tidy(() =>
+    noGrad(() => {
+      const softplusOfNegAbs = log(affine(exp(affine(abs(logits), -1, 0)), 1, 1));
+      return mean(add(sub(relu(logits), mul(logits, target)), softplusOfNegAbs));
+    }),
+  );
+  return record(loss, 'bceWithLogits', [logits], (g) => [mul(affine(sigmoid(logits), 1 / count, -target / count), g)]);
+}
+
+/** Channels above this (in [−1, 1]) on all three count as white in the ground truth. */
+const WHITE_THRESHOLD = 0.85;
+
+/**
+ * White-colour penalty, REFERENCE §6. With m = 1 where the ground-truth pixel is not white (not all three
+ * channels > 0.85) and G the output in [−1, 1], per batch item
+ *   P = Σ_pixels (Σ_c m·(G + 1)/2)² / (3·Σ_pixels m + 1),
+ * averaged over the batch. m is a constant: the gradient flows to `output` only.
+ */
+export function whitePenalty(output: Tensor, target: Tensor): Tensor {
+  assertSameShape('whitePenalty', output, target);
+  if (output.rank !== 4 || output.shape[1] !== 3) {
+    throw new Error(`whitePenalty: expected RGB images [N, 3, H, W], got [${output.shape.join(', ')}].`);
+  }
+  const notWhite = noGrad(() => lt(sum(gt(target, WHITE_THRESHOLD), 1, true), 3)); // [N, 1, H, W]
+  // m does not depend on the channel, so Σ_c m·(G + 1)/2 = m·(Σ_c G + 3)/2: one [N, 1, H, W] plane, not three.
+  const maskedBrightness = mul(affine(sum(output, 1, true), 0.5, 1.5), notWhite);
+  const numerator = sum(mul(maskedBrightness, maskedBrightness), [1, 2, 3]); // [N]
+  const denominator = noGrad(() => affine(sum(notWhite, [1, 2, 3]), 3, 1)); // [N]
+  return mean(div(numerator, denominator));
+}
