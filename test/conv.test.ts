@@ -49,6 +49,7 @@ const CASES: Case[] = [
   { name: 'vec4 path: 1×1, 12 wide', x: [1, 20, 3, 12], w: [24, 20, 1, 1], options: {} },
   { name: 'vec4 path: 5×5 pad 2, 20 wide, 32 groups of 8', x: [1, 256, 3, 20], w: [256, 8, 5, 5], options: { padding: 2, groups: 32 } },
   { name: 'vec4 path: 3×3 valid, 10 → 8 wide', x: [1, 3, 6, 10], w: [5, 3, 3, 3], options: {} },
+  { name: 'pointwise (matmul path): 1×1, bias, fused LeakyReLU, batch 2', x: [2, 12, 5, 3], w: [7, 12, 1, 1], bias: true, options: { activation: 'leakyRelu', slope: 0.1 } },
   { name: 'fused ReLU', x: [1, 8, 5, 5], w: [16, 8, 3, 3], bias: true, options: { padding: 1, activation: 'relu' } },
   { name: 'fused LeakyReLU 0.2', x: [2, 8, 6, 5], w: [8, 2, 3, 3], bias: true, options: { padding: 1, groups: 4, activation: 'leakyRelu', slope: 0.2 } },
 ];

@@ -5,7 +5,8 @@ import source from '../../shaders/conv.wgsl';
 import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { contiguousCopy, copyInto, fill } from './elementwise.js';
+import { binary, contiguousCopy, copyInto, fill, unary } from './elementwise.js';
+import { batchedMatmul } from './matmul.js';
 import { reduce } from './reduce.js';
 import { UniformWriter } from './uniforms.js';
 
@@ -202,11 +203,54 @@ function checkGrid(groups: readonly number[]): void {
   }
 }
 
+/** A 1×1 convolution with stride 1, no padding and one group is a matrix product per image: the matmul kernel. */
+function isPointwise(w: readonly number[], geom: ConvGeometry): boolean {
+  return w[2] === 1 && w[3] === 1 && geom.groups === 1 && geom.stride.every((v) => v === 1) && geom.padding.every((v) => v === 0);
+}
+
+/** [N, C, H, W] as N matrices [C, H·W] (or their transposes [H·W, C]), reading the buffer in place. */
+function asMatrices(t: Tensor, transposed = false): Tensor {
+  const [n, c, h, w] = t.shape;
+  return transposed ? t.view([n, h * w, c], [c * h * w, 1, h * w], 0) : t.view([n, c, h * w], [c * h * w, h * w, 1], 0);
+}
+
+/** Bias and activation after a product that had no fused epilogue. */
+function applyEpilogue(y: Tensor, bias: Tensor | null, epilogue: Epilogue): Tensor {
+  let out = y;
+  if (bias) {
+    const b = bias.view([bias.shape[0], 1, 1], [bias.strides[0], 0, 0]);
+    out = binary('add', y, b);
+    b.dispose();
+    y.dispose();
+  }
+  if (epilogue.activation !== 'none') {
+    const activated = unary(epilogue.activation, out, epilogue.slope);
+    out.dispose();
+    out = activated;
+  }
+  return out;
+}
+
+function pointwiseForward(x: Tensor, w: Tensor, bias: Tensor | null, epilogue: Epilogue): Tensor {
+  const [n, , h, wd] = x.shape;
+  const [cout, cin] = w.shape;
+  const X = dense(x);
+  const W = dense(w);
+  const xm = asMatrices(X.tensor);
+  const wm = W.tensor.view([cout, cin], [cin, 1], 0);
+  const product = batchedMatmul(wm, xm);
+  const y = product.view([n, cout, h, wd], rowMajorStrides([n, cout, h, wd]), 0);
+  for (const t of [xm, wm, product]) t.dispose();
+  for (const o of [X, W]) if (o.temporary) o.tensor.dispose();
+  return applyEpilogue(y, bias, epilogue);
+}
+
 /** y = act(conv2d(x, w) + bias). */
 export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, geom: ConvGeometry, epilogue: Epilogue = NO_EPILOGUE): Tensor {
   const [n, cout, ho, wo] = conv2dShape(x.shape, w.shape, geom);
   const [, cinG, kh, kw] = w.shape;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new Error(`conv2d: bias must be [${cout}], got [${bias.shape.join(', ')}].`);
+  if (isPointwise(w.shape, geom)) return pointwiseForward(x, w, bias, epilogue);
   const rows = cout / geom.groups;
   return gather(
     {
@@ -221,6 +265,17 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, geom: C
 export function conv2dInputGrad(dy: Tensor, w: Tensor, geom: ConvGeometry, inputShape: readonly number[]): Tensor {
   const [n, , h, wd] = inputShape;
   const [cout, cinG, kh, kw] = w.shape;
+  if (isPointwise(w.shape, geom)) {
+    const D = dense(dy);
+    const W = dense(w);
+    const dm = asMatrices(D.tensor);
+    const wt = W.tensor.view([cinG, cout], [1, cinG], 0);
+    const product = batchedMatmul(wt, dm);
+    const dx = product.view([n, cinG, h, wd], rowMajorStrides([n, cinG, h, wd]), 0);
+    for (const t of [dm, wt, product]) t.dispose();
+    for (const o of [D, W]) if (o.temporary) o.tensor.dispose();
+    return dx;
+  }
   const coutG = cout / geom.groups;
   return gather(
     {
@@ -321,6 +376,19 @@ function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: numbe
 /** dL/dw of conv2d: [Cout, Cin/g, kh, kw]. */
 export function conv2dWeightGrad(dy: Tensor, x: Tensor, weightShape: readonly number[], geom: ConvGeometry): Tensor {
   const [cout, cinG, kh, kw] = weightShape;
+  if (isPointwise(weightShape, geom)) {
+    // Σ_n dy[n] · x[n]ᵀ: one product per image, the images summed by the (deterministic) reduction.
+    const D = dense(dy);
+    const X = dense(x);
+    const dm = asMatrices(D.tensor);
+    const xt = asMatrices(X.tensor, true);
+    const products = batchedMatmul(dm, xt);
+    const total = products.shape[0] === 1 ? products : reduce('sum', products, [0]);
+    const dw = total.view([cout, cinG, 1, 1], [cinG, 1, cinG, cinG], 0);
+    for (const t of [dm, xt, products, total]) t.dispose();
+    for (const o of [D, X]) if (o.temporary) o.tensor.dispose();
+    return dw;
+  }
   return weightGrad(dy, x, cout / geom.groups, cinG, kh, kw, geom);
 }
 
