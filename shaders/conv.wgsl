@@ -285,6 +285,43 @@ fn conv_gather4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
 
 // Weight gradient. Result columns are (c, ky, kx) of one group, rows its output channels; the reduction runs
 // over the pixels of split z % splits of batch item z / splits. D (binding 2) is the output gradient.
+// Pixels go 4 at a time so each accumulator takes a chain of 4 FMAs per update, and D is read as a vec4 of
+// 4 pixels (D4: when the plane size is a multiple of 4, which keeps those loads aligned).
+override D4: bool = false;
+// The same output gradient as W, bound a second time as vec4s: one entry point may not use two views of one
+// binding, even in a branch the override removes.
+@group(0) @binding(4) var<storage, read> D4view: array<vec4<f32>>;
+
+struct AccW {
+  r0: vec4<f32>, r1: vec4<f32>, r2: vec4<f32>, r3: vec4<f32>, r4: vec4<f32>, r5: vec4<f32>, r6: vec4<f32>, r7: vec4<f32>,
+  r8: vec4<f32>, r9: vec4<f32>, r10: vec4<f32>, r11: vec4<f32>, r12: vec4<f32>, r13: vec4<f32>, r14: vec4<f32>, r15: vec4<f32>,
+}
+
+// acc (4 columns of row r) += Σ_k D[row r, pixel q + k] · s[k]  (s[k]: the 4 columns' sources at pixel q + k)
+fn wgradRow(acc: ptr<function, vec4<f32>>, dRow: u32, q: u32, qLast: u32, s: ptr<function, array<vec4<f32>, 4>>) {
+  var d: vec4<f32>;
+  if (D4) {
+    d = D4view[(dRow + q) / 4u];
+  } else {
+    d = vec4<f32>(W[dRow + q], W[dRow + min(q + 1u, qLast)], W[dRow + min(q + 2u, qLast)], W[dRow + min(q + 3u, qLast)]);
+  }
+  var t = *acc;
+  t = fma(vec4<f32>(d.x), (*s)[0], t);
+  t = fma(vec4<f32>(d.y), (*s)[1], t);
+  t = fma(vec4<f32>(d.z), (*s)[2], t);
+  t = fma(vec4<f32>(d.w), (*s)[3], t);
+  *acc = t;
+}
+
+fn accWRow(acc: ptr<function, AccW>, r: u32) -> vec4<f32> {
+  switch r {
+    case 0u: { return (*acc).r0; } case 1u: { return (*acc).r1; } case 2u: { return (*acc).r2; } case 3u: { return (*acc).r3; }
+    case 4u: { return (*acc).r4; } case 5u: { return (*acc).r5; } case 6u: { return (*acc).r6; } case 7u: { return (*acc).r7; }
+    case 8u: { return (*acc).r8; } case 9u: { return (*acc).r9; } case 10u: { return (*acc).r10; } case 11u: { return (*acc).r11; }
+    case 12u: { return (*acc).r12; } case 13u: { return (*acc).r13; } case 14u: { return (*acc).r14; } default: { return (*acc).r15; }
+  }
+}
+
 @compute @workgroup_size(WG_X)
 fn conv_wgrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let rowBlocks = (p.rows + TM - 1u) / TM;
@@ -311,27 +348,44 @@ fn conv_wgrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
     offX[j] = i32((t % p.kw) * p.dilX) - p.padX;
   }
 
-  var acc: array<vec4<f32>, MAX_TM>;
-  let dBase = (n * p.groups + g) * p.rows * P;
+  // D rows of this workgroup (clamped: rows past the group's recompute its last and are not stored).
+  let dBase = (n * p.groups + g) * p.rows;
+  var dRow: array<u32, 16>;
+  for (var r = 0u; r < 16u; r++) { dRow[r] = (dBase + min(row0 + r, p.rows - 1u)) * P; }
+
+  var acc: AccW;
   let q0 = split * p.splitLen;
   let q1 = min(q0 + p.splitLen, P);
   var oy = q0 / p.outW;
   var ox = q0 % p.outW;
-  for (var q = q0; q < q1; q++) {
-    var v: vec4<f32>;
-    for (var j = 0u; j < 4u; j++) {
-      let sy = i32(oy * p.strideY) + offY[j];
-      let sx = i32(ox * p.strideX) + offX[j];
-      let inside = sy >= 0 && sy < i32(p.inH) && sx >= 0 && sx < i32(p.inW);
-      let index = plane[j] + u32(clamp(sy, 0, i32(p.inH) - 1)) * p.inW + u32(clamp(sx, 0, i32(p.inW) - 1));
-      v[j] = select(0.0, S[index], inside);
+  for (var q = q0; q < q1; q += 4u) {
+    var s: array<vec4<f32>, 4>;
+    for (var k = 0u; k < 4u; k++) {
+      let live = q + k < q1;
+      for (var j = 0u; j < 4u; j++) {
+        let sy = i32(oy * p.strideY) + offY[j];
+        let sx = i32(ox * p.strideX) + offX[j];
+        let inside = live && sy >= 0 && sy < i32(p.inH) && sx >= 0 && sx < i32(p.inW);
+        let index = plane[j] + u32(clamp(sy, 0, i32(p.inH) - 1)) * p.inW + u32(clamp(sx, 0, i32(p.inW) - 1));
+        s[k][j] = select(0.0, S[index], inside);
+      }
+      ox++;
+      if (ox == p.outW) { ox = 0u; oy++; }
     }
-    for (var r = 0u; r < TM; r++) {
-      let d = W[dBase + min(row0 + r, p.rows - 1u) * P + q];
-      acc[r] = fma(vec4<f32>(d), v, acc[r]);
+    let last = q1 - 1u;
+    wgradRow(&acc.r0, dRow[0], q, last, &s);
+    if (TM > 1u) { wgradRow(&acc.r1, dRow[1], q, last, &s); }
+    if (TM > 2u) { wgradRow(&acc.r2, dRow[2], q, last, &s); wgradRow(&acc.r3, dRow[3], q, last, &s); }
+    if (TM > 4u) {
+      wgradRow(&acc.r4, dRow[4], q, last, &s); wgradRow(&acc.r5, dRow[5], q, last, &s);
+      wgradRow(&acc.r6, dRow[6], q, last, &s); wgradRow(&acc.r7, dRow[7], q, last, &s);
     }
-    ox++;
-    if (ox == p.outW) { ox = 0u; oy++; }
+    if (TM > 8u) {
+      wgradRow(&acc.r8, dRow[8], q, last, &s); wgradRow(&acc.r9, dRow[9], q, last, &s);
+      wgradRow(&acc.r10, dRow[10], q, last, &s); wgradRow(&acc.r11, dRow[11], q, last, &s);
+      wgradRow(&acc.r12, dRow[12], q, last, &s); wgradRow(&acc.r13, dRow[13], q, last, &s);
+      wgradRow(&acc.r14, dRow[14], q, last, &s); wgradRow(&acc.r15, dRow[15], q, last, &s);
+    }
   }
 
   // partial[z] has the weight's layout: [groups·rows, chans, kh, kw].
@@ -339,8 +393,9 @@ fn conv_wgrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
   for (var r = 0u; r < TM; r++) {
     let row = row0 + r;
     if (row >= p.rows) { break; }
+    let values = accWRow(&acc, r);
     for (var j = 0u; j < 4u; j++) {
-      if (col[j] < cols) { partial[outBase + row * cols + col[j]] = acc[r][j]; }
+      if (col[j] < cols) { partial[outBase + row * cols + col[j]] = values[j]; }
     }
   }
 }

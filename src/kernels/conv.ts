@@ -339,7 +339,8 @@ function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: numbe
   const weightFloats = geom.groups * rows * chans * kh * kw;
   const bySize = Math.max(1, Math.floor(MAX_PARTIAL_FLOATS / (n * weightFloats)));
   const splits = Math.max(1, Math.min(Math.ceil(P / MIN_SPLIT), bySize, 256));
-  const splitLen = Math.ceil(P / splits);
+  // Pieces are whole groups of 4 pixels (the kernel reads D 4 pixels at a time).
+  const splitLen = Math.ceil(P / splits / 4) * 4;
   const D = dense(d);
   const S = dense(s);
   const partial = Tensor.empty([n * splits, geom.groups * rows, chans, kh, kw]);
@@ -355,9 +356,9 @@ function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: numbe
   const groups: [number, number, number] = [Math.ceil((chans * kh * kw) / (4 * WG_X)), Math.ceil(rows / TM) * geom.groups, n * splits];
   checkGrid(groups);
   e.dispatch(
-    { family: 'conv', source, entry: 'conv_wgrad', constants: { TM, WG_X } },
+    { family: 'conv', source, entry: 'conv_wgrad', constants: { TM, WG_X, D4: +(P % 4 === 0) } },
     uniforms,
-    [S.tensor.storage.buffer, D.tensor.storage.buffer, partial.storage.buffer],
+    [S.tensor.storage.buffer, D.tensor.storage.buffer, partial.storage.buffer, D.tensor.storage.buffer],
     groups,
   );
   for (const o of [S, D]) if (o.temporary) o.tensor.dispose();
