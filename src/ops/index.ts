@@ -18,3 +18,5 @@ export * from './conv.js';
 export * from './pool.js';
 export * from './pixel-shuffle.js';
 export * from './batch-norm.js';
+export * from './spectral-norm.js';
+export * from './squeeze-excitation.js';
