@@ -70,3 +70,31 @@ describe('batched matmul against the float64 reference', () => {
     expect(() => T.matmul(T.zeros([3]), T.zeros([3, 2]))).toThrow(/rank ≥ 2/);
   });
 });
+
+describe('the GPU kernel (matmul_tiled) on this adapter', () => {
+  test('matches the reference, including transposed operands and broadcast batches', async () => {
+    const gpu = engine().gpu;
+    const software = gpu.software;
+    gpu.software = false; // launch() picks the workgroup-tiled kernel meant for discrete GPUs
+    try {
+      engine().poisonNewTensors = true;
+      for (const [sa, sb] of [[[65, 31], [31, 129]], [[2, 70, 64], [1, 64, 3]], [[1, 1], [1, 1]]]) {
+        const a = randomHost(sa);
+        const b = randomHost(sb);
+        await expectClose(T.matmul(up(a), up(b)), matmulReference(a, b), 1e-5);
+      }
+      const a = randomHost([40, 66]);
+      const b = randomHost([9, 40]);
+      const at = T.transpose(up(a));
+      const bt = T.transpose(up(b));
+      const ref = matmulReference(
+        { shape: [66, 40], data: Float64Array.from(await T.contiguous(at).data()) },
+        { shape: [40, 9], data: Float64Array.from(await T.contiguous(bt).data()) },
+      );
+      await expectClose(T.matmul(at, bt), ref, 1e-5);
+    } finally {
+      gpu.software = software;
+      engine().poisonNewTensors = false;
+    }
+  });
+});
