@@ -203,6 +203,85 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   }
 }
 
+// The transposed gather (MODE 1) with stride > 1, split into strideY·strideX phases (iy mod strideY,
+// ix mod strideX; dispatch z = batch·phases). Every pixel of a phase is reached by the same taps at a source
+// offset the whole workgroup shares, so no tap is computed only to be masked out (¾ of them at stride 2)
+// and no lane divides.
+@compute @workgroup_size(WG_X)
+fn conv_gather_phased(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let rowBlocks = p.rowsPad / TM;
+  let g = wg.y / rowBlocks;
+  let row0 = (wg.y % rowBlocks) * TM;
+  let phases = p.strideY * p.strideX;
+  let n = wg.z / phases;
+  let py = (wg.z % phases) / p.strideX;
+  let px = (wg.z % phases) % p.strideX;
+  // The phase's pixels are (py + strideY·qy, px + strideX·qx) for qy < gh, qx < gw.
+  let gh = (p.outH + p.strideY - 1u - py) / p.strideY;
+  let gw = (p.outW + p.strideX - 1u - px) / p.strideX;
+  let count = gh * gw;
+  if (count == 0u) { return; }
+  let inPlane = p.inH * p.inW;
+  let taps = p.kh * p.kw;
+
+  var qy: array<i32, 16>;
+  var qx: array<i32, 16>;
+  let first = wg.x * WG_X * 4u * CV;
+  for (var j = 0u; j < 4u * CV; j++) {
+    let q = min(first + ((j / 4u) * WG_X + lid.x) * 4u + j % 4u, count - 1u);
+    qy[j] = i32(q / gw);
+    qx[j] = i32(q % gw);
+  }
+
+  var acc: Acc;
+  let sBase = (n * p.groups + g) * p.chans * inPlane;
+  let chans4 = (p.chans + 3u) / 4u;
+  for (var c4 = 0u; c4 < chans4; c4++) {
+    var plane: array<u32, 4>;
+    for (var i = 0u; i < 4u; i++) { plane[i] = sBase + min(c4 * 4u + i, p.chans - 1u) * inPlane; }
+    let wc = (g * chans4 + c4) * taps * p.rowsPad + row0;
+    for (var ky = 0u; ky < p.kh; ky++) {
+      let numY = i32(py) + p.padY - i32(ky * p.dilY);
+      if (numY % i32(p.strideY) != 0) { continue; }
+      let shiftY = numY / i32(p.strideY);
+      for (var kx = 0u; kx < p.kw; kx++) {
+        let numX = i32(px) + p.padX - i32(kx * p.dilX);
+        if (numX % i32(p.strideX) != 0) { continue; }
+        let shiftX = numX / i32(p.strideX);
+        var v: Quad;
+        for (var j = 0u; j < 4u * CV; j++) {
+          let sy = qy[j] + shiftY;
+          let sx = qx[j] + shiftX;
+          let inside = sy >= 0 && sy < i32(p.inH) && sx >= 0 && sx < i32(p.inW);
+          let offset = u32(clamp(sy, 0, i32(p.inH) - 1)) * p.inW + u32(clamp(sx, 0, i32(p.inW) - 1));
+          for (var i = 0u; i < 4u; i++) { v[i][j / 4u][j % 4u] = select(0.0, S[plane[i] + offset], inside); }
+        }
+        accumulate(&acc, wc + (ky * p.kw + kx) * p.rowsPad, &v);
+      }
+    }
+  }
+
+  let P = p.outH * p.outW;
+  let outBase = (n * p.groups + g) * p.rows;
+  for (var r = 0u; r < TM; r++) {
+    let row = row0 + r;
+    if (row >= p.rows) { break; }
+    let values = accRow(&acc, r);
+    let b = biasOf(g * p.rows + row);
+    for (var cv = 0u; cv < CV; cv++) {
+      let y = activate(values[cv] + b);
+      for (var i = 0u; i < 4u; i++) {
+        let q = first + (cv * WG_X + lid.x) * 4u + i;
+        if (q < count) {
+          let iy = py + p.strideY * (q / gw);
+          let ix = px + p.strideX * (q % gw);
+          result[(outBase + row) * P + iy * p.outW + ix] = y[i];
+        }
+      }
+    }
+  }
+}
+
 // v = the 4 values starting `shift` elements into a (continuing into b).
 fn shifted(a: vec4<f32>, b: vec4<f32>, shift: u32) -> vec4<f32> {
   switch shift {

@@ -169,6 +169,10 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
   const vec4 = unitStride && g.outW % (4 * CV) === 0 && g.inW % 4 === 0;
   const cv = vec4 ? CV : software ? 2 : 1;
   const pixelsPerGroup = 4 * cv * WG_X;
+  // The transposed gather at stride > 1 runs phase by phase (see conv_gather_phased).
+  const phased = !vec4 && g.mode === 1 && !unitStride;
+  const phases = phased ? g.geom.stride[0] * g.geom.stride[1] : 1;
+  const launchPixels = phased ? Math.ceil(g.outH / g.geom.stride[0]) * Math.ceil(g.outW / g.geom.stride[1]) : g.outH * g.outW;
   const uniforms = new UniformWriter()
     .u32(g.rows).u32(g.chans).u32(g.groups).u32(1)
     .u32(g.outH).u32(g.outW).u32(g.inH).u32(g.inW)
@@ -176,7 +180,7 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
     .i32(g.geom.padding[0]).i32(g.geom.padding[2]).u32(g.geom.dilation[0]).u32(g.geom.dilation[1])
     .u32(rowsPad).u32(B ? 1 : 0).f32(epilogue.slope).u32(0)
     .done();
-  const groups: [number, number, number] = [Math.ceil((g.outH * g.outW) / pixelsPerGroup), (rowsPad / TM) * g.groups, g.batch];
+  const groups: [number, number, number] = [Math.ceil(launchPixels / pixelsPerGroup), (rowsPad / TM) * g.groups, g.batch * phases];
   checkGrid(groups);
   // Without a bias the binding still needs a buffer; the kernel never reads it.
   const biasBuffer = B ? B.tensor.storage.buffer : S.tensor.storage.buffer;
@@ -184,7 +188,7 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
     {
       family: 'conv',
       source,
-      entry: vec4 ? 'conv_gather4' : 'conv_gather',
+      entry: vec4 ? 'conv_gather4' : phased ? 'conv_gather_phased' : 'conv_gather',
       constants: { MODE: g.mode, ACT: ACT_CODE[epilogue.activation], TM, CV: cv, WG_X },
     },
     uniforms,
