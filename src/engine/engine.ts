@@ -110,6 +110,8 @@ export class Engine {
 
   /** Frees every pooled buffer back to the driver. */
   trimPool(): void {
+    // Recorded work may still use pooled buffers: submit it before destroying them.
+    this.flush();
     this.storage.trim();
     this.staging.trim();
   }

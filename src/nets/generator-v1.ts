@@ -1,0 +1,115 @@
+// The v1 generator (REFERENCE §3): encoder blocks to0…to4 on the 6-channel input, local features from the
+// extractor through feature_conv, four decoder tunnels with skip connections, tanh exit; plus the auxiliary
+// "guide" decoder on tunnel4's output, which only training uses.
+import type { Tensor } from '../engine/tensor.js';
+import type { Generator } from '../kernels/random.js';
+import { concat, tanh } from '../ops/index.js';
+import { checkImage, encoderBlock, guideDecoder, tunnel, type TunnelConfig } from './blocks.js';
+import { FeatureConv } from './extractor.js';
+import { Conv2d, Sequential } from './layers.js';
+import { Module } from './module.js';
+
+export interface GeneratorV1Config {
+  /** Line art, distance field, hint RGB·mask, mask (REFERENCE §2). */
+  inputChannels: number;
+  /** Widths of to0…to4. */
+  encoderWidths: readonly [number, number, number, number, number];
+  /** Channels of the extractor's features, kept by feature_conv. */
+  featureChannels: number;
+  /** tunnel4, tunnel3, tunnel2, tunnel1. */
+  tunnels: readonly [TunnelConfig, TunnelConfig, TunnelConfig, TunnelConfig];
+}
+
+export interface GeneratorV1Sizes {
+  /** ngf: to1's width; to0 has width/2, to2…to4 2, 4, 8×, tunnels 8, 4, 2, 1× (published 64). */
+  width?: number;
+  /** The extractor's output channels (published 512). */
+  featureChannels?: number;
+  /** Block dilations per tunnel, tunnel4 first; their lengths are the block counts (published 20/8/8/5). */
+  dilations?: readonly [readonly number[], readonly number[], readonly number[], readonly number[]];
+  /** Cardinality per tunnel, tunnel4 first (published 32/32/32/16). */
+  cardinality?: readonly [number, number, number, number];
+}
+
+const DILATED = [1, 1, 2, 2, 4, 4, 2, 1];
+
+/** A v1 configuration from a base width and block layout; with no arguments, the published one. */
+export function generatorV1Config({
+  width = 64,
+  featureChannels = 512,
+  dilations = [new Array<number>(20).fill(1), DILATED, DILATED, [1, 2, 4, 2, 1]],
+  cardinality = [32, 32, 32, 16],
+}: GeneratorV1Sizes = {}): GeneratorV1Config {
+  const tunnelAt = (i: number): TunnelConfig => ({ width: (8 * width) / 2 ** i, cardinality: cardinality[i], dilations: dilations[i] });
+  return {
+    inputChannels: 6,
+    encoderWidths: [width / 2, width, 2 * width, 4 * width, 8 * width],
+    featureChannels,
+    tunnels: [tunnelAt(0), tunnelAt(1), tunnelAt(2), tunnelAt(3)],
+  };
+}
+
+/** The published configuration (code's block counts 20/8/8/5; 31,808,154 parameters). */
+export const GENERATOR_V1: GeneratorV1Config = generatorV1Config();
+
+export interface GeneratorOutput {
+  /** RGB in [-1, 1] at the input's resolution. */
+  image: Tensor;
+  /** The auxiliary decoder's RGB in [-1, 1], in training mode only. */
+  guide: Tensor | null;
+}
+
+export class GeneratorV1 extends Module {
+  readonly featureConv: FeatureConv;
+  readonly encoderBlocks: Sequential[];
+  readonly guideDecoder: Sequential;
+  /** tunnel4, tunnel3, tunnel2, tunnel1. */
+  readonly tunnels: Sequential[];
+  readonly exit: Conv2d;
+
+  constructor(readonly config: GeneratorV1Config = GENERATOR_V1, { rng }: { rng?: Generator } = {}) {
+    super();
+    const { inputChannels, encoderWidths: e, featureChannels, tunnels: t } = config;
+    // Registration order is the published state-dict order.
+    this.featureConv = this.registerModule('feature_conv', new FeatureConv(featureChannels, featureChannels, rng));
+    this.encoderBlocks = e.map((width, i) => this.registerModule(`to${i}`, encoderBlock(i === 0 ? inputChannels : e[i - 1], width, i === 0 ? 1 : 2, rng)));
+    this.guideDecoder = this.registerModule('deconv_for_decoder', guideDecoder(t[0].width / 2, [2, 2, 2], rng));
+    // Each tunnel reads the previous tunnel's output (width/2) beside an encoder skip at the same resolution.
+    const inputs = [e[4] + featureChannels, t[0].width / 2 + e[3], t[1].width / 2 + e[2], t[2].width / 2 + e[1]];
+    this.tunnels = t.map((tc, i) => this.registerModule(`tunnel${4 - i}`, tunnel(inputs[i], tc, rng)));
+    this.exit = this.registerModule('exit', new Conv2d(t[3].width / 2 + e[0], 3, 3, { padding: 1, init: 'xavier', rng }));
+  }
+
+  /** feature_conv on the extractor's output [N, featureChannels, H/8, W/8] → [N, featureChannels, H/16, W/16]. */
+  localFeatures(features: Tensor): Tensor {
+    checkImage('GeneratorV1', 'the extractor features', features, this.config.featureChannels, 2);
+    return this.featureConv.forward(features);
+  }
+
+  /** The generator on its input [N, 6, H, W] (H, W multiples of 16) and the extractor's features at H/8. */
+  forward(input: Tensor, features: Tensor): GeneratorOutput {
+    checkImage('GeneratorV1', 'the input', input, this.config.inputChannels, 16);
+    return this.synthesize(input, this.localFeatures(features));
+  }
+
+  /** Everything after feature_conv, given its output `local` [N, featureChannels, H/16, W/16]. */
+  synthesize(input: Tensor, local: Tensor): GeneratorOutput {
+    checkImage('GeneratorV1', 'the input', input, this.config.inputChannels, 16);
+    const [n, , h, w] = input.shape;
+    if (local.shape.join() !== [n, this.config.featureChannels, h / 16, w / 16].join()) {
+      throw new Error(
+        `GeneratorV1: local features must be [${n}, ${this.config.featureChannels}, ${h / 16}, ${w / 16}] for an input of ${h}×${w}, got [${local.shape.join(', ')}].`,
+      );
+    }
+    const skips: Tensor[] = [];
+    let x = input;
+    for (const block of this.encoderBlocks) skips.push((x = block.forward(x)));
+    const [t4, t3, t2, t1] = this.tunnels;
+    const deepest = t4.forward(concat([skips[4], local], 1));
+    let y = t3.forward(concat([deepest, skips[3]], 1));
+    y = t2.forward(concat([y, skips[2]], 1));
+    y = t1.forward(concat([y, skips[1]], 1));
+    const image = tanh(this.exit.forward(concat([y, skips[0]], 1)));
+    return { image, guide: this.training ? this.guideDecoder.forward(deepest) : null };
+  }
+}
