@@ -1,0 +1,98 @@
+// `npm run convert -- <in> <out.safetensors> [--half] [--force] [--key <path>]`: converts a PyTorch checkpoint
+// (zip or legacy torch.save file) or a safetensors file to safetensors, tensor by tensor, names kept (a `module.`
+// prefix on every name removed). Never overwrites without --force; writes a temporary file, then renames it.
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { FORMAT_NAMES, readCheckpoint } from '../io/checkpoint.js';
+import { halfOverflowCount } from '../io/dtypes.js';
+import { writeSafetensors } from '../io/safetensors.js';
+import { summarize, type StoredTensors } from '../io/stored-tensors.js';
+
+const USAGE = `usage: npm run convert -- <in.pth|in.pt|in.bin|in.safetensors> <out.safetensors> [--half] [--force] [--key <path>]
+  --half        store floating-point tensors as float16; without it they are stored as float32 (exact for
+                float16/bfloat16 sources, rounded for float64); int64 tensors stay int64
+  --force       overwrite <out.safetensors> if it exists
+  --key <path>  where the state dict is inside a PyTorch checkpoint dict ("state_dict", "model", "G", "a/b")`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): { input: string; output: string; half: boolean; force: boolean; key?: string } {
+  const positional: string[] = [];
+  let half = false;
+  let force = false;
+  let key: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--half') half = true;
+    else if (arg === '--force') force = true;
+    else if (arg === '--key') {
+      if (i + 1 >= argv.length) throw new UsageError('--key needs a value');
+      key = argv[++i];
+    } else if (arg === '-h' || arg === '--help') throw new UsageError('');
+    else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
+    else positional.push(arg);
+  }
+  if (positional.length !== 2) throw new UsageError(`expected an input and an output file, got ${positional.length} file argument(s)`);
+  const [input, output] = positional;
+  if (!output.endsWith('.safetensors')) throw new UsageError(`the output ${output} must be a .safetensors file`);
+  return { input, output, half, force, key };
+}
+
+const grouped = (n: number) => n.toLocaleString('en-US');
+
+function dtypeText(tensors: StoredTensors, rename: (dtype: string) => string = (d) => d): string {
+  const counts = new Map<string, number>();
+  for (const [dtype, n] of summarize(tensors).dtypes) counts.set(rename(dtype), (counts.get(rename(dtype)) ?? 0) + n);
+  return [...counts].map(([dtype, n]) => `${n} ${dtype}`).join(', ');
+}
+
+function bytesText(n: number): string {
+  return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
+}
+
+function convert(argv: string[]): void {
+  const { input, output, half, force, key } = parseArgs(argv);
+  if (existsSync(output) && !force) throw new Error(`${output} already exists; pass --force to overwrite it.`);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(input);
+  } catch (e) {
+    throw new Error(`Cannot read ${input}: ${(e as Error).message}`);
+  }
+  const checkpoint = readCheckpoint(bytes, { key });
+  const { tensors } = checkpoint;
+  const where = checkpoint.key ? `, state dict under "${checkpoint.key}"` : '';
+  const stripped = checkpoint.strippedPrefix ? `, "${checkpoint.strippedPrefix}" removed from every name` : '';
+  console.log(`read     ${input}: ${FORMAT_NAMES[checkpoint.format]}${where}${stripped}`);
+  const summary = summarize(tensors);
+  console.log(`tensors  ${summary.tensors} (${dtypeText(tensors)}), ${grouped(summary.elements)} parameters (buffers included)`);
+
+  const floatDType = half ? 'F16' : 'F32';
+  if (half) {
+    let overflow = 0;
+    for (const t of tensors.values()) if (t.dtype !== 'I64') overflow += halfOverflowCount(t.data);
+    if (overflow) console.warn(`warning  ${grouped(overflow)} value${overflow === 1 ? '' : 's'} beyond float16's range (±65504) become ±infinity`);
+  }
+  const out = writeSafetensors(tensors, { floatDType, metadata: { ...checkpoint.metadata, format: 'pt', source: basename(input) } });
+  const temporary = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temporary, out);
+    renameSync(temporary, output);
+  } catch (e) {
+    rmSync(temporary, { force: true });
+    throw new Error(`Cannot write ${output}: ${(e as Error).message}`);
+  }
+  console.log(`wrote    ${output}: ${summary.tensors} tensors (${dtypeText(tensors, (d) => (d === 'I64' ? d : floatDType))}), ${bytesText(out.length)}`);
+}
+
+try {
+  convert(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof UsageError) {
+    if (e.message) console.error(`convert: ${e.message}`);
+    console.error(USAGE);
+    process.exit(2);
+  }
+  console.error((e as Error).message);
+  process.exit(1);
+}

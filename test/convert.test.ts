@@ -1,0 +1,72 @@
+// `npm run convert` end to end: the CLI is bundled once and run as a child process on fixture checkpoints.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readSafetensors } from '../src/io/safetensors.js';
+import { readTorchCheckpoint } from '../src/io/torch.js';
+// @ts-expect-error: a plain .mjs module without types
+import { nodeBundle } from '../scripts/esbuild-options.mjs';
+
+const fixture = (name: string) => new URL(`./fixtures/torch/${name}`, import.meta.url).pathname;
+let dir: string;
+let cli: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'convert-'));
+  cli = join(dir, 'convert.mjs');
+  await build({ ...nodeBundle, entryPoints: ['src/cli/convert.ts'], outfile: cli, sourcemap: false });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+describe('npm run convert', () => {
+  test('a nested DataParallel checkpoint: names stripped, values and int64 kept, summary printed', () => {
+    const out = join(dir, 'nested.safetensors');
+    const result = run(fixture('zip-nested.pt'), out);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/PyTorch zip checkpoint .*state dict under "state_dict", "module\." removed from every name/);
+    expect(result.stdout).toMatch(/tensors {2}4 \(3 F32, 1 I64\), 13 parameters/);
+    const source = readTorchCheckpoint(new Uint8Array(readFileSync(fixture('zip-nested.pt')))).tensors;
+    const { tensors, metadata } = readSafetensors(new Uint8Array(readFileSync(out)));
+    expect(metadata).toEqual({ format: 'pt', source: 'zip-nested.pt' });
+    expect([...tensors.keys()]).toEqual([...source.keys()]);
+    for (const [name, t] of source) expect(tensors.get(name), name).toEqual(t);
+  });
+
+  test('never overwrites without --force; --half stores float16 and warns about overflow', () => {
+    const out = join(dir, 'full.safetensors');
+    writeFileSync(out, 'precious');
+    const refused = run(fixture('legacy.pt'), out, '--half');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/already exists; pass --force to overwrite it/);
+    expect(readFileSync(out, 'utf8')).toBe('precious');
+
+    const forced = run(fixture('legacy.pt'), out, '--half', '--force');
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(forced.stderr).toMatch(/1 value beyond float16's range/); // double.weight holds 1e30
+    const { tensors } = readSafetensors(new Uint8Array(readFileSync(out)));
+    expect(new Set([...tensors.values()].map((t) => t.dtype))).toEqual(new Set(['F16', 'I64']));
+    expect([...tensors.get('half.weight')!.data]).toEqual([1, -2.5, 65504, 2 ** -24, 0.333251953125, -0]);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('--key chooses among several state dicts; errors and usage go to stderr', () => {
+    const out = join(dir, 'd.safetensors');
+    expect(run(fixture('zip-two.pt'), out).stderr).toMatch(/several state dicts: G \(4 tensors\), D \(4 tensors\)/);
+    const chosen = run(fixture('zip-two.pt'), out, '--key', 'D');
+    expect(chosen.status, chosen.stderr).toBe(0);
+    expect(chosen.stdout).toMatch(/state dict under "D"/);
+
+    const usage = run(fixture('zip.pt'));
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/usage: npm run convert/);
+    expect(run(fixture('zip.pt'), join(dir, 'x.pth')).stderr).toMatch(/must be a \.safetensors file/);
+    const missing = run(join(dir, 'nope.pth'), join(dir, 'y.safetensors'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/Cannot read .*nope\.pth/);
+  });
+});
