@@ -1,11 +1,11 @@
 // `npm run convert` end to end: the CLI is bundled once and run as a child process on fixture checkpoints.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readSafetensors } from '../src/io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import { readTorchCheckpoint } from '../src/io/torch.js';
 // @ts-expect-error: a plain .mjs module without types
 import { nodeBundle } from '../scripts/esbuild-options.mjs';
@@ -16,7 +16,9 @@ let cli: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'convert-'));
-  cli = join(dir, 'convert.mjs');
+  // Bundled inside the repository so its external packages (webgpu, sharp) resolve from node_modules.
+  mkdirSync('dist/test', { recursive: true });
+  cli = join(process.cwd(), 'dist', 'test', 'convert.mjs');
   await build({ ...nodeBundle, entryPoints: ['src/cli/convert.ts'], outfile: cli, sourcemap: false });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,5 +70,52 @@ describe('npm run convert', () => {
     const missing = run(join(dir, 'nope.pth'), join(dir, 'y.safetensors'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/Cannot read .*nope\.pth/);
+  });
+});
+
+describe('npm run convert --arch', () => {
+  /** The published FFDNet layout (names and shapes from the reference listing), with `module.` as published. */
+  function publishedFFDNet(): Map<string, { shape: number[]; data: Float32Array }> {
+    const text = readFileSync(new URL('./fixtures/state-dicts.txt', import.meta.url), 'utf8');
+    const section = text.split('\n== ').find((s) => s.startsWith('ffdnet_rgb'))!;
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const line of section.split('\n').slice(1)) {
+      const m = /^\s+(\S+) \[([\d, ]*)\]/.exec(line);
+      if (!m) continue;
+      const shape = m[2] ? m[2].split(',').map(Number) : [];
+      tensors.set(`module.${m[1]}`, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+    }
+    return tensors;
+  }
+
+  test('a checkpoint with the published layout passes the strict check', () => {
+    const input = join(dir, 'ffdnet-published.safetensors');
+    writeFileSync(input, writeSafetensors(publishedFFDNet()));
+    const result = run(input, join(dir, 'ffdnet-out.safetensors'), '--arch', 'ffdnet');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/checked {2}every tensor matches ffdnet \(62 names and shapes\)/);
+  });
+
+  test('one report lists every missing, unexpected and mis-shaped tensor, and nothing is written', () => {
+    const tensors = publishedFFDNet();
+    const names = [...tensors.keys()];
+    tensors.delete(names[5]);
+    tensors.set('module.extra.weight', { shape: [2], data: new Float32Array(2) });
+    tensors.set(names[0], { shape: [96, 12, 3, 3], data: new Float32Array(96 * 12 * 9) });
+    const input = join(dir, 'ffdnet-broken.safetensors');
+    const output = join(dir, 'ffdnet-broken-out.safetensors');
+    writeFileSync(input, writeSafetensors(tensors));
+    const result = run(input, output, '--arch', 'ffdnet');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(names[5].slice('module.'.length));
+    expect(result.stderr).toContain('extra.weight');
+    expect(result.stderr).toMatch(/\[96, 12, 3, 3\]/);
+    expect(readdirSync(dir)).not.toContain('ffdnet-broken-out.safetensors');
+  });
+
+  test('an unknown architecture is a usage error', () => {
+    const result = run(fixture('zip-nested.pt'), join(dir, 'x.safetensors'), '--arch', 'v3-generator');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/--arch must be one of v1-generator, v1-discriminator/);
   });
 });

@@ -1,14 +1,20 @@
-// `npm run convert -- <in> <out.safetensors> [--half] [--force] [--key <path>]`: converts a PyTorch checkpoint
-// (zip or legacy torch.save file) or a safetensors file to safetensors, tensor by tensor, names kept (a `module.`
-// prefix on every name removed). Never overwrites without --force; writes a temporary file, then renames it.
+// `npm run convert -- <in> <out.safetensors> [--arch <name>] [--half] [--force] [--key <path>]`: converts a
+// PyTorch checkpoint (zip or legacy torch.save file) or a safetensors file to safetensors, tensor by tensor, names
+// kept (a `module.` prefix on every name removed). With --arch the tensors are first checked strictly against
+// that architecture's state dict. Never overwrites without --force; writes a temporary file, then renames it.
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FORMAT_NAMES, readCheckpoint } from '../io/checkpoint.js';
 import { halfOverflowCount } from '../io/dtypes.js';
 import { writeSafetensors } from '../io/safetensors.js';
-import { summarize, type StoredTensors } from '../io/stored-tensors.js';
+import { checkTensorShapes, summarize, type StoredTensors } from '../io/stored-tensors.js';
+import { Engine, useEngine } from '../engine/engine.js';
+import { nodeDevice } from '../io/dawn.js';
+import { ARCHITECTURES, isArchitecture, stateDictLayout, type ArchitectureName } from '../nets/architectures.js';
 
-const USAGE = `usage: npm run convert -- <in.pth|in.pt|in.bin|in.safetensors> <out.safetensors> [--half] [--force] [--key <path>]
+const USAGE = `usage: npm run convert -- <in.pth|in.pt|in.bin|in.safetensors> <out.safetensors> [--arch <name>] [--half] [--force] [--key <path>]
+  --arch <name> check every tensor name and shape against a published architecture first:
+                ${Object.keys(ARCHITECTURES).join(', ')}
   --half        store floating-point tensors as float16; without it they are stored as float32 (exact for
                 float16/bfloat16 sources, rounded for float64); int64 tensors stay int64
   --force       overwrite <out.safetensors> if it exists
@@ -16,11 +22,21 @@ const USAGE = `usage: npm run convert -- <in.pth|in.pt|in.bin|in.safetensors> <o
 
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): { input: string; output: string; half: boolean; force: boolean; key?: string } {
+interface Options {
+  input: string;
+  output: string;
+  half: boolean;
+  force: boolean;
+  key?: string;
+  arch?: ArchitectureName;
+}
+
+function parseArgs(argv: string[]): Options {
   const positional: string[] = [];
   let half = false;
   let force = false;
   let key: string | undefined;
+  let arch: ArchitectureName | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--half') half = true;
@@ -28,6 +44,10 @@ function parseArgs(argv: string[]): { input: string; output: string; half: boole
     else if (arg === '--key') {
       if (i + 1 >= argv.length) throw new UsageError('--key needs a value');
       key = argv[++i];
+    } else if (arg === '--arch') {
+      const name = argv[++i] ?? '';
+      if (!isArchitecture(name)) throw new UsageError(`--arch must be one of ${Object.keys(ARCHITECTURES).join(', ')}; got "${name}"`);
+      arch = name;
     } else if (arg === '-h' || arg === '--help') throw new UsageError('');
     else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
     else positional.push(arg);
@@ -35,7 +55,7 @@ function parseArgs(argv: string[]): { input: string; output: string; half: boole
   if (positional.length !== 2) throw new UsageError(`expected an input and an output file, got ${positional.length} file argument(s)`);
   const [input, output] = positional;
   if (!output.endsWith('.safetensors')) throw new UsageError(`the output ${output} must be a .safetensors file`);
-  return { input, output, half, force, key };
+  return { input, output, half, force, key, arch };
 }
 
 const grouped = (n: number) => n.toLocaleString('en-US');
@@ -50,8 +70,8 @@ function bytesText(n: number): string {
   return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
 }
 
-function convert(argv: string[]): void {
-  const { input, output, half, force, key } = parseArgs(argv);
+async function convert(argv: string[]): Promise<void> {
+  const { input, output, half, force, key, arch } = parseArgs(argv);
   if (existsSync(output) && !force) throw new Error(`${output} already exists; pass --force to overwrite it.`);
   let bytes: Uint8Array;
   try {
@@ -66,6 +86,17 @@ function convert(argv: string[]): void {
   console.log(`read     ${input}: ${FORMAT_NAMES[checkpoint.format]}${where}${stripped}`);
   const summary = summarize(tensors);
   console.log(`tensors  ${summary.tensors} (${dtypeText(tensors)}), ${grouped(summary.elements)} parameters (buffers included)`);
+  if (arch) {
+    // The layout comes from our modules, which need a device to exist.
+    const engine = useEngine(new Engine(await nodeDevice()))!;
+    try {
+      checkTensorShapes(tensors, stateDictLayout(arch), arch);
+    } finally {
+      engine.destroy();
+      useEngine(null);
+    }
+    console.log(`checked  every tensor matches ${arch} (${tensors.size} names and shapes)`);
+  }
 
   const floatDType = half ? 'F16' : 'F32';
   if (half) {
@@ -86,7 +117,7 @@ function convert(argv: string[]): void {
 }
 
 try {
-  convert(process.argv.slice(2));
+  await convert(process.argv.slice(2));
 } catch (e) {
   if (e instanceof UsageError) {
     if (e.message) console.error(`convert: ${e.message}`);

@@ -33,6 +33,8 @@ export interface MemoryInfo {
   pooledBytes: number;
   /** Number of tensors not yet disposed. */
   liveTensors: number;
+  /** The most storage bytes held from the driver at once since the engine started or resetPeakMemory(). */
+  peakBytes: number;
 }
 
 /** A scope of tensors created inside `tidy`, disposed when it ends unless returned or kept. */
@@ -105,7 +107,11 @@ export class Engine {
   }
 
   memory(): MemoryInfo {
-    return { liveBytes: this.storage.liveBytes, pooledBytes: this.storage.pooledBytes, liveTensors: this.liveTensors };
+    return { liveBytes: this.storage.liveBytes, pooledBytes: this.storage.pooledBytes, liveTensors: this.liveTensors, peakBytes: this.storage.peakBytes };
+  }
+
+  resetPeakMemory(): void {
+    this.storage.peakBytes = this.storage.liveBytes + this.storage.pooledBytes;
   }
 
   /** Frees every pooled buffer back to the driver. */

@@ -16,6 +16,8 @@ export class BufferPool {
   liveBytes = 0;
   /** Bytes of buffers waiting in the pool. */
   pooledBytes = 0;
+  /** The most bytes held from the driver (live + pooled) since creation or the last resetPeak(). */
+  peakBytes = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -28,6 +30,7 @@ export class BufferPool {
     if (recycled) this.pooledBytes -= size;
     const buffer = recycled ?? this.device.createBuffer({ size, usage: this.usage });
     this.liveBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes + this.pooledBytes);
     return buffer;
   }
 
