@@ -2,6 +2,8 @@
 // (names and shapes: ../shared/reference/state-dicts.txt). Convolutions take the activation that follows them
 // as an epilogue of the same kernel; Sequential finds those pairs, so a [Conv2d, LeakyReLU] pair costs one
 // pass over the output while its state-dict indices stay those of PyTorch (`to0.0.weight`, `to0.2.weight`).
+import { isGradEnabled } from '../autograd/tape.js';
+import { tidy } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Epilogue } from '../kernels/conv.js';
 import type { Generator } from '../kernels/random.js';
@@ -292,28 +294,35 @@ export class Sequential extends Layer {
    * it (also across a pixel shuffle, a pure permutation that commutes with it) and a frozen batch norm after it.
    */
   forward(x: Tensor): Tensor {
-    const layers = this.layers;
-    const epilogueAt = (i: number) => (layers[i] instanceof Activation ? (layers[i] as Activation).epilogue ?? undefined : undefined);
+    // In inference nothing holds on to intermediates, so each is freed as soon as the next exists: the peak is
+    // one layer's working set instead of every activation of the network. With gradients the tape needs them.
+    const lean = !isGradEnabled();
     let y = x;
-    for (let i = 0; i < layers.length; ) {
-      const layer = layers[i];
-      const next = layers[i + 1];
-      if (layer instanceof Conv2d && next instanceof BatchNorm2d) {
-        const epilogue = epilogueAt(i + 2);
-        y = next.afterConv(layer, y, epilogue);
-        i += epilogue ? 3 : 2;
-      } else if (layer instanceof ConvLayer && epilogueAt(i + 1)) {
-        y = layer.forward(y, epilogueAt(i + 1));
-        i += 2;
-      } else if (layer instanceof ConvLayer && next instanceof PixelShuffle && epilogueAt(i + 2)) {
-        y = next.forward(layer.forward(y, epilogueAt(i + 2)));
-        i += 3;
-      } else {
-        y = layer.forward(y);
-        i += 1;
-      }
+    for (let i = 0; i < this.layers.length; ) {
+      const input = y;
+      const [out, used] = lean ? tidy(() => this.step(i, input)) : this.step(i, input);
+      if (lean && input !== x) input.dispose();
+      y = out;
+      i += used;
     }
     return y;
+  }
+
+  /** Runs layer i (with what it fuses); returns the output and how many layers it consumed. */
+  private step(i: number, y: Tensor): [Tensor, number] {
+    const layers = this.layers;
+    const epilogueAt = (j: number) => (layers[j] instanceof Activation ? (layers[j] as Activation).epilogue ?? undefined : undefined);
+    const layer = layers[i];
+    const next = layers[i + 1];
+    if (layer instanceof Conv2d && next instanceof BatchNorm2d) {
+      const epilogue = epilogueAt(i + 2);
+      return [next.afterConv(layer, y, epilogue), epilogue ? 3 : 2];
+    }
+    if (layer instanceof ConvLayer && epilogueAt(i + 1)) return [layer.forward(y, epilogueAt(i + 1)), 2];
+    if (layer instanceof ConvLayer && next instanceof PixelShuffle && epilogueAt(i + 2)) {
+      return [next.forward(layer.forward(y, epilogueAt(i + 2))), 3];
+    }
+    return [layer.forward(y), 1];
   }
 }
 
