@@ -119,3 +119,19 @@ describe('npm run convert --arch', () => {
     expect(result.stderr).toMatch(/--arch must be one of v1-generator, v1-discriminator/);
   });
 });
+
+test("--arch vgg16 keeps torchvision's features[:9] and drops the rest of the network", () => {
+  const shapes: [string, number[]][] = [
+    ['features.0.weight', [64, 3, 3, 3]], ['features.0.bias', [64]], ['features.2.weight', [64, 64, 3, 3]], ['features.2.bias', [64]],
+    ['features.5.weight', [128, 64, 3, 3]], ['features.5.bias', [128]], ['features.7.weight', [128, 128, 3, 3]], ['features.7.bias', [128]],
+    ['features.10.weight', [256, 128, 3, 3]], ['features.10.bias', [256]], ['classifier.0.weight', [4, 8]], ['classifier.0.bias', [4]],
+  ];
+  const tensors = new Map(shapes.map(([name, shape]) => [name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }]));
+  const input = join(dir, 'vgg16-full.safetensors');
+  const output = join(dir, 'vgg16-features.safetensors');
+  writeFileSync(input, writeSafetensors(tensors));
+  const result = run(input, output, '--arch', 'vgg16');
+  expect(result.status, result.stderr).toBe(0);
+  expect(result.stdout).toMatch(/dropped {2}4 tensors vgg16 does not use/);
+  expect([...readSafetensors(new Uint8Array(readFileSync(output))).tensors.keys()]).toEqual(shapes.slice(0, 8).map(([n]) => n));
+});

@@ -10,7 +10,7 @@ import { writeSafetensors } from '../io/safetensors.js';
 import { checkTensorShapes, summarize, type StoredTensors } from '../io/stored-tensors.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
-import { ARCHITECTURES, isArchitecture, stateDictLayout, type ArchitectureName } from '../nets/architectures.js';
+import { ARCHITECTURES, isArchitecture, stateDictLayout, UNUSED_TENSORS, type ArchitectureName } from '../nets/architectures.js';
 
 const USAGE = `usage: npm run convert -- <in.pth|in.pt|in.bin|in.safetensors> <out.safetensors> [--arch <name>] [--half] [--force] [--key <path>]
   --arch <name> check every tensor name and shape against a published architecture first:
@@ -86,6 +86,12 @@ async function convert(argv: string[]): Promise<void> {
   console.log(`read     ${input}: ${FORMAT_NAMES[checkpoint.format]}${where}${stripped}`);
   const summary = summarize(tensors);
   console.log(`tensors  ${summary.tensors} (${dtypeText(tensors)}), ${grouped(summary.elements)} parameters (buffers included)`);
+  const unused = arch ? UNUSED_TENSORS[arch] : undefined;
+  if (unused) {
+    const dropped = [...tensors.keys()].filter((name) => unused.test(name));
+    for (const name of dropped) tensors.delete(name);
+    if (dropped.length) console.log(`dropped  ${dropped.length} tensors ${arch} does not use (${dropped.slice(0, 3).join(', ')}${dropped.length > 3 ? ', …' : ''})`);
+  }
   if (arch) {
     // The layout comes from our modules, which need a device to exist.
     const engine = useEngine(new Engine(await nodeDevice()))!;
@@ -113,7 +119,7 @@ async function convert(argv: string[]): Promise<void> {
     rmSync(temporary, { force: true });
     throw new Error(`Cannot write ${output}: ${(e as Error).message}`);
   }
-  console.log(`wrote    ${output}: ${summary.tensors} tensors (${dtypeText(tensors, (d) => (d === 'I64' ? d : floatDType))}), ${bytesText(out.length)}`);
+  console.log(`wrote    ${output}: ${tensors.size} tensors (${dtypeText(tensors, (d) => (d === 'I64' ? d : floatDType))}), ${bytesText(out.length)}`);
 }
 
 try {

@@ -16,6 +16,14 @@ export const ARCHITECTURES = {
   vgg16: () => new Vgg16Features(),
 } satisfies Record<string, () => Module>;
 
+/**
+ * Tensors a published file holds that the architecture does not use: torchvision's VGG16 file has the whole
+ * network, of which the perceptual loss needs features[:9] (convs 0, 2, 5, 7).
+ */
+export const UNUSED_TENSORS: Partial<Record<ArchitectureName, RegExp>> = {
+  vgg16: /^(classifier\.|features\.(?!(0|2|5|7)\.)\d+\.)/,
+};
+
 export type ArchitectureName = keyof typeof ARCHITECTURES;
 
 export function isArchitecture(name: string): name is ArchitectureName {
