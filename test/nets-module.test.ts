@@ -85,11 +85,11 @@ describe('Module', () => {
     const e = error as StateDictError;
     expect(e.missing).toEqual(['body.0.bias [4]', 'head.weight [2, 4]']);
     expect(e.unexpected).toEqual(['body.3.weight [4]']);
-    expect(e.mismatched).toEqual(['scale: 2 values for shape [3]', 'body.2.running_mean: checkpoint [5], module [4]']);
-    expect(e.message).toMatch(/Cannot load the state dict into Toy: 5 problems\./);
-    expect(e.message).toMatch(/wrong shape \(2\):\n {4}scale: 2 values for shape \[3\]\n {4}body\.2\.running_mean: checkpoint \[5\], module \[4\]/);
+    expect(e.mismatched).toEqual(['scale: 2 values for shape [3]', 'body.2.running_mean: checkpoint [5], expected [4]']);
+    expect(e.message).toMatch(/does not match Toy: 5 problems\./);
+    expect(e.message).toMatch(/wrong shape \(2\):\n {4}scale: 2 values for shape \[3\]\n {4}body\.2\.running_mean: checkpoint \[5\], expected \[4\]/);
     expect(e.message).toMatch(/missing from the checkpoint \(2\):\n {4}body\.0\.bias \[4\]\n {4}head\.weight \[2, 4\]/);
-    expect(e.message).toMatch(/in the checkpoint but not in the module \(1\):\n {4}body\.3\.weight \[4\]/);
+    expect(e.message).toMatch(/in the checkpoint but not in Toy \(1\):\n {4}body\.3\.weight \[4\]/);
     expect(await toy.stateDict()).toEqual(before);
     toy.dispose();
   });
@@ -103,7 +103,7 @@ describe('Module', () => {
     const loaded = await toy.stateDict();
     for (const [name, e] of state) if (loaded.has(name)) expect(loaded.get(name)).toEqual(e);
     state.set('head.weight', entry([4, 2]));
-    expect(() => toy.loadStateDict(state, { strict: false })).toThrow(/wrong shape \(1\):\n {4}head\.weight: checkpoint \[4, 2\], module \[2, 4\]/);
+    expect(() => toy.loadStateDict(state, { strict: false })).toThrow(/wrong shape \(1\):\n {4}head\.weight: checkpoint \[4, 2\], expected \[2, 4\]/);
     toy.dispose();
   });
 

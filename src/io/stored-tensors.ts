@@ -1,5 +1,6 @@
 // Tensors as checkpoint files hold them: named, row-major host data with the element type the file used. Every
 // reader (safetensors, PyTorch zip and legacy) returns this; the writers and the CLI consume it.
+import { StateDictError } from '../nets/module.js';
 import type { FloatDType, StoredDType } from './dtypes.js';
 
 /** One tensor read from a file: `dtype` is the type in the file; float data is converted to float32. */
@@ -46,45 +47,9 @@ export function floatEntries(tensors: StoredTensors): Map<string, { shape: numbe
   );
 }
 
-/** Every difference between a checkpoint's tensors and an architecture's expected names and shapes. */
-export class CheckpointMismatchError extends Error {
-  constructor(
-    readonly subject: string,
-    readonly missing: readonly string[],
-    readonly unexpected: readonly string[],
-    readonly misshaped: readonly string[],
-  ) {
-    super(describeMismatch(subject, missing, unexpected, misshaped));
-    this.name = 'CheckpointMismatchError';
-  }
-}
-
-function describeMismatch(subject: string, missing: readonly string[], unexpected: readonly string[], misshaped: readonly string[]): string {
-  const count = (n: number, what: string) => `${n} ${what}`;
-  const lines = [
-    `The checkpoint does not match ${subject}: ${[
-      count(missing.length, 'missing'),
-      count(unexpected.length, 'unexpected'),
-      count(misshaped.length, 'with the wrong shape'),
-    ].join(', ')}.`,
-  ];
-  const group = (title: string, items: readonly string[]) => {
-    if (!items.length) return;
-    lines.push(`  ${title} (${items.length}):`);
-    for (const item of items) lines.push(`    ${item}`);
-  };
-  group('wrong shape', misshaped);
-  group(`missing (${subject} has them, the checkpoint does not)`, missing);
-  group(`unexpected (in the checkpoint, not in ${subject})`, unexpected);
-  if (missing.length && missing.length === unexpected.length) {
-    lines.push('  As many names are missing as unexpected: the checkpoint may name the same tensors with a different prefix.');
-  }
-  return lines.join('\n');
-}
-
 /**
  * Checks a checkpoint against the names and shapes an architecture expects and reports every missing, unexpected
- * and mis-shaped tensor in one CheckpointMismatchError; returns normally when they agree exactly.
+ * and mis-shaped tensor in one StateDictError; returns normally when they agree exactly.
  */
 export function checkTensorShapes(tensors: StoredTensors, expected: ReadonlyMap<string, readonly number[]>, subject = 'the architecture'): void {
   const missing: string[] = [];
@@ -95,5 +60,5 @@ export function checkTensorShapes(tensors: StoredTensors, expected: ReadonlyMap<
     else if (shapeText(t.shape) !== shapeText(shape)) misshaped.push(`${name}: checkpoint ${shapeText(t.shape)}, expected ${shapeText(shape)}`);
   }
   const unexpected = [...tensors].filter(([name]) => !expected.has(name)).map(([name, t]) => `${name} ${shapeText(t.shape)}`);
-  if (missing.length || unexpected.length || misshaped.length) throw new CheckpointMismatchError(subject, missing, unexpected, misshaped);
+  if (missing.length || unexpected.length || misshaped.length) throw new StateDictError(subject, missing, unexpected, misshaped);
 }

@@ -45,24 +45,28 @@ export interface LoadResult {
   unexpected: string[];
 }
 
-/** Every problem found while loading a state dict, reported together. */
+/**
+ * Every difference between a checkpoint's tensors and what a network expects, reported together: thrown by
+ * loadStateDict and by the strict architecture check of `npm run convert -- --arch`.
+ */
 export class StateDictError extends Error {
   constructor(
-    readonly moduleName: string,
+    /** The network or architecture the checkpoint was checked against. */
+    readonly subject: string,
     readonly missing: readonly string[],
     readonly unexpected: readonly string[],
     readonly mismatched: readonly string[],
   ) {
-    super(describeProblems(moduleName, missing, unexpected, mismatched));
+    super(describeProblems(subject, missing, unexpected, mismatched));
     this.name = 'StateDictError';
   }
 }
 
-const LISTED = 12;
+const LISTED = 40;
 
-function describeProblems(moduleName: string, missing: readonly string[], unexpected: readonly string[], mismatched: readonly string[]): string {
+function describeProblems(subject: string, missing: readonly string[], unexpected: readonly string[], mismatched: readonly string[]): string {
   const total = missing.length + unexpected.length + mismatched.length;
-  const lines = [`Cannot load the state dict into ${moduleName}: ${total} problem${total === 1 ? '' : 's'}.`];
+  const lines = [`The checkpoint does not match ${subject}: ${total} problem${total === 1 ? '' : 's'}.`];
   const group = (title: string, items: readonly string[]) => {
     if (!items.length) return;
     lines.push(`  ${title} (${items.length}):`);
@@ -71,9 +75,11 @@ function describeProblems(moduleName: string, missing: readonly string[], unexpe
   };
   group('wrong shape', mismatched);
   group('missing from the checkpoint', missing);
-  group('in the checkpoint but not in the module', unexpected);
+  group(`in the checkpoint but not in ${subject}`, unexpected);
   if (unexpected.length && unexpected.every((n) => n.startsWith('module.'))) {
     lines.push('  Every unexpected name starts with "module." (saved from nn.DataParallel): strip that prefix when importing.');
+  } else if (missing.length && missing.length === unexpected.length) {
+    lines.push('  As many names are missing as unexpected: the checkpoint may name the same tensors with a different prefix.');
   } else if (missing.length || unexpected.length) {
     lines.push('  Check that the checkpoint belongs to this network and configuration; pass { strict: false } to load the names that match.');
   }
@@ -191,7 +197,7 @@ export abstract class Module {
       const entry = entries.get(name);
       if (!entry) continue;
       if (shapeText(entry.shape) !== shapeText(tensor.shape)) {
-        mismatched.push(`${name}: checkpoint ${shapeText(entry.shape)}, module ${shapeText(tensor.shape)}`);
+        mismatched.push(`${name}: checkpoint ${shapeText(entry.shape)}, expected ${shapeText(tensor.shape)}`);
       } else if (entry.data.length !== sizeOf(entry.shape)) {
         mismatched.push(`${name}: ${entry.data.length} values for shape ${shapeText(entry.shape)}`);
       }
