@@ -5,13 +5,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { measure, type BenchRecord, type BenchSuite } from '../../bench/harness.js';
 import { convSuite } from '../../bench/suites/conv.js';
+import { dataSuite } from '../../bench/suites/data.js';
 import { matmulSuite } from '../../bench/suites/matmul.js';
 import { netsSuite } from '../../bench/suites/nets.js';
 import { roof } from '../../bench/suites/roof.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
 
-const SUITES: BenchSuite[] = [roof, matmulSuite, convSuite, netsSuite];
+const SUITES: BenchSuite[] = [roof, matmulSuite, convSuite, netsSuite, dataSuite];
 
 function parseArgs(argv: string[]): { filter: string; json: string } {
   let filter = '';

@@ -1,0 +1,104 @@
+// npm run sketch -- <image> -o <sketch.png> [--dfm <dfm.png>] [--mult N] [--preset code|paper] [--force]
+// What the network sees of a page: its XDoG line art (8-bit grey, the input's size) and optionally the distance
+// field map (8-bit grey, floor(v·255), as the reference code saves it).
+import { existsSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { distanceField } from '../data/distance.js';
+import { XDOG_PRESETS, xdog, type XdogPreset } from '../data/xdog.js';
+import { Engine, useEngine } from '../engine/engine.js';
+import { nodeDevice } from '../io/dawn.js';
+import { DEFAULT_MAX_PIXELS, readImage, writePng } from '../io/image.js';
+
+const USAGE = `usage: npm run sketch -- <image> -o <sketch.png> [--dfm <dfm.png>] [--mult N] [--preset code|paper] [--force]
+  <image>          the page or illustration (PNG, JPEG, WebP, TIFF, GIF)
+  -o, --out        where to write the line art (8-bit grey PNG, same size as the input)
+  --dfm            also write the distance field map there (8-bit grey PNG)
+  --mult N         multi-scale XDoG factor, an integer 1-16 (default 7, as at inference; 1 gives binary lines)
+  --preset         XDoG parameters: code (default, the published weights' numbers) or paper
+  --max-megapixels refuse larger inputs (default ${DEFAULT_MAX_PIXELS / 1e6})
+  --force          overwrite existing output files`;
+
+class UsageError extends Error {}
+
+interface Options {
+  input: string;
+  out: string;
+  dfm: string | null;
+  mult: number;
+  preset: XdogPreset;
+  maxPixels: number;
+  force: boolean;
+}
+
+function options(argv: string[]): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string', short: 'o' },
+        dfm: { type: 'string' },
+        mult: { type: 'string', default: '7' },
+        preset: { type: 'string', default: 'code' },
+        'max-megapixels': { type: 'string', default: String(DEFAULT_MAX_PIXELS / 1e6) },
+        force: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `Expected one input image, got ${positionals.length}: ${positionals.join(' ')}.` : 'No input image given.');
+  if (!values.out) throw new UsageError('No output given: add -o <sketch.png>.');
+  const mult = Number(values.mult);
+  if (!Number.isInteger(mult) || mult < 1 || mult > 16) throw new UsageError(`--mult must be an integer from 1 to 16, got "${values.mult}".`);
+  if (!(values.preset! in XDOG_PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(XDOG_PRESETS).join(', ')}, got "${values.preset}".`);
+  const megapixels = Number(values['max-megapixels']);
+  if (!(megapixels > 0)) throw new UsageError(`--max-megapixels must be a positive number, got "${values['max-megapixels']}".`);
+  const input = positionals[0];
+  const outputs = [values.out, values.dfm].filter((f): f is string => !!f);
+  for (const file of outputs) {
+    if (!file.toLowerCase().endsWith('.png')) throw new UsageError(`Outputs are PNG files; "${file}" should end in .png.`);
+    if (resolve(file) === resolve(input)) throw new UsageError(`The output "${file}" would overwrite the input.`);
+    if (!values.force && existsSync(file)) throw new UsageError(`"${file}" already exists; use --force to overwrite it.`);
+  }
+  if (values.dfm && resolve(values.dfm) === resolve(values.out)) throw new UsageError('--dfm and -o name the same file.');
+  return { input, out: values.out, dfm: values.dfm ?? null, mult, preset: values.preset as XdogPreset, maxPixels: megapixels * 1e6, force: values.force! };
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  const page = await readImage(o.input, { maxPixels: o.maxPixels });
+  useEngine(new Engine(await nodeDevice()));
+  const start = performance.now();
+  const sketch = await xdog(page, { mult: o.mult, preset: o.preset });
+  const field = o.dfm ? distanceField(sketch) : null;
+  const seconds = ((performance.now() - start) / 1000).toFixed(2);
+  // Everything is computed before the first file is written; a failed second write removes the first.
+  await writePng(o.out, sketch, { overwrite: o.force });
+  if (field && o.dfm) {
+    try {
+      await writePng(o.dfm, field, { quantize: 'floor', overwrite: o.force });
+    } catch (e) {
+      await unlink(o.out).catch(() => undefined);
+      throw e;
+    }
+  }
+  console.log(`${o.input}: ${page.width}×${page.height}, XDoG ${o.preset} at mult ${o.mult}${field ? ' + distance field' : ''} in ${seconds} s → ${[o.out, o.dfm].filter(Boolean).join(', ')}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e instanceof UsageError ? `${e.message}\n${USAGE}` : (e as Error).message);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,85 @@
+// The training set on disk: what one item holds, the manifest, and how an item is made from a colour image
+// (REFERENCE §2: the colour image at the training size, an XDoG sketch per mult, and each sketch's distance
+// field). Isomorphic: files are read and written by src/cli/prepare-data.ts (Node) or a browser adapter.
+import { distanceField } from './distance.js';
+import { toGrey, type Plane } from './plane.js';
+import { resizeArea, workingSize } from './resize.js';
+import { xdog, type XdogPreset } from './xdog.js';
+
+export const MANIFEST_VERSION = 1;
+
+/** One training item: paths relative to the manifest's folder. */
+export interface DatasetItem {
+  id: string;
+  /** Where the colour image came from (a path relative to the input, or a ZIP entry name). */
+  source: string;
+  width: number;
+  height: number;
+  colour: string;
+  /** Sketch and distance field per mult (keys are the mults as strings). */
+  sketches: Record<string, string>;
+  fields: Record<string, string>;
+  /** Real line art shipped with the source (OpenMoji's black SVGs), for domain-gap checks; never a training input. */
+  lineart?: string;
+}
+
+export interface Manifest {
+  version: number;
+  size: number;
+  mults: number[];
+  preset: XdogPreset;
+  items: DatasetItem[];
+  /** Sources that could not be read or processed, with the reason. */
+  failed: { source: string; error: string }[];
+  /** Licence and attribution notes of the source material, when it needs them. */
+  notice?: string;
+}
+
+/** Natural order: "page2" before "page10", case-insensitive. */
+export const naturalCompare = new Intl.Collator('en', { numeric: true, sensitivity: 'base' }).compare;
+
+/** A stable folder name for a source path: path separators become "__", anything unusual "_". */
+export function itemId(source: string): string {
+  return source
+    .replace(/\\/g, '/')
+    .replace(/^\/+/, '')
+    .split('/')
+    .map((part) => part.replace(/[^A-Za-z0-9._-]/g, '_'))
+    .join('__');
+}
+
+/** File names of an item's planes inside its folder. */
+export function itemFiles(id: string, mults: readonly number[], lineart = false): Omit<DatasetItem, 'source' | 'width' | 'height'> {
+  const at = (name: string) => `items/${id}/${name}`;
+  return {
+    id,
+    colour: at('colour.png'),
+    sketches: Object.fromEntries(mults.map((m) => [String(m), at(`sketch-m${m}.png`)])),
+    fields: Object.fromEntries(mults.map((m) => [String(m), at(`dfm-m${m}.png`)])),
+    ...(lineart ? { lineart: at('lineart.png') } : {}),
+  };
+}
+
+export interface BuiltItem {
+  colour: Plane;
+  sketches: Map<number, Plane>;
+  fields: Map<number, Plane>;
+}
+
+/**
+ * The planes of one item: the colour image area-resized so its short side is `size` (the training crops are
+ * size×size), then per mult the XDoG sketch and its distance field.
+ */
+export async function buildItem(image: Plane, size: number, mults: readonly number[], preset: XdogPreset = 'code'): Promise<BuiltItem> {
+  const target = workingSize(image, size);
+  const colour = resizeArea(image, target.width, target.height);
+  const sketches = new Map<number, Plane>();
+  const fields = new Map<number, Plane>();
+  const grey = toGrey(colour);
+  for (const mult of mults) {
+    const sketch = await xdog(grey, { mult, preset });
+    sketches.set(mult, sketch);
+    fields.set(mult, distanceField(sketch));
+  }
+  return { colour, sketches, fields };
+}

@@ -1,0 +1,166 @@
+// Colour hints, the generator's channels 3–6 (REFERENCE §2): RGB in [−1, 1] multiplied by the mask, and the
+// mask (0/1), as one 4-channel plane. Two sources: the training sampler (from the colour image itself) and
+// user hints (a JSON file or a PNG whose alpha marks hint pixels) placed on the model's canvas.
+import { createPlane, type Plane } from './plane.js';
+import type { Rng } from './random.js';
+import type { Size } from './resize.js';
+
+/** Probabilities of the training sampler's three modes (REFERENCE §2). */
+export const HINT_MODES = { full: 0.01, sparse: 0.495, empty: 0.495 } as const;
+/** The sparse mode's threshold t ~ Normal(1, σ) truncated to [0, 1]; a pixel is a hint where U(0, 1) ≥ t. */
+export const SPARSE_SIGMA = 0.0005;
+
+export type HintMode = keyof typeof HINT_MODES;
+
+/** A 4-channel hint plane from a colour plane (RGB in [0, 1]) and a 0/1 mask per pixel. */
+export function hintPlane(colour: Plane, mask: Uint8Array): Plane {
+  if (colour.channels !== 3) throw new Error(`Hints take an RGB colour plane, got ${colour.channels} channels.`);
+  const n = colour.width * colour.height;
+  const out = new Float32Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    if (!mask[i]) continue;
+    for (let c = 0; c < 3; c++) out[4 * i + c] = colour.data[3 * i + c] * 2 - 1;
+    out[4 * i + 3] = 1;
+  }
+  return createPlane(colour.width, colour.height, 4, out);
+}
+
+/** t ~ Normal(mean, sigma) conditioned on [0, 1], by rejection (mean 1: about two draws). */
+export function truncatedNormal(rng: Rng, mean: number, sigma: number): number {
+  for (;;) {
+    const t = mean + sigma * rng.normal();
+    if (t >= 0 && t <= 1) return t;
+  }
+}
+
+/** Draws the mode: full with p 0.01, sparse 0.495, empty 0.495. */
+export function drawHintMode(rng: Rng): HintMode {
+  const u = rng.next();
+  if (u < HINT_MODES.full) return 'full';
+  return u < HINT_MODES.full + HINT_MODES.sparse ? 'sparse' : 'empty';
+}
+
+/**
+ * Pixels where U(0, 1) ≥ t for t ~ Normal(1, σ) truncated to [0, 1]: a fraction E[1 − t] = σ·√(2/π) of the
+ * image on average (≈ 0.04 % for σ 0.0005: ~100 pixels on 512²; the auto-hint step of REFERENCE §7 uses σ 0.003).
+ */
+export function sparseMask(size: Size, rng: Rng, sigma = SPARSE_SIGMA): Uint8Array {
+  const t = truncatedNormal(rng, 1, sigma);
+  const mask = new Uint8Array(size.width * size.height);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() >= t ? 1 : 0;
+  return mask;
+}
+
+/** The training sampler of REFERENCE §2 on a colour image: full, sparse or empty hints, seeded through `rng`. */
+export function sampleTrainingHints(colour: Plane, rng: Rng): { hint: Plane; mode: HintMode } {
+  const mode = drawHintMode(rng);
+  const n = colour.width * colour.height;
+  const mask = mode === 'full' ? new Uint8Array(n).fill(1) : mode === 'sparse' ? sparseMask(colour, rng) : new Uint8Array(n);
+  return { hint: hintPlane(colour, mask), mode };
+}
+
+/** One user hint in page pixel coordinates; rgb in [0, 1]. */
+export interface UserHint {
+  x: number;
+  y: number;
+  rgb: [number, number, number];
+}
+
+/** User hints for one page: the page size they were made on and the hints. */
+export interface HintSet {
+  page: Size;
+  hints: UserHint[];
+}
+
+/** "#rrggbb" (or "rrggbb") → rgb in [0, 1]. */
+export function parseColour(text: unknown): [number, number, number] {
+  const m = typeof text === 'string' ? /^#?([0-9a-fA-F]{6})$/.exec(text.trim()) : null;
+  if (!m) throw new Error(`${JSON.stringify(text)} is not a colour; write it as "#rrggbb", e.g. "#ff8800".`);
+  const v = parseInt(m[1], 16);
+  return [(v >> 16) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
+}
+
+/**
+ * Parses and checks a hint file: {"width": W, "height": H, "hints": [{"x": .., "y": .., "color": "#rrggbb"}]},
+ * coordinates in page pixels, 0 ≤ x < W, 0 ≤ y < H. Errors name `source` and the offending entry.
+ */
+export function parseHintJson(text: string, source = 'hints'): HintSet {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source}: not valid JSON (${(e as Error).message}).`);
+  }
+  const usage = 'expected {"width": W, "height": H, "hints": [{"x": .., "y": .., "color": "#rrggbb"}, ...]}';
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: ${usage}.`);
+  const { width, height, hints } = json as Record<string, unknown>;
+  for (const [name, v] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${source}: "${name}" must be a positive integer (the page size in pixels), got ${JSON.stringify(v)}; ${usage}.`);
+  }
+  if (!Array.isArray(hints)) throw new Error(`${source}: "hints" must be an array; ${usage}.`);
+  const page = { width: width as number, height: height as number };
+  return {
+    page,
+    hints: hints.map((h: unknown, i) => {
+      const where = `${source}: hint ${i}`;
+      if (typeof h !== 'object' || h === null) throw new Error(`${where} must be an object {"x", "y", "color"}.`);
+      const { x, y, color } = h as Record<string, unknown>;
+      for (const [name, v, limit] of [['x', x, page.width], ['y', y, page.height]] as const) {
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: "${name}" must be a number, got ${JSON.stringify(v)}.`);
+        if (v < 0 || v >= limit) throw new Error(`${where}: ${name} = ${v} is outside the ${page.width}×${page.height} page (0 ≤ ${name} < ${limit}).`);
+      }
+      try {
+        return { x: x as number, y: y as number, rgb: parseColour(color) };
+      } catch (e) {
+        throw new Error(`${where}: ${(e as Error).message}`);
+      }
+    }),
+  };
+}
+
+/**
+ * User hints from an RGBA plane the size of the page: every pixel with alpha ≥ ½ is a hint of its RGB colour
+ * (a transparent layer painted over the page).
+ */
+export function hintsFromRgba(plane: Plane): HintSet {
+  if (plane.channels !== 4) throw new Error(`A hint image needs an alpha channel (RGBA), got ${plane.channels} channels.`);
+  const hints: UserHint[] = [];
+  for (let y = 0; y < plane.height; y++) {
+    for (let x = 0; x < plane.width; x++) {
+      const i = 4 * (y * plane.width + x);
+      if (plane.data[i + 3] >= 0.5) hints.push({ x, y, rgb: [plane.data[i], plane.data[i + 1], plane.data[i + 2]] });
+    }
+  }
+  return { page: { width: plane.width, height: plane.height }, hints };
+}
+
+/**
+ * Places user hints on the model's canvas: page pixel (x, y) → content pixel ⌊(x + ½)·w/W⌋, ⌊(y + ½)·h/H⌋ (pixel
+ * centres scaled like the area resize), content top-left in the canvas as resizePad puts it. Hints landing on
+ * the same pixel are averaged. `page` is the size of the page being coloured; the hints must have been made on
+ * a page of that size.
+ */
+export function placeHints(set: HintSet, page: Size, content: Size, canvas: Size = content): Plane {
+  if (set.page.width !== page.width || set.page.height !== page.height) {
+    throw new Error(`The hints were made for a ${set.page.width}×${set.page.height} page, but this page is ${page.width}×${page.height}.`);
+  }
+  if (content.width > canvas.width || content.height > canvas.height) throw new Error('placeHints: the content is larger than the canvas.');
+  const n = canvas.width * canvas.height;
+  const sum = new Float64Array(3 * n);
+  const count = new Uint32Array(n);
+  for (const h of set.hints) {
+    const x = Math.min(Math.floor(((h.x + 0.5) * content.width) / page.width), content.width - 1);
+    const y = Math.min(Math.floor(((h.y + 0.5) * content.height) / page.height), content.height - 1);
+    const i = y * canvas.width + x;
+    for (let c = 0; c < 3; c++) sum[3 * i + c] += h.rgb[c];
+    count[i]++;
+  }
+  const colour = new Float32Array(3 * n);
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!count[i]) continue;
+    mask[i] = 1;
+    for (let c = 0; c < 3; c++) colour[3 * i + c] = sum[3 * i + c] / count[i];
+  }
+  return hintPlane(createPlane(canvas.width, canvas.height, 3, colour), mask);
+}

@@ -1,0 +1,121 @@
+import { describe, expect, test } from 'vitest';
+import { drawHintMode, hintsFromRgba, parseColour, parseHintJson, placeHints, sampleTrainingHints, sparseMask, SPARSE_SIGMA, truncatedNormal } from '../src/data/hints.js';
+import { createPlane, planeToChw } from '../src/data/plane.js';
+import { seededRng } from '../src/data/random.js';
+import { syntheticPage } from './helpers/pages.js';
+
+describe('training hint sampler', () => {
+  test('modes: full 1 %, sparse 49.5 %, empty 49.5 %', () => {
+    const rng = seededRng(3);
+    const counts = { full: 0, sparse: 0, empty: 0 };
+    const draws = 200_000;
+    for (let i = 0; i < draws; i++) counts[drawHintMode(rng)]++;
+    // Within 5 standard deviations of the binomial.
+    for (const [mode, p] of [['full', 0.01], ['sparse', 0.495], ['empty', 0.495]] as const) {
+      expect(Math.abs(counts[mode] / draws - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / draws));
+    }
+  });
+
+  test('the truncated normal threshold and the sparse density', () => {
+    const rng = seededRng(11);
+    const n = 100_000;
+    let mean = 0;
+    for (let i = 0; i < n; i++) {
+      const t = truncatedNormal(rng, 1, SPARSE_SIGMA);
+      expect(t <= 1 && t >= 0).toBe(true);
+      mean += (1 - t) / n;
+    }
+    const expected = SPARSE_SIGMA * Math.sqrt(2 / Math.PI); // E[1 − t] of the half-normal: ≈ 0.04 %
+    expect(Math.abs(mean / expected - 1)).toBeLessThan(0.02);
+    // Pixel density of the sparse mode over many draws.
+    let density = 0;
+    const draws = 300;
+    for (let i = 0; i < draws; i++) density += sparseMask({ width: 128, height: 128 }, rng).reduce((a, b) => a + b, 0) / (128 * 128 * draws);
+    expect(Math.abs(density / expected - 1)).toBeLessThan(0.15);
+  });
+
+  test('hint planes: RGB in [−1, 1] times the mask, then the mask; seeded', () => {
+    const colour = syntheticPage(32, 24, 2);
+    const seen = new Set<string>();
+    const rng = seededRng(5);
+    for (let i = 0; i < 400 && seen.size < 3; i++) {
+      const { hint, mode } = sampleTrainingHints(colour, rng);
+      seen.add(mode);
+      expect([hint.width, hint.height, hint.channels]).toEqual([32, 24, 4]);
+      let wrong = 0;
+      for (let p = 0; p < 32 * 24; p++) {
+        const m = hint.data[4 * p + 3];
+        if ((mode === 'full' && m !== 1) || (mode === 'empty' && m !== 0) || (m !== 0 && m !== 1)) wrong++;
+        for (let c = 0; c < 3; c++) if (Math.abs(hint.data[4 * p + c] - (m ? colour.data[3 * p + c] * 2 - 1 : 0)) > 1e-6) wrong++;
+      }
+      expect(wrong).toBe(0);
+    }
+    expect(seen.size).toBe(3);
+    const a = sampleTrainingHints(colour, seededRng(99));
+    const b = sampleTrainingHints(colour, seededRng(99));
+    expect(a.mode).toBe(b.mode);
+    expect([...a.hint.data]).toEqual([...b.hint.data]);
+  });
+});
+
+describe('user hints', () => {
+  const json = (o: unknown) => JSON.stringify(o);
+
+  test('JSON hints scaled from page pixels to the model canvas', () => {
+    const set = parseHintJson(json({ width: 1000, height: 1500, hints: [
+      { x: 0, y: 0, color: '#ff0000' },
+      { x: 999, y: 1499, color: '#00ff80' },
+      { x: 500.5, y: 750, color: '0000FF' },
+    ] }), 'page.json');
+    const hint = placeHints(set, { width: 1000, height: 1500 }, { width: 512, height: 768 }, { width: 512, height: 768 });
+    const at = (x: number, y: number) => [...hint.data.subarray(4 * (y * 512 + x), 4 * (y * 512 + x) + 4)];
+    expect(at(0, 0)).toEqual([1, -1, -1, 1]);
+    expect(at(511, 767).map((v) => Math.round(v * 1000) / 1000)).toEqual([-1, 1, 0.004, 1]);
+    expect(at(256, 384)).toEqual([-1, -1, 1, 1]);
+    expect(hint.data.filter((_, i) => i % 4 === 3).reduce((a, b) => a + b)).toBe(3);
+    // NCHW: the mask is the fourth channel plane.
+    const chw = planeToChw(hint);
+    expect(chw.length).toBe(4 * 512 * 768);
+    expect(chw[3 * 512 * 768]).toBe(1);
+    expect(chw[0]).toBe(1);
+  });
+
+  test('hints landing on one model pixel are averaged; canvas padding stays empty', () => {
+    const set = parseHintJson(json({ width: 4, height: 4, hints: [{ x: 0, y: 0, color: '#ffffff' }, { x: 1, y: 1, color: '#000000' }] }));
+    const hint = placeHints(set, { width: 4, height: 4 }, { width: 2, height: 2 }, { width: 32, height: 32 });
+    expect([hint.width, hint.height]).toEqual([32, 32]);
+    expect([...hint.data.subarray(0, 4)]).toEqual([0, 0, 0, 1]);
+    expect(hint.data.filter((_, i) => i % 4 === 3).reduce((a, b) => a + b)).toBe(1);
+  });
+
+  test('PNG alpha marks hint pixels', () => {
+    const rgba = createPlane(3, 2, 4, Float32Array.from([
+      1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0.4,
+      0, 1, 0, 0.6, 0, 0, 0, 0, 1, 1, 1, 1,
+    ]));
+    const set = hintsFromRgba(rgba);
+    expect(set.hints.map((h) => [h.x, h.y])).toEqual([[0, 0], [0, 1], [2, 1]]);
+    const hint = placeHints(set, { width: 3, height: 2 }, { width: 3, height: 2 });
+    expect([...hint.data.subarray(0, 4)]).toEqual([1, -1, -1, 1]);
+    expect(() => hintsFromRgba(createPlane(3, 2, 3))).toThrow(/alpha channel/);
+  });
+
+  test('clear errors', () => {
+    const bad: [string, RegExp][] = [
+      ['{', /page\.json: not valid JSON/],
+      [json([1, 2]), /expected \{"width": W/],
+      [json({ width: 0, height: 5, hints: [] }), /"width" must be a positive integer/],
+      [json({ width: 10, height: 5 }), /"hints" must be an array/],
+      [json({ width: 10, height: 5, hints: [{ x: 10, y: 0, color: '#000000' }] }), /hint 0: x = 10 is outside the 10×5 page \(0 ≤ x < 10\)/],
+      [json({ width: 10, height: 5, hints: [{ x: 1, y: 0, color: '#000000' }, { x: 1, y: -1, color: '#000000' }] }), /hint 1: y = -1 is outside/],
+      [json({ width: 10, height: 5, hints: [{ x: 1, y: '2', color: '#000000' }] }), /hint 0: "y" must be a number/],
+      [json({ width: 10, height: 5, hints: [{ x: 1, y: 2, color: 'red' }] }), /hint 0: "red" is not a colour; write it as "#rrggbb"/],
+      [json({ width: 10, height: 5, hints: [{ x: 1, y: 2, color: '#12345' }] }), /not a colour/],
+      [json({ width: 10, height: 5, hints: [null] }), /hint 0 must be an object/],
+    ];
+    for (const [text, pattern] of bad) expect(() => parseHintJson(text, 'page.json')).toThrow(pattern);
+    const set = parseHintJson(json({ width: 10, height: 5, hints: [] }));
+    expect(() => placeHints(set, { width: 20, height: 10 }, { width: 512, height: 256 })).toThrow(/made for a 10×5 page, but this page is 20×10/);
+    expect(parseColour('#FF8000')).toEqual([1, 128 / 255, 0]);
+  });
+});

@@ -1,0 +1,122 @@
+// `npm run prepare-data` end to end on a small folder and a ZIP: items, manifest, natural order, skipped
+// corrupt files, resumption.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { Manifest } from '../src/data/dataset.js';
+import { TrainingLoader } from '../src/data/loader.js';
+import { openTrainingSet } from '../src/io/dataset.js';
+import { planeToBytes } from '../src/data/plane.js';
+import { syntheticPage } from './helpers/pages.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'prepare-data-'));
+const cli = join('dist', 'cli', 'prepare-data.mjs');
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.split('\n').filter((l) => l && !/^Warning:|^\s+at |maxDynamic|^ - While/.test(l)).join('\n') };
+}
+
+const png = (w: number, h: number, seed: number) => sharp(planeToBytes(syntheticPage(w, h, seed)), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+
+beforeAll(async () => {
+  const r = spawnSync(process.execPath, ['scripts/run.mjs', 'src/cli/prepare-data.ts', '--help'], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  mkdirSync(join(dir, 'in', 'chapter 2'), { recursive: true });
+  writeFileSync(join(dir, 'in', 'page10.png'), await png(80, 120, 1));
+  writeFileSync(join(dir, 'in', 'page9.jpg'), await sharp(await png(100, 70, 2)).jpeg().toBuffer());
+  writeFileSync(join(dir, 'in', 'chapter 2', 'p1.webp'), await sharp(await png(64, 64, 3)).webp().toBuffer());
+  writeFileSync(join(dir, 'in', 'broken.png'), Buffer.from('not a png'));
+  writeFileSync(join(dir, 'in', 'notes.txt'), 'ignored');
+}, 60_000);
+
+describe('npm run prepare-data', () => {
+  test('folder input: items in natural order, corrupt files skipped, then resumed', () => {
+    const out = join(dir, 'set');
+    const first = run('--input', join(dir, 'in'), '--out', out, '--size', '64', '--mults', '1,2', '--workers', '2');
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/4 colour images; mults 1,2 at size 64, 2 workers/);
+    expect(first.stdout).toMatch(/3 items in .*manifest\.json; 1 skipped:\n\s+.*broken\.png: is not an image/);
+    expect(first.stderr).toMatch(/\[#+\] 4\/4 .*items\/s {2}ETA/);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.items.map((i) => i.source)).toEqual(['chapter 2/p1.webp', 'page9.jpg', 'page10.png']);
+    expect(manifest.failed.map((f) => f.source)).toEqual(['broken.png']);
+    expect(manifest).toMatchObject({ version: 1, size: 64, mults: [1, 2], preset: 'code' });
+    const sizes = manifest.items.map((i) => [i.width, i.height]);
+    expect(sizes).toEqual([[64, 64], [92, 64], [64, 96]]); // short side 64, aspect kept (ceil)
+    for (const item of manifest.items) {
+      for (const file of [item.colour, ...Object.values(item.sketches), ...Object.values(item.fields)]) {
+        expect(statSync(join(out, file)).size).toBeGreaterThan(0);
+      }
+    }
+    expect(manifest.items[0].id).toBe('chapter_2__p1.webp');
+    const stamp = statSync(join(out, manifest.items[2].colour)).mtimeMs;
+    const again = run('--input', join(dir, 'in'), '--out', out, '--size', '64', '--mults', '1,2', '--workers', '2');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/4 colour images, 3 already done/);
+    expect(statSync(join(out, manifest.items[2].colour)).mtimeMs).toBe(stamp);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).items).toEqual(manifest.items);
+  });
+
+  test('the loader reads the prepared set', async () => {
+    const { manifest, read } = await openTrainingSet(join(dir, 'set'));
+    const loader = new TrainingLoader({ manifest, read, batchSize: 3, seed: 1 });
+    const batches = [];
+    for await (const b of loader.epoch(0)) batches.push(b);
+    expect(batches).toHaveLength(1);
+    const b = batches[0];
+    expect(b.input.length).toBe(3 * 6 * 64 * 64);
+    expect(b.target.every((v) => v >= -1 && v <= 1)).toBe(true);
+    // Line art and distance field in [0, 1], with ink and paper.
+    const sketch = b.input.subarray(0, 64 * 64);
+    expect(Math.min(...sketch)).toBe(0);
+    expect(Math.max(...sketch)).toBe(1);
+    await expect(openTrainingSet(join(dir, 'in'))).rejects.toThrow(/cannot read the training set's manifest/);
+  });
+
+  test('ZIP input', async () => {
+    const zip = zipSync({
+      'b/page2.png': new Uint8Array(await png(70, 90, 5)),
+      'b/page11.png': [new Uint8Array(await png(90, 70, 6)), { level: 0 }],
+      'readme.txt': new TextEncoder().encode('x'),
+    });
+    writeFileSync(join(dir, 'set.zip'), zip);
+    const out = join(dir, 'zipped');
+    const r = run('--input', join(dir, 'set.zip'), '--out', out, '--size', '64', '--mults', '2', '--workers', '1');
+    expect(r.status, r.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.items.map((i) => [i.source, i.width, i.height])).toEqual([['b/page2.png', 64, 83], ['b/page11.png', 83, 64]]);
+  });
+
+  test('OpenMoji: rendered colour images, real line art, the licence notice', () => {
+    const out = join(dir, 'openmoji');
+    const r = run('--openmoji', '--out', out, '--size', '64', '--mults', '1', '--limit', '2', '--workers', '1');
+    expect(r.status, r.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.items).toHaveLength(2);
+    expect(manifest.notice).toMatch(/OpenMoji.*CC BY-SA 4\.0/);
+    expect(readFileSync(join(out, 'ATTRIBUTION.md'), 'utf8')).toMatch(/CC BY-SA 4\.0/);
+    expect(readFileSync(join(out, 'LICENSE-openmoji.txt'), 'utf8')).toMatch(/Attribution-ShareAlike 4\.0/);
+    expect(statSync(join(out, manifest.items[0].lineart!)).size).toBeGreaterThan(0);
+  });
+
+  test('usage errors', () => {
+    for (const [args, pattern] of [
+      [['--out', join(dir, 'x')], /exactly one of --input/],
+      [['--input', join(dir, 'in')], /No output folder/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--mults', '1,1'], /--mults must be distinct/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--size', 'big'], /--size must be an integer ≥ 32/],
+    ] as [string[], RegExp][]) {
+      const r = run(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+    }
+    const missing = run('--input', join(dir, 'nowhere'), '--out', join(dir, 'x'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/nowhere: no such file or folder/);
+  });
+});
