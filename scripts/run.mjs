@@ -1,7 +1,7 @@
 // Runs a TypeScript entry point: bundles it with esbuild (WGSL as text) into dist/, then executes it with the
 // remaining arguments. Usage: node scripts/run.mjs src/cli/<name>.ts [args...]
 import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { nodeBundle } from './esbuild-options.mjs';
 
@@ -12,5 +12,17 @@ if (!entry) {
 }
 const outfile = `dist/cli/${basename(entry, '.ts')}.mjs`;
 await build({ ...nodeBundle, entryPoints: [entry], outfile });
-const result = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: 'inherit' });
+// The command decides what a signal means (train: finish the step and write a checkpoint), so this wrapper
+// must outlive it. Ctrl-C reaches the command directly (the terminal signals the whole foreground process
+// group), so SIGINT is only ignored here; SIGTERM is usually sent to one process (npm forwards it here), so
+// it is passed on.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => child.kill('SIGTERM'));
+child.on('exit', (code, signal) => {
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  }
+  process.exit(code ?? 1);
+});

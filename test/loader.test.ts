@@ -49,7 +49,7 @@ describe('training loader', () => {
   test('crops: the same window of colour, sketch and distance field; flips; targets in [−1, 1]', async () => {
     const S = 24;
     const { manifest, read } = makeSet(10, S);
-    const loader = new TrainingLoader({ manifest, read, batchSize: 4, seed: 3, hints: false });
+    const loader = new TrainingLoader({ manifest, read, batchSize: 4, seed: 3, hints: 'none' });
     expect(loader.batchesPerEpoch).toBe(2);
     const batches = await collect(loader, 0);
     expect(batches).toHaveLength(2);

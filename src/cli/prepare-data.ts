@@ -6,18 +6,20 @@
 // items (each with its own engine); an item is finished once its item.json exists, so an interrupted run
 // resumes where it stopped; unreadable files are listed in the summary and the manifest, never fatal.
 import { availableParallelism } from 'node:os';
-import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, extname, join, relative } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { buildItem, itemFiles, itemId, MANIFEST_VERSION, naturalCompare, type DatasetItem, type Manifest } from '../data/dataset.js';
+import { buildItem, MANIFEST_VERSION, naturalCompare, type DatasetItem, type Manifest } from '../data/dataset.js';
 import { toGrey } from '../data/plane.js';
 import { XDOG_PRESETS, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
-import { decodeImage, DEFAULT_MAX_PIXELS, readImage, renderSvg, writePng } from '../io/image.js';
+import { finishedItem, IMAGE_EXTENSIONS, listImages, writeAtomically, writeItem } from '../io/dataset.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, readImage, renderSvg } from '../io/image.js';
 import { openZip, type ZipArchive } from '../io/zip.js';
+import { progressBar } from './progress.js';
 
 const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) --out <dir> [options]
   --input DIR|ZIP   colour images (PNG, JPEG, WebP, TIFF, GIF), searched recursively / every entry of the archive
@@ -30,7 +32,6 @@ const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) -
   --workers N       worker threads (default: one per core)
   --limit N         only the first N sources (a trial run)`;
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif']);
 const OPENMOJI_NOTICE =
   'All emojis designed by OpenMoji (https://openmoji.org/) – the open-source emoji and icon project. ' +
   'License: CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/). The colour images, sketches and distance ' +
@@ -85,28 +86,8 @@ async function makeItem({ source, bytes }: Task, s: Settings): Promise<DatasetIt
         ? await decodeImage(bytes!, source.source, { maxPixels: s.maxPixels })
         : await readImage(source.path!, { maxPixels: s.maxPixels });
   const built = await buildItem(image, s.size, s.mults, s.preset);
-  const files = itemFiles(itemId(source.source), s.mults, !!source.lineart);
-  const at = (f: string) => join(s.out, f);
-  await mkdir(dirname(at(files.colour)), { recursive: true });
-  // An earlier interrupted run may have left some of these: they are rewritten.
-  await writePng(at(files.colour), built.colour, { overwrite: true });
-  for (const m of s.mults) {
-    await writePng(at(files.sketches[m]), built.sketches.get(m)!, { overwrite: true });
-    await writePng(at(files.fields[m]), built.fields.get(m)!, { quantize: 'floor', overwrite: true });
-  }
-  if (source.lineart && files.lineart) {
-    await writePng(at(files.lineart), toGrey(await renderSvg(await readFile(source.lineart), source.lineart, s.size)), { overwrite: true });
-  }
-  const item: DatasetItem = { ...files, source: source.source, width: built.colour.width, height: built.colour.height };
-  // item.json last: its presence marks the item finished.
-  await writeAtomically(join(s.out, 'items', item.id, 'item.json'), JSON.stringify(item, null, 1));
-  return item;
-}
-
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
+  const lineart = source.lineart ? toGrey(await renderSvg(await readFile(source.lineart), source.lineart, s.size)) : undefined;
+  return writeItem(s.out, source.source, built, s.mults, lineart);
 }
 
 // ---- main thread --------------------------------------------------------------------------------------------
@@ -155,14 +136,6 @@ function parse(argv: string[]): { settings: Settings; input: string | null; open
   };
 }
 
-async function walk(dir: string, root: string, out: Source[]): Promise<void> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) await walk(path, root, out);
-    else if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push({ source: relative(root, path), kind: 'file', path });
-  }
-}
-
 function openmojiFolder(): string {
   try {
     return dirname(createRequire(import.meta.url).resolve('openmoji/package.json'));
@@ -187,47 +160,14 @@ async function sources(input: string | null, openmoji: boolean): Promise<{ list:
   const info = await stat(input!).catch(() => null);
   if (!info) throw new Error(`${input}: no such file or folder.`);
   if (info.isDirectory()) {
-    const list: Source[] = [];
-    await walk(input!, input!, list);
-    return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip: null };
+    const list = (await listImages(input!)).map((source): Source => ({ source, kind: 'file', path: join(input!, source) }));
+    return { list, zip: null };
   }
   const zip = await openZip(input!);
   const list = zip.entries
     .filter((e) => !e.name.endsWith('/') && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()) && !/(^|\/)__MACOSX\//.test(e.name))
     .map((e) => ({ source: e.name, kind: 'zip' as const }));
   return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip };
-}
-
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '—';
-  const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-
-/** A one-line progress bar with rate and ETA (redrawn in place on a terminal, a line every few seconds otherwise). */
-function progress(total: number): { tick(done: number, note: string): void; end(): void } {
-  const start = performance.now();
-  const tty = process.stderr.isTTY;
-  let lastLine = 0;
-  const line = (done: number, note: string) => {
-    const elapsed = (performance.now() - start) / 1000;
-    const rate = done / elapsed;
-    const width = 30;
-    const filled = total ? Math.round((width * done) / total) : width;
-    return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}  ${rate.toFixed(2)} items/s  ETA ${formatDuration((total - done) / rate)}  ${note}`;
-  };
-  return {
-    tick(done, note) {
-      if (tty) process.stderr.write(`\r${line(done, note).slice(0, (process.stderr.columns ?? 120) - 1)}\x1b[K`);
-      else if (performance.now() - lastLine > 5000 || done === total) {
-        lastLine = performance.now();
-        process.stderr.write(`${line(done, note)}\n`);
-      }
-    },
-    end() {
-      if (tty) process.stderr.write('\n');
-    },
-  };
 }
 
 async function main(): Promise<void> {
@@ -242,9 +182,8 @@ async function main(): Promise<void> {
   const failed = new Map<number, string>();
   const todo: number[] = [];
   for (let i = 0; i < list.length; i++) {
-    const done = await readFile(join(settings.out, 'items', itemId(list[i].source), 'item.json'), 'utf8').catch(() => null);
-    if (done) items[i] = JSON.parse(done) as DatasetItem;
-    else todo.push(i);
+    items[i] = await finishedItem(settings.out, list[i].source);
+    if (!items[i]) todo.push(i);
   }
   const resumed = list.length - todo.length;
   console.log(`${list.length} colour images${resumed ? `, ${resumed} already done` : ''}; mults ${settings.mults.join(',')} at size ${settings.size}, ${Math.min(workers, todo.length)} workers → ${settings.out}`);
@@ -253,7 +192,7 @@ async function main(): Promise<void> {
     // Opening a device here first checks that there is one, and sets up the environment (EGL on llvmpipe)
     // that worker threads inherit but cannot set for themselves.
     (await nodeDevice()).device.destroy();
-    const bar = progress(todo.length);
+    const bar = progressBar(todo.length, { unit: 'items/s' });
     let finished = 0;
     let next = 0;
     await new Promise<void>((resolveAll, rejectAll) => {
@@ -272,7 +211,7 @@ async function main(): Promise<void> {
           w.postMessage({ index, source, bytes } satisfies Task, bytes ? [bytes.buffer as ArrayBuffer] : []);
         } catch (e) {
           failed.set(index, (e as Error).message);
-          bar.tick(++finished, source.source);
+          bar.update(++finished, source.source);
           await feed(w);
         }
       };
@@ -281,7 +220,7 @@ async function main(): Promise<void> {
           if (m !== 'ready') {
             if ('item' in m) items[m.index] = m.item;
             else failed.set(m.index, m.error);
-            bar.tick(++finished, list[m.index].source);
+            bar.update(++finished, list[m.index].source);
           }
           feed(w).catch(rejectAll);
         });

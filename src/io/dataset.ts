@@ -1,9 +1,14 @@
-// A prepared training set on disk (npm run prepare-data): its manifest and a reader for the loader.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { MANIFEST_VERSION, type Manifest } from '../data/dataset.js';
+// A prepared training set on disk (npm run prepare-data): its manifest, a reader for the loader, and the
+// writing of items, shared by prepare-data and by fine-tuning (which prepares a folder of black-and-white pages
+// the same way, so their line art and distance fields come from the same pipeline as the training sketches).
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, extname, join, relative } from 'node:path';
+import { buildItem, itemFiles, itemId, MANIFEST_VERSION, naturalCompare, type BuiltItem, type DatasetItem, type Manifest } from '../data/dataset.js';
 import type { Plane } from '../data/plane.js';
-import { readImage } from './image.js';
+import type { XdogPreset } from '../data/xdog.js';
+import { readImage, writePng } from './image.js';
+
+export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif']);
 
 export async function openTrainingSet(dir: string): Promise<{ manifest: Manifest; read: (path: string) => Promise<Plane> }> {
   const file = join(dir, 'manifest.json');
@@ -15,4 +20,84 @@ export async function openTrainingSet(dir: string): Promise<{ manifest: Manifest
   }
   if (manifest.version !== MANIFEST_VERSION) throw new Error(`${file}: manifest version ${manifest.version}, this code reads version ${MANIFEST_VERSION}; rebuild the set.`);
   return { manifest, read: (path) => readImage(join(dir, path)) };
+}
+
+/** Image files under `dir`, recursively, as paths relative to it, in natural order. */
+export async function listImages(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (folder: string) => {
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(relative(dir, path));
+    }
+  };
+  await walk(dir);
+  return out.sort(naturalCompare);
+}
+
+export async function writeAtomically(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+/** The item of `source` if an earlier run finished it (its item.json exists), else null. */
+export async function finishedItem(dir: string, source: string): Promise<DatasetItem | null> {
+  const text = await readFile(join(dir, 'items', itemId(source), 'item.json'), 'utf8').catch(() => null);
+  return text === null ? null : (JSON.parse(text) as DatasetItem);
+}
+
+/** Writes an item's planes under `dir` and then its item.json, whose presence marks the item finished. */
+export async function writeItem(dir: string, source: string, built: BuiltItem, mults: readonly number[], lineart?: Plane): Promise<DatasetItem> {
+  const files = itemFiles(itemId(source), mults, !!lineart);
+  const at = (f: string) => join(dir, f);
+  await mkdir(dirname(at(files.colour)), { recursive: true });
+  // An earlier interrupted run may have left some of these: they are rewritten.
+  await writePng(at(files.colour), built.colour, { overwrite: true });
+  for (const m of mults) {
+    await writePng(at(files.sketches[m]), built.sketches.get(m)!, { overwrite: true });
+    await writePng(at(files.fields[m]), built.fields.get(m)!, { quantize: 'floor', overwrite: true });
+  }
+  if (lineart && files.lineart) await writePng(at(files.lineart), lineart, { overwrite: true });
+  const item: DatasetItem = { ...files, source, width: built.colour.width, height: built.colour.height };
+  await writeAtomically(join(dir, 'items', item.id, 'item.json'), JSON.stringify(item, null, 1));
+  return item;
+}
+
+export interface PrepareFolderOptions {
+  size: number;
+  mults: readonly number[];
+  preset?: XdogPreset;
+  /** Called after each image with the number done, the total and the image's path. */
+  progress?: (done: number, total: number, source: string) => void;
+}
+
+/**
+ * Prepares every image of a folder into a set at `out` in this process (no workers: for a chapter of pages, not
+ * a training corpus) and returns its manifest. Finished items are kept, so a second call costs only the reads.
+ * Unreadable images are listed in `failed`.
+ */
+export async function prepareFolder(input: string, out: string, { size, mults, preset = 'code', progress }: PrepareFolderOptions): Promise<Manifest> {
+  let sources: string[];
+  try {
+    sources = await listImages(input);
+  } catch (e) {
+    throw new Error(`${input}: cannot list the folder (${(e as Error).message}).`);
+  }
+  if (!sources.length) throw new Error(`${input}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
+  const items: DatasetItem[] = [];
+  const failed: Manifest['failed'] = [];
+  for (const [i, source] of sources.entries()) {
+    try {
+      items.push((await finishedItem(out, source)) ?? (await writeItem(out, source, await buildItem(await readImage(join(input, source)), size, mults, preset), mults)));
+    } catch (e) {
+      failed.push({ source, error: (e as Error).message });
+    }
+    progress?.(i + 1, sources.length, source);
+  }
+  const manifest: Manifest = { version: MANIFEST_VERSION, size, mults: [...mults], preset, items, failed };
+  await mkdir(out, { recursive: true });
+  await writeAtomically(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  return manifest;
 }

@@ -1,0 +1,244 @@
+// npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
+// npm run train -- --out DIR --resume [settings]
+// npm run train -- --finetune <bw-dir> --from <checkpoint> --data DIR --out DIR [settings]
+// Trains the colorization GAN (src/train/trainer.ts) with a progress bar, writing <out>/log.jsonl, checkpoints,
+// sample grids and finally <out>/generator.safetensors (what `npm run colorize` loads). Ctrl-C or SIGTERM
+// finishes the current step, writes a checkpoint and exits; `--resume` continues bit for bit. A second Ctrl-C
+// aborts at once (the last checkpoint is intact: checkpoints are written atomically).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine, useEngine } from '../engine/engine.js';
+import { readCheckpoint } from '../io/checkpoint.js';
+import { nodeDevice } from '../io/dawn.js';
+import { floatEntries } from '../io/stored-tensors.js';
+import { UNUSED_TENSORS } from '../nets/architectures.js';
+import { EXTRACTOR_V1, SEResNeXt } from '../nets/extractor.js';
+import type { Module } from '../nets/module.js';
+import { Vgg16Features } from '../nets/vgg16.js';
+import { loadTrainingData } from '../train/batches.js';
+import { CheckpointStore, decodeCheckpoint, type CheckpointContents } from '../train/checkpoint.js';
+import {
+  configHelp, ConfigError, frozenDifferences, MODEL_KEYS, parseConfigFlags, parseConfigJson, resolveConfig, type DeepPartial, type TrainConfig,
+} from '../train/config.js';
+import { summaryLine, Trainer } from '../train/trainer.js';
+import { formatDuration, progressBar } from './progress.js';
+
+const USAGE = `usage: npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
+       npm run train -- --out DIR --resume [settings]
+       npm run train -- --finetune <bw-dir> --from <checkpoint> [--data DIR] --out DIR [settings]
+
+  --out DIR          the run's folder: log.jsonl, checkpoints/, samples/, generator.safetensors
+  --resume           continue the run in --out from its newest checkpoint (settings that define the model,
+                     the data or the random streams cannot change; schedule and intervals can)
+  --from FILE        fine-tuning: the training checkpoint (<run>/checkpoints/step-*.safetensors) to start from;
+                     its networks are kept, its other settings are the defaults of this run
+  --config FILE      settings as JSON ({"preset": "tiny", "batchSize": 2, "loss": {"white": 0}}); flags override it
+  -h, --help         this text
+
+Settings (defaults from the preset; "none" for the optional ones):
+${configHelp()}
+
+Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits; run again with --resume.`;
+
+class UsageError extends Error {}
+
+interface Options {
+  out: string;
+  resume: boolean;
+  from: string | null;
+  file: DeepPartial<TrainConfig>;
+  flags: DeepPartial<TrainConfig>;
+}
+
+function parse(argv: string[]): Options {
+  let out: string | null = null;
+  let resume = false;
+  let from: string | null = null;
+  let file: DeepPartial<TrainConfig> = {};
+  const rest: string[] = [];
+  const value = (i: number, flag: string) => {
+    const v = argv[i];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value.`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (arg === '--out') out = value(++i, arg);
+    else if (arg === '--resume') resume = true;
+    else if (arg === '--from') from = value(++i, arg);
+    else if (arg === '--config') {
+      const path = value(++i, arg);
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (e) {
+        throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message}).`);
+      }
+      file = parseConfigJson(text, path);
+    } else rest.push(arg);
+  }
+  if (!out) throw new UsageError('No run folder: add --out <dir> (e.g. --out runs/tiny).');
+  return { out, resume, from, file, flags: parseConfigFlags(rest) };
+}
+
+function readTrainingCheckpoint(path: string): CheckpointContents {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`--from ${path}: cannot read it (${(e as Error).message}).`);
+  }
+  return decodeCheckpoint(bytes, path);
+}
+
+/** The run's configuration and where it starts: fresh, resumed, or fine-tuning from another run's checkpoint. */
+function plan({ out, resume, from, file, flags }: Options): {
+  config: TrainConfig;
+  store: CheckpointStore;
+  latest: ReturnType<CheckpointStore['loadLatest']>;
+  start: { path: string; contents: CheckpointContents } | null;
+} {
+  const store = new CheckpointStore(join(out, 'checkpoints'), 1);
+  if (resume) {
+    if (from) throw new UsageError('--resume continues the run in --out; --from starts a new fine-tuning run. Use one of them.');
+    store.removeTemporaries();
+    const latest = store.loadLatest();
+    if (!latest) {
+      const why = store.list().length ? 'none of its checkpoints could be read' : 'it has no checkpoints';
+      throw new Error(`Nothing to resume in ${out}: ${why}. Start the run without --resume.`);
+    }
+    const config = resolveConfig({ base: latest.contents.config, file, flags });
+    const differences = frozenDifferences(latest.contents.config, config);
+    if (differences.length) {
+      throw new UsageError(`--resume cannot change what defines the model, the data or the random streams:\n  ${differences.join('\n  ')}\nDrop those settings, or start a new run in another --out.`);
+    }
+    return { config, store, latest, start: null };
+  }
+  if (store.list().length) throw new UsageError(`${out} already holds checkpoints: add --resume to continue that run, or choose another --out.`);
+  if (from) {
+    const contents = readTrainingCheckpoint(from);
+    const config = resolveConfig({ base: contents.config, file, flags });
+    if (config.finetune === null) throw new UsageError('--from starts a fine-tuning run: add --finetune <folder of black-and-white pages>.');
+    const differences = frozenDifferences(contents.config, config, MODEL_KEYS);
+    if (differences.length) throw new UsageError(`Fine-tuning keeps the networks of ${from}; these settings change them:\n  ${differences.join('\n  ')}`);
+    return { config, store, latest: null, start: { path: from, contents } };
+  }
+  const config = resolveConfig({ file, flags });
+  if (config.finetune !== null) throw new UsageError('--finetune needs --from <checkpoint>: the training checkpoint of the model to fine-tune.');
+  return { config, store, latest: null, start: null };
+}
+
+/** A frozen network from a user's weights file (safetensors or PyTorch), with the file named in every error. */
+function loadWeights<M extends Module>(module: M, path: string, unused?: RegExp): M {
+  try {
+    const { tensors } = readCheckpoint(readFileSync(path));
+    const entries = floatEntries(tensors);
+    if (unused) for (const name of [...entries.keys()]) if (unused.test(name)) entries.delete(name);
+    module.loadStateDict(entries);
+    return module;
+  } catch (e) {
+    module.dispose();
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}
+
+function checkDataFolder(config: TrainConfig): void {
+  if (config.data === 'generated') return;
+  if (!existsSync(config.data) || !statSync(config.data).isDirectory()) {
+    throw new UsageError(`--data ${config.data}: no such folder. Build a data set first (npm run prepare-data -- --openmoji --out ${config.data}) or use --data generated.`);
+  }
+  if (!existsSync(join(config.data, 'manifest.json'))) {
+    throw new UsageError(`--data ${config.data}: no manifest.json; the set is not (completely) prepared. Run npm run prepare-data -- ... --out ${config.data} to finish it.`);
+  }
+  if (config.finetune !== null && !existsSync(config.finetune)) throw new UsageError(`--finetune ${config.finetune}: no such folder.`);
+}
+
+async function main(): Promise<number> {
+  const options = parse(process.argv.slice(2));
+  const { config, latest, start } = plan(options);
+  checkDataFolder(config);
+
+  const e = useEngine(new Engine(await nodeDevice()))!;
+  console.log(`adapter: ${e.gpu.adapterName} (${e.gpu.backend}${e.gpu.software ? ', software' : ''})`);
+  if (e.gpu.software && config.crop > 128) {
+    console.log(`warning: ${config.crop}² crops on a software adapter take a very long time per step; the tiny preset is the one sized for it.`);
+  }
+
+  // Signals: the first asks the run to stop after its step (checked between steps), a second Ctrl-C aborts.
+  let stopRequest: string | null = null;
+  let trainingStarted = false;
+  let bar: ReturnType<typeof progressBar> | null = null;
+  const say = (line: string) => (bar ? bar.log(line) : console.log(line));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!trainingStarted) process.exit(130); // nothing to save yet
+    if (stopRequest) {
+      if (signal === 'SIGINT') {
+        say('second Ctrl-C: aborting without a new checkpoint (the previous one is intact; --resume continues from it)');
+        process.exit(130);
+      }
+      return; // a repeated SIGTERM (e.g. sent to the whole process group) just waits for the checkpoint
+    }
+    stopRequest = signal;
+    say(`${signal}: finishing the current step, then writing a checkpoint (Ctrl-C again to abort)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const data = await loadTrainingData(config, {
+    pagesCache: join(options.out, 'finetune-pages'),
+    progress: (done, total, source) => process.stderr.write(`\rpreparing pages ${done}/${total} ${source}\x1b[K${done === total ? '\n' : ''}`),
+  });
+  const extractor = config.localFeatures === 'extractor' ? loadWeights(new SEResNeXt(EXTRACTOR_V1), config.extractorWeights!) : null;
+  const vgg = config.vggWeights && config.loss.perceptual > 0 ? loadWeights(new Vgg16Features(), config.vggWeights, UNUSED_TENSORS.vgg16) : null;
+
+  const trainer = new Trainer({
+    config,
+    data,
+    out: options.out,
+    extractor,
+    vgg,
+    reporter: {
+      step(record, progress) {
+        const page = record.page_loss_d !== undefined ? `  pages D ${record.page_loss_d.toFixed(3)} G ${record.page_loss_g!.toFixed(3)}` : '';
+        const note = `loss G ${record.loss_g.toFixed(3)} D ${record.loss_d.toFixed(3)} L1 ${record.l1.toFixed(4)}${page}  ${record.ms} ms/step`;
+        bar?.update(progress.step, note, { perSecond: progress.imagesPerSecond, etaSeconds: progress.etaMs / 1000 });
+      },
+      validation(v) {
+        say(`step ${v.step}: validation L1 ${v.val_l1.toFixed(4)}, PSNR ${v.val_psnr.toFixed(2)} dB (with hints ${v.val_psnr_hinted.toFixed(2)} dB)`);
+      },
+      event(event, message) {
+        if (event !== 'finish') say(event === 'start' ? message : `${event}: ${message}`);
+      },
+    },
+  });
+  if (latest) trainer.resume(latest);
+  if (start) trainer.startFrom(start.contents, start.path);
+  console.log(`run folder: ${options.out} (log.jsonl, checkpoints/, samples/)`);
+  bar = progressBar(trainer.totalSteps, {
+    unit: 'images/s',
+    lineAt: (step) => step % config.progressEvery === 0 || step === trainer.totalSteps,
+  });
+  trainingStarted = true;
+  const summary = await trainer.run({ shouldStop: () => stopRequest });
+  bar.end();
+  bar = null;
+  console.log(summaryLine(summary));
+  if (summary.stoppedBy) console.log(`continue with: npm run train -- --out ${options.out} --resume`);
+  else console.log(`${formatDuration(summary.elapsedMs / 1000)} of training; colorize with: npm run colorize -- --weights ${summary.generatorPath} <page>`);
+  trainer.dispose();
+  extractor?.dispose();
+  vgg?.dispose();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    const usage = e instanceof UsageError || e instanceof ConfigError;
+    console.error(usage ? `${(e as Error).message}\nRun with --help for every option.` : (e as Error).message);
+    process.exit(usage ? 2 : 1);
+  },
+);

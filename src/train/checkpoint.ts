@@ -1,0 +1,332 @@
+// Training checkpoints: one safetensors file per checkpoint, `<out>/checkpoints/step-<8 digits>.safetensors`,
+// holding everything a run needs to continue bit for bit:
+//   generator.<name>                              the generator's state dict (PyTorch names)
+//   discriminator.<name>                          the discriminator's, spectral-norm u/v included
+//   optimizer.generator.<param>.exp_avg|exp_avg_sq     Adam moments, by parameter name
+//   optimizer.discriminator.<param>.exp_avg|exp_avg_sq
+//   __metadata__: format, config (JSON), state (JSON: step, epoch, learning-rate factor, RNG states, Adam
+//                 hyperparameters and per-parameter step counts, last validation)
+// One file per checkpoint makes the write atomic: it is written to a hidden temporary file beside the target,
+// fsync'ed, renamed over the target (atomic within one file system) and the directory fsync'ed. An interrupted
+// or failed write leaves at most a stale temporary file, never a half-written checkpoint, and never touches an
+// earlier checkpoint. The store keeps the newest `keepLast` checkpoints and the best by validation L1.
+import * as nodeFs from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readSafetensors, writeSafetensors, type TensorData } from '../io/safetensors.js';
+import type { StateDict, StateEntry } from '../nets/module.js';
+import { validateConfig, type TrainConfig } from './config.js';
+
+export const CHECKPOINT_FORMAT = 'manga-colorize/training-checkpoint/1';
+export const GENERATOR_FORMAT = 'manga-colorize/generator-v1/1';
+
+/** Adam's hyperparameters and each parameter's own step count (0: never updated, no moments stored). */
+export interface OptimizerMeta {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  steps: Record<string, number>;
+}
+
+/** The counters and random-stream positions of a run: everything besides tensors and the config. */
+export interface TrainingState {
+  /** Steps done (one step = one D and one G update). */
+  step: number;
+  /** Multiplier of both learning rates after rollbacks (1 when none happened). */
+  lrFactor: number;
+  rollbacks: number;
+  rng: {
+    /** The engine generator that initialised the weights ({seed, calls}). */
+    init: { seed: number; calls: number };
+    /** The engine's default generator. */
+    engineDefault: { seed: number; calls: number };
+    /** The batch stream: batch `nextBatch` is the next one read (the stream is a function of seed and index). */
+    data: { seed: number; nextBatch: number };
+  };
+  optimizers: { generator: OptimizerMeta; discriminator: OptimizerMeta };
+  /** The newest validation (made at this checkpoint's step when `validation.step` equals `step`). */
+  validation: ValidationMetrics | null;
+  /** The run's first validation (step 0), for the summary's before/after. */
+  firstValidation: ValidationMetrics | null;
+  /** Training time so far, for rates and the summary. */
+  elapsedMs: number;
+}
+
+export interface ValidationMetrics {
+  step: number;
+  val_l1: number;
+  val_psnr: number;
+  val_psnr_hinted: number;
+}
+
+/** Adam moments of one parameter, on the host. */
+export interface MomentEntry {
+  expAvg: StateEntry;
+  expAvgSq: StateEntry;
+}
+
+export interface CheckpointContents {
+  config: TrainConfig;
+  state: TrainingState;
+  generator: StateDict;
+  discriminator: StateDict;
+  moments: { generator: Map<string, MomentEntry>; discriminator: Map<string, MomentEntry> };
+}
+
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+const NETWORKS = ['generator', 'discriminator'] as const;
+
+export function encodeCheckpoint(c: CheckpointContents): Uint8Array {
+  const tensors = new Map<string, TensorData>();
+  for (const net of NETWORKS) for (const [name, entry] of c[net]) tensors.set(`${net}.${name}`, entry);
+  for (const net of NETWORKS) {
+    for (const [name, m] of c.moments[net]) {
+      tensors.set(`optimizer.${net}.${name}.exp_avg`, m.expAvg);
+      tensors.set(`optimizer.${net}.${name}.exp_avg_sq`, m.expAvgSq);
+    }
+  }
+  return writeSafetensors(tensors, { metadata: { format: CHECKPOINT_FORMAT, config: JSON.stringify(c.config), state: JSON.stringify(c.state) } });
+}
+
+export function decodeCheckpoint(bytes: Uint8Array, source: string): CheckpointContents {
+  let read: ReturnType<typeof readSafetensors>;
+  try {
+    read = readSafetensors(bytes, { copy: true });
+  } catch (e) {
+    throw new CheckpointError(`${source}: ${(e as Error).message}`);
+  }
+  const { tensors, metadata } = read;
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    const exported = metadata.format === GENERATOR_FORMAT ? ' It is a generator exported for inference (npm run colorize).' : '';
+    throw new CheckpointError(
+      `${source} is not a training checkpoint of this project (format ${JSON.stringify(metadata.format ?? null)}, expected ${CHECKPOINT_FORMAT}).${exported} ` +
+        '--resume and --from take a checkpoint of a training run: <run>/checkpoints/step-*.safetensors.',
+    );
+  }
+  let config: TrainConfig;
+  let state: TrainingState;
+  try {
+    config = JSON.parse(metadata.config) as TrainConfig;
+    state = JSON.parse(metadata.state) as TrainingState;
+  } catch (e) {
+    throw new CheckpointError(`${source}: its config or state metadata is not valid JSON (${(e as Error).message}); the file is damaged.`);
+  }
+  const contents: CheckpointContents = {
+    config: validateConfig(config),
+    state,
+    generator: new Map(),
+    discriminator: new Map(),
+    moments: { generator: new Map(), discriminator: new Map() },
+  };
+  for (const [name, t] of tensors) {
+    if (t.dtype === 'I64') throw new CheckpointError(`${source}: tensor ${name} is int64; training checkpoints hold float32 only.`);
+    const entry = { shape: t.shape, data: t.data };
+    const moment = /^optimizer\.(generator|discriminator)\.(.+)\.(exp_avg|exp_avg_sq)$/.exec(name);
+    if (moment) {
+      const [, net, param, which] = moment as unknown as [string, 'generator' | 'discriminator', string, string];
+      const slot = contents.moments[net].get(param) ?? ({} as MomentEntry);
+      slot[which === 'exp_avg' ? 'expAvg' : 'expAvgSq'] = entry;
+      contents.moments[net].set(param, slot);
+      continue;
+    }
+    const net = NETWORKS.find((n) => name.startsWith(`${n}.`));
+    if (!net) throw new CheckpointError(`${source}: unexpected tensor "${name}" (expected generator.*, discriminator.* or optimizer.*).`);
+    contents[net].set(name.slice(net.length + 1), entry);
+  }
+  for (const net of NETWORKS) {
+    for (const [param, m] of contents.moments[net]) {
+      if (!m.expAvg || !m.expAvgSq) throw new CheckpointError(`${source}: the Adam moments of ${net} parameter ${param} are incomplete.`);
+    }
+  }
+  return contents;
+}
+
+// ---- atomic files ---------------------------------------------------------------------------------------
+
+/** The file operations the store uses: Node's fs by default, a failing one in tests. */
+export type FileSystem = Pick<
+  typeof nodeFs,
+  'openSync' | 'writeSync' | 'readSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync' | 'readdirSync' | 'readFileSync' | 'mkdirSync' | 'statSync'
+>;
+
+const temporaryName = (path: string) => join(dirname(path), `.${basename(path)}.tmp`);
+
+function writeError(path: string, bytes: number, e: unknown): CheckpointError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EDQUOT' ? 'the disk quota is exceeded' : (e as Error).message;
+  return new CheckpointError(
+    `Could not write ${path} (${(bytes / 2 ** 20).toFixed(1)} MiB): ${why}. Nothing was replaced: earlier checkpoints are intact.` +
+      (code === 'ENOSPC' || code === 'EDQUOT' ? ' Free some space (or lower --keep-last) and the next checkpoint will be written.' : ''),
+  );
+}
+
+/** Writes `bytes` to `path` so that a reader sees either the old file or the whole new one, never a mix. */
+export function writeFileAtomic(path: string, bytes: Uint8Array, fs: FileSystem = nodeFs): void {
+  const temporary = temporaryName(path);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(temporary, 'w');
+    for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(temporary, path);
+  } catch (e) {
+    if (fd !== null) ignoreErrors(() => fs.closeSync(fd!));
+    ignoreErrors(() => fs.unlinkSync(temporary));
+    throw writeError(path, bytes.length, e);
+  }
+  // The rename is durable once the directory entry is on disk.
+  ignoreErrors(() => {
+    const dir = fs.openSync(dirname(path), 'r');
+    try {
+      fs.fsyncSync(dir);
+    } finally {
+      fs.closeSync(dir);
+    }
+  });
+}
+
+function ignoreErrors(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // Best effort: cleanup after a failure must not hide the failure itself.
+  }
+}
+
+// ---- the store ------------------------------------------------------------------------------------------
+
+export interface CheckpointInfo {
+  path: string;
+  step: number;
+  /** Validation L1 at the checkpoint's step, or null when no validation ran then. */
+  valL1: number | null;
+}
+
+const NAME = /^step-(\d{8,})\.safetensors$/;
+export const checkpointName = (step: number) => `step-${String(step).padStart(8, '0')}.safetensors`;
+
+export class CheckpointStore {
+  constructor(
+    readonly dir: string,
+    readonly keepLast: number,
+    private readonly fs: FileSystem = nodeFs,
+  ) {}
+
+  /** Checkpoints whose headers can be read, oldest first. Temporary and unrelated files are ignored. */
+  list(): CheckpointInfo[] {
+    let names: string[];
+    try {
+      names = this.fs.readdirSync(this.dir) as string[];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const out: CheckpointInfo[] = [];
+    for (const name of names) {
+      const match = NAME.exec(name);
+      if (!match) continue;
+      const path = join(this.dir, name);
+      const state = this.peekState(path);
+      if (state) out.push({ path, step: Number(match[1]), valL1: state.validation?.step === state.step ? state.validation.val_l1 : null });
+    }
+    return out.sort((a, b) => a.step - b.step);
+  }
+
+  /** The checkpoint with the lowest validation L1, or null. */
+  best(): CheckpointInfo | null {
+    return this.list().reduce<CheckpointInfo | null>((b, c) => (c.valL1 !== null && (b === null || c.valL1 < b.valL1!) ? c : b), null);
+  }
+
+  /** Writes a checkpoint atomically, then removes those neither among the newest keepLast nor the best. */
+  save(contents: CheckpointContents): string {
+    this.fs.mkdirSync(this.dir, { recursive: true });
+    const path = join(this.dir, checkpointName(contents.state.step));
+    writeFileAtomic(path, encodeCheckpoint(contents), this.fs);
+    this.prune();
+    return path;
+  }
+
+  load(path: string): CheckpointContents {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.fs.readFileSync(path);
+    } catch (e) {
+      throw new CheckpointError(`Cannot read checkpoint ${path}: ${(e as Error).message}`);
+    }
+    return decodeCheckpoint(bytes, path);
+  }
+
+  /**
+   * The newest checkpoint that loads, with the paths of newer ones that did not (damaged files are skipped,
+   * not deleted, so nothing is lost). Null when there is none.
+   */
+  loadLatest(): { path: string; contents: CheckpointContents; skipped: string[] } | null {
+    const skipped: string[] = [];
+    for (const info of this.list().reverse()) {
+      try {
+        return { path: info.path, contents: this.load(info.path), skipped };
+      } catch (e) {
+        skipped.push(`${info.path}: ${(e as Error).message}`);
+      }
+    }
+    return null;
+  }
+
+  /** Removes temporary files left by a write that was interrupted (a crash or a kill during save). */
+  removeTemporaries(): string[] {
+    let names: string[];
+    try {
+      names = this.fs.readdirSync(this.dir) as string[];
+    } catch {
+      return [];
+    }
+    const stale = names.filter((n) => n.startsWith('.') && n.endsWith('.safetensors.tmp'));
+    for (const name of stale) ignoreErrors(() => this.fs.unlinkSync(join(this.dir, name)));
+    return stale;
+  }
+
+  private prune(): void {
+    const all = this.list();
+    const keep = new Set(all.slice(-this.keepLast).map((c) => c.path));
+    const best = this.best();
+    if (best) keep.add(best.path);
+    for (const c of all) if (!keep.has(c.path)) ignoreErrors(() => this.fs.unlinkSync(c.path));
+  }
+
+  /** The state JSON from the header alone (a checkpoint is hundreds of MB at full size); null if unreadable. */
+  private peekState(path: string): TrainingState | null {
+    let fd: number | null = null;
+    try {
+      fd = this.fs.openSync(path, 'r');
+      const prefix = new Uint8Array(8);
+      if (this.fs.readSync(fd, prefix, 0, 8, 0) !== 8) return null;
+      const length = Number(new DataView(prefix.buffer).getBigUint64(0, true));
+      if (length > 100_000_000 || 8 + length > this.fs.statSync(path).size) return null;
+      const header = new Uint8Array(length);
+      if (this.fs.readSync(fd, header, 0, length, 8) !== length) return null;
+      const json = JSON.parse(new TextDecoder().decode(header)) as { __metadata__?: Record<string, string> };
+      const metadata = json.__metadata__;
+      return metadata?.format === CHECKPOINT_FORMAT ? (JSON.parse(metadata.state) as TrainingState) : null;
+    } catch {
+      return null;
+    } finally {
+      if (fd !== null) ignoreErrors(() => this.fs.closeSync(fd!));
+    }
+  }
+}
+
+/**
+ * Writes the generator alone with its plain PyTorch names (what inference loads), the architecture in the
+ * metadata. Atomic like the checkpoints.
+ */
+export function exportGenerator(path: string, generator: StateDict, config: TrainConfig, fs: FileSystem = nodeFs): void {
+  const metadata = { format: GENERATOR_FORMAT, generator: JSON.stringify(config.generator), localFeatures: config.localFeatures, preset: config.preset };
+  writeFileAtomic(path, writeSafetensors(generator, { metadata }), fs);
+}

@@ -1,0 +1,62 @@
+// `<out>/log.jsonl`: one JSON object per line, appended as the run goes, so a crash loses nothing written and
+// any tool can follow it (`tail -f`, pandas.read_json(lines=True)). Three kinds, told apart by `kind`:
+//   step        {step, epoch, loss_g, loss_d, l1, lr_g, lr_d, ms}           after every step
+//               (+ page_loss_d, page_loss_g after a fine-tuning page round)
+//   validation  {step, val_l1, val_psnr, val_psnr_hinted}                   on the held-out split
+//   event       {step, event, message}                                      start, resume, skip, rollback, checkpoint, warning, stop
+// A resumed run appends after its `resume` event; steps logged after the checkpoint it resumed from (by a run
+// that crashed) appear again with the values of the new run.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ValidationMetrics } from './checkpoint.js';
+
+export interface StepRecord {
+  kind: 'step';
+  step: number;
+  epoch: number;
+  /** Generator loss (all terms, weighted). */
+  loss_g: number;
+  /** Discriminator loss: BCE on real (target 0.9) + BCE on fake (target 0). */
+  loss_d: number;
+  /** L1 between the main output and the target (unweighted). */
+  l1: number;
+  lr_g: number;
+  lr_d: number;
+  /** Wall time of the step (both updates), milliseconds. */
+  ms: number;
+  /** Fine-tuning page round after this step: mean D loss on real vs coloured pages, G's adversarial loss. */
+  page_loss_d?: number;
+  page_loss_g?: number;
+}
+
+export type ValidationRecord = { kind: 'validation' } & ValidationMetrics;
+
+export type EventName = 'start' | 'resume' | 'skip' | 'rollback' | 'checkpoint' | 'warning' | 'stop' | 'finish';
+
+export interface EventRecord {
+  kind: 'event';
+  step: number;
+  event: EventName;
+  message: string;
+  [detail: string]: unknown;
+}
+
+export type LogRecord = StepRecord | ValidationRecord | EventRecord;
+
+export class TrainingLog {
+  constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+  }
+
+  write(record: LogRecord): void {
+    appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+  }
+}
+
+/** Parses a log file's text (tests, tools). */
+export function parseLog(text: string): LogRecord[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as LogRecord);
+}

@@ -1,0 +1,90 @@
+// `npm run train` end to end on generated data: a run stopped with Ctrl-C (SIGINT to the whole process group, as
+// a terminal sends it) finishes its step, writes a checkpoint and exits cleanly; --resume continues from it and
+// exports the generator; bad usage gives one clear error.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { readSafetensors } from '../src/io/safetensors.js';
+import { GENERATOR_FORMAT } from '../src/train/checkpoint.js';
+import { parseLog, type EventRecord, type StepRecord, type ValidationRecord } from '../src/train/log.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'train-cli-'));
+const out = join(dir, 'run');
+const SMALL = ['--preset', 'tiny', '--crop', '32', '--batch-size', '2', '--validation-images', '2', '--generator-dilations', '[[1],[1],[1],[1]]', '--progress-every', '1'];
+
+/** Dawn prints adapter warnings on stderr; the command's own lines are the rest. */
+const own = (text: string) => text.split('\n').filter((l) => l && !/^Warning:|^\s+at |maxDynamic|BackendVk/.test(l)).join('\n');
+
+function train(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('npm', ['run', '--silent', 'train', '--', ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: own(r.stderr) };
+}
+
+const log = () => parseLog(readFileSync(join(out, 'log.jsonl'), 'utf8'));
+const checkpoints = () => readdirSync(join(out, 'checkpoints')).sort();
+
+describe('npm run train', () => {
+  test('Ctrl-C writes a checkpoint and exits; --resume continues and exports the generator', async () => {
+    const child = spawn('npm', ['run', '--silent', 'train', '--', ...SMALL, '--max-steps', '50', '--out', out], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? String(code))));
+    // Interrupt once the first step is logged: mid-run, with more steps to go.
+    while (!(existsSync(join(out, 'log.jsonl')) && log().some((r) => r.kind === 'step'))) {
+      if (child.exitCode !== null) throw new Error(`train exited early:\n${own(output)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    process.kill(-child.pid!, 'SIGINT');
+    // npm waits for the command, then ends itself by the signal it got; the command's own output tells how it ended.
+    expect(['0', 'SIGINT']).toContain(await exited);
+    expect(own(output)).not.toMatch(/error|aborting/i);
+    expect(own(output)).toMatch(/SIGINT: finishing the current step, then writing a checkpoint/);
+    expect(own(output)).toMatch(/continue with: npm run train -- --out .* --resume/);
+
+    const first = log();
+    const steps = first.filter((r): r is StepRecord => r.kind === 'step');
+    const stoppedAt = steps.at(-1)!.step;
+    expect(stoppedAt).toBeLessThan(50);
+    for (const s of steps) {
+      expect(Object.keys(s)).toEqual(expect.arrayContaining(['step', 'loss_g', 'loss_d', 'l1', 'lr_g', 'lr_d', 'ms']));
+      expect([s.loss_g, s.loss_d, s.l1].every(Number.isFinite)).toBe(true);
+    }
+    const validation = first.find((r): r is ValidationRecord => r.kind === 'validation')!;
+    expect(validation).toMatchObject({ step: 0 });
+    expect([validation.val_l1, validation.val_psnr, validation.val_psnr_hinted].every(Number.isFinite)).toBe(true);
+    expect(first.some((r) => r.kind === 'event' && r.event === 'stop')).toBe(true);
+    expect(checkpoints()).toContain(`step-${String(stoppedAt).padStart(8, '0')}.safetensors`);
+    expect(existsSync(join(out, 'generator.safetensors'))).toBe(false);
+
+    // Resume: a run to one step beyond where it stopped.
+    const r = train('--out', out, '--resume', '--max-steps', String(stoppedAt + 1));
+    expect(r.status, r.stderr).toBe(0);
+    const resumed = log().slice(first.length);
+    expect(resumed.find((x): x is EventRecord => x.kind === 'event' && x.event === 'resume')!.message).toMatch(`at step ${stoppedAt}`);
+    expect(resumed.filter((x): x is StepRecord => x.kind === 'step').map((s) => s.step)).toEqual([stoppedAt + 1]);
+    const generator = readSafetensors(readFileSync(join(out, 'generator.safetensors')));
+    expect(generator.metadata.format).toBe(GENERATOR_FORMAT);
+    expect(JSON.parse(generator.metadata.generator)).toMatchObject({ width: 16, dilations: [[1], [1], [1], [1]] });
+    expect(generator.metadata.localFeatures).toBe('none');
+    expect(generator.tensors.has('exit.weight')).toBe(true);
+
+    // A fresh run into a folder that holds checkpoints, and an exported generator where a training checkpoint belongs.
+    expect(train(...SMALL, '--out', out)).toMatchObject({ status: 2, stderr: expect.stringMatching(/already holds checkpoints: add --resume/) });
+    const wrong = train(...SMALL, '--out', join(dir, 'ft'), '--finetune', dir, '--from', join(out, 'generator.safetensors'));
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/generator\.safetensors is not a training checkpoint of this project/);
+  });
+
+  test('bad usage: one clear error, exit code 2', () => {
+    const typo = train('--out', join(dir, 'x'), '--batch-sise', '2');
+    expect(typo).toMatchObject({ status: 2, stderr: expect.stringMatching(/Unknown option --batch-sise \(did you mean --batch-size\?\)/) });
+    expect(train('--out', join(dir, 'x'), '--lr-g', 'fast').stderr).toMatch(/--lr-g: expected a number, got "fast"/);
+    expect(train('--preset', 'tiny', '--out', join(dir, 'x'), '--data', join(dir, 'nowhere')).stderr).toMatch(/no such folder.*prepare-data/);
+    expect(train('--preset', 'full', '--out', join(dir, 'x')).stderr).toMatch(/--extractor-weights <file>.*--local-features none/s);
+    expect(train('--out', join(dir, 'x'), '--resume')).toMatchObject({ status: 1, stderr: expect.stringMatching(/Nothing to resume in .*x: it has no checkpoints/) });
+    expect(train('--max-steps', '1')).toMatchObject({ status: 2, stderr: expect.stringMatching(/add --out <dir>/) });
+  });
+});

@@ -1,0 +1,227 @@
+// The training loop on the software adapter, at the smallest sizes the networks allow (32² crops, batches of 2,
+// one block per tunnel) on generated shapes: it learns, each update touches only its own network, resuming is
+// bit-exact, checkpoints survive a failing disk, NaNs are skipped and rolled back, and fine-tuning's page round
+// uses the adversarial loss alone.
+import * as nodeFs from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { Module } from '../src/nets/module.js';
+import { loadTrainingData, type Batch, type BatchSource, type TrainingData } from '../src/train/batches.js';
+import { CheckpointError, CheckpointStore, type FileSystem } from '../src/train/checkpoint.js';
+import { resolveConfig, type DeepPartial, type TrainConfig } from '../src/train/config.js';
+import { parseLog, type EventRecord, type StepRecord, type ValidationRecord } from '../src/train/log.js';
+import { Trainer } from '../src/train/trainer.js';
+import { useTestEngine } from './helpers/gpu.js';
+
+useTestEngine();
+
+const SMALL: DeepPartial<TrainConfig> = {
+  crop: 32,
+  batchSize: 2,
+  imagesPerEpoch: 64,
+  validationImages: 4,
+  generator: { dilations: [[1], [1], [1], [1]] },
+  checkpointEvery: 1000,
+  validateEvery: 1000,
+  sampleEvery: 1000,
+};
+
+const config = (flags: DeepPartial<TrainConfig> = {}) => resolveConfig({ preset: 'tiny', flags: { ...SMALL, ...flags } as DeepPartial<TrainConfig> });
+const runDir = (name: string) => mkdtempSync(join(tmpdir(), `train-${name}-`));
+const readLog = (out: string) => parseLog(readFileSync(join(out, 'log.jsonl'), 'utf8'));
+
+async function parameters(module: Module): Promise<Map<string, Float32Array>> {
+  return new Map(await Promise.all(module.namedParameters().map(async ([name, t]) => [name, await t.data()] as const)));
+}
+
+/** Names of the parameters whose values differ at all between two snapshots. */
+function changed(before: Map<string, Float32Array>, after: Map<string, Float32Array>): string[] {
+  return [...before].filter(([name, a]) => a.some((v, i) => !Object.is(v, after.get(name)![i]))).map(([name]) => name);
+}
+
+/** A source whose batches pass through `edit` (a copy), e.g. to poison them. */
+function edited(source: BatchSource, edit: (batch: Batch, index: number) => Batch | null): BatchSource {
+  return {
+    ...source,
+    async batch(index) {
+      const batch = await source.batch(index);
+      return edit({ ...batch, input: batch.input.slice(), target: batch.target.slice() }, index) ?? batch;
+    },
+  };
+}
+
+describe('training on the software adapter', () => {
+  test('validation L1 falls by at least 30 % in 20 steps; every logged loss is finite', async () => {
+    const out = runDir('learn');
+    const c = config({ maxSteps: 20, validateEvery: 10 });
+    const trainer = new Trainer({ config: c, data: await loadTrainingData(c), out });
+    const summary = await trainer.run();
+    trainer.dispose();
+    const log = readLog(out);
+    const steps = log.filter((r): r is StepRecord => r.kind === 'step');
+    const validations = log.filter((r): r is ValidationRecord => r.kind === 'validation');
+    expect(steps.map((s) => s.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    for (const s of steps) {
+      for (const key of ['loss_g', 'loss_d', 'l1', 'lr_g', 'lr_d', 'ms'] as const) expect(Number.isFinite(s[key]), `${key} at step ${s.step}`).toBe(true);
+    }
+    expect(validations.map((v) => v.step)).toEqual([0, 10, 20]);
+    for (const v of validations) expect([v.val_l1, v.val_psnr, v.val_psnr_hinted].every(Number.isFinite)).toBe(true);
+    const [first, last] = [validations[0].val_l1, validations.at(-1)!.val_l1];
+    expect(last, `val L1 ${first} → ${last}`).toBeLessThan(0.7 * first);
+    expect(summary.generatorPath).toBe(join(out, 'generator.safetensors'));
+    expect(readdirSync(join(out, 'samples'))).toEqual(['step-00000020.png']);
+    expect(summary.skippedUpdates).toBe(0);
+  });
+
+  test('a D update changes only D, a G update only G', async () => {
+    const c = config();
+    const data = await loadTrainingData(c);
+    const trainer = new Trainer({ config: c, data, out: runDir('own') });
+    const batch = await data.train.batch(0);
+    const g0 = await parameters(trainer.generator);
+    const d0 = await parameters(trainer.discriminator);
+    expect((await trainer.updateDiscriminator(batch)).applied).toBe(true);
+    const g1 = await parameters(trainer.generator);
+    const d1 = await parameters(trainer.discriminator);
+    expect(changed(g0, g1)).toEqual([]);
+    // Nearly all of D moves (a squeeze-excitation ReLU of the 1×1 last stage can be dead at this size, and with it
+    // its gradient).
+    expect(changed(d0, d1).length).toBeGreaterThan(0.9 * d0.size);
+    expect((await trainer.updateGenerator(batch)).applied).toBe(true);
+    const g2 = await parameters(trainer.generator);
+    expect(changed(d1, await parameters(trainer.discriminator))).toEqual([]);
+    // Every generator parameter that the loss reaches moves (the feature_conv branch is off in this preset).
+    const moved = changed(g1, g2);
+    expect(moved.length).toBeGreaterThan(0.9 * g1.size);
+    expect(moved.some((n) => n.startsWith('deconv_for_decoder'))).toBe(true);
+    trainer.dispose();
+  });
+
+  test('2×K steps equal K steps, a resume and K steps, bit for bit', async () => {
+    const K = 2;
+    const straightOut = runDir('straight');
+    const c = config({ maxSteps: 2 * K });
+    const straight = new Trainer({ config: c, data: await loadTrainingData(c), out: straightOut });
+    await straight.run();
+    const expectedG = await parameters(straight.generator);
+    const expectedD = await parameters(straight.discriminator);
+    straight.dispose();
+
+    const out = runDir('resumed');
+    const half = config({ maxSteps: K });
+    const first = new Trainer({ config: half, data: await loadTrainingData(half), out });
+    await first.run();
+    first.dispose();
+    const second = new Trainer({ config: c, data: await loadTrainingData(c), out });
+    second.resume(second.store.loadLatest()!);
+    expect(second.step).toBe(K);
+    await second.run();
+    expect(changed(expectedG, await parameters(second.generator))).toEqual([]);
+    expect(changed(expectedD, await parameters(second.discriminator))).toEqual([]);
+    // The logged losses of the resumed half equal the straight run's.
+    const losses = (dir: string) => readLog(dir).filter((r): r is StepRecord => r.kind === 'step').map((s) => [s.step, s.loss_g, s.loss_d]);
+    expect(losses(out)).toEqual(losses(straightOut));
+    second.dispose();
+  });
+
+  test('a checkpoint write that fails midway (disk full) leaves the previous checkpoint loadable', async () => {
+    let failWrites = false;
+    const full: FileSystem = {
+      ...nodeFs,
+      writeSync: ((fd: number, bytes: Uint8Array, offset: number, length: number) => {
+        if (!failWrites) return nodeFs.writeSync(fd, bytes, offset, length);
+        nodeFs.writeSync(fd, bytes, offset, Math.min(length, 1000)); // part of the file reaches the disk
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }) as FileSystem['writeSync'],
+    };
+    const out = runDir('full');
+    const c = config();
+    const data = await loadTrainingData(c);
+    const trainer = new Trainer({ config: c, data, out, fs: full });
+    const first = await trainer.checkpoint();
+    const saved = await parameters(trainer.generator);
+    await trainer.updateGenerator(await data.train.batch(0));
+    trainer.step = 1;
+    failWrites = true;
+    await expect(trainer.checkpoint()).rejects.toThrow(CheckpointError);
+    await expect(trainer.checkpoint()).rejects.toThrow(/the disk is full\. Nothing was replaced/);
+    // Only the first checkpoint is there (no temporary file), and it loads with the weights it was written with.
+    expect(readdirSync(join(out, 'checkpoints'))).toEqual(['step-00000000.safetensors']);
+    const latest = new CheckpointStore(join(out, 'checkpoints'), 3).loadLatest()!;
+    expect(latest.path).toBe(first);
+    const restored = new Trainer({ config: c, data: await loadTrainingData(c), out: runDir('restored') });
+    restored.resume(latest);
+    expect(changed(saved, await parameters(restored.generator))).toEqual([]);
+    restored.dispose();
+    trainer.dispose();
+  });
+
+  test('a NaN batch skips both updates; repeated skips roll back to the checkpoint with lower learning rates', async () => {
+    const out = runDir('nan');
+    const c = config({ maxSteps: 2, safety: { maxBadSteps: 2, rollbackLrFactor: 0.5, maxRollbacks: 3 } });
+    const data = await loadTrainingData(c);
+    const fetched = new Map<number, number>();
+    // Step 1 reads batches 0 (D) and 1 (G): both poisoned the first time they are read, clean on the replay.
+    const train = edited(data.train, (batch, index) => {
+      fetched.set(index, (fetched.get(index) ?? 0) + 1);
+      if (index > 1 || fetched.get(index)! > 1) return null;
+      batch.input[7] = NaN;
+      batch.target[3] = NaN;
+      return batch;
+    });
+    const trainer = new Trainer({ config: c, data: { ...data, train }, out });
+    const summary = await trainer.run();
+    const log = readLog(out);
+    const events = log.filter((r): r is EventRecord => r.kind === 'event');
+    expect(events.filter((e) => e.event === 'skip').map((e) => e.phase)).toEqual(['discriminator', 'generator']);
+    const rollback = events.find((e) => e.event === 'rollback')!;
+    expect(rollback).toMatchObject({ from: 1, to: 0, lr_factor: 0.5 });
+    const steps = log.filter((r): r is StepRecord => r.kind === 'step');
+    expect(steps.map((s) => [s.step, s.lr_g])).toEqual([[1, c.lrG], [1, c.lrG * 0.5], [2, c.lrG * 0.5]]);
+    expect(summary).toMatchObject({ steps: 2, skippedUpdates: 2, rollbacks: 1 });
+    const g = await parameters(trainer.generator);
+    expect([...g.values()].every((a) => a.every(Number.isFinite))).toBe(true);
+    trainer.dispose();
+  });
+
+  test('fine-tuning: a page round updates D on real colour vs coloured pages, then G with the adversarial loss alone', async () => {
+    const c = config({ finetune: 'pages', finetuneEvery: 1, finetuneDiscriminatorSteps: 1, maxSteps: 1 });
+    const base = await loadTrainingData({ ...c, finetune: null });
+    // Pages with NaN targets and NaN hints: any term that read a target (L1, white, perceptual) or a hint would be NaN.
+    const pages = edited(base.train, (batch) => {
+      batch.target.fill(NaN);
+      const n = batch.crop * batch.crop;
+      for (let k = 0; k < batch.batchSize; k++) batch.input.fill(NaN, (6 * k + 2) * n, (6 * k + 6) * n);
+      return batch;
+    });
+    const data: TrainingData = { ...base, real: base.train, pages };
+    const trainer = new Trainer({ config: c, data, out: runDir('finetune') });
+    expect(trainer.totalSteps).toBe(1);
+    expect(trainer.learningRates().g).toBe(1e-6);
+
+    const g0 = await parameters(trainer.generator);
+    const d0 = await parameters(trainer.discriminator);
+    const result = await trainer.updateGeneratorOnPages(await pages.batch(0));
+    expect(result.applied).toBe(true);
+    expect(Object.keys(result.terms)).toEqual(['loss', 'adversarial', 'grad_sum']);
+    expect(result.loss).toBeCloseTo(c.loss.adversarial * result.terms.adversarial, 6);
+    const g1 = await parameters(trainer.generator);
+    expect(changed(d0, await parameters(trainer.discriminator))).toEqual([]);
+    // The guide decoder is not part of the adversarial loss: it must not move.
+    const moved = changed(g0, g1);
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.filter((n) => n.startsWith('deconv_for_decoder'))).toEqual([]);
+
+    const d = await trainer.updateDiscriminatorOnPages(await base.train.batch(5), await pages.batch(1));
+    expect(d.applied).toBe(true);
+    expect(changed(g1, await parameters(trainer.generator))).toEqual([]);
+
+    const record = await trainer.trainStep();
+    expect(record.lr_g).toBe(1e-6);
+    expect(Number.isFinite(record.page_loss_d) && Number.isFinite(record.page_loss_g)).toBe(true);
+    expect(trainer.skippedUpdates).toBe(0);
+    trainer.dispose();
+  });
+});
