@@ -4,15 +4,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { measure, type BenchRecord, type BenchSuite } from '../../bench/harness.js';
+import { colorizeSuite } from '../../bench/suites/colorize.js';
 import { convSuite } from '../../bench/suites/conv.js';
 import { dataSuite } from '../../bench/suites/data.js';
 import { matmulSuite } from '../../bench/suites/matmul.js';
 import { netsSuite } from '../../bench/suites/nets.js';
 import { roof } from '../../bench/suites/roof.js';
+import { trainSuite } from '../../bench/suites/train.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
 
-const SUITES: BenchSuite[] = [roof, matmulSuite, convSuite, netsSuite, dataSuite];
+const SUITES: BenchSuite[] = [roof, matmulSuite, convSuite, netsSuite, dataSuite, colorizeSuite, trainSuite];
 
 function parseArgs(argv: string[]): { filter: string; json: string } {
   let filter = '';
@@ -55,7 +57,8 @@ async function main(): Promise<void> {
         records.push(r);
         const ofRoof = r.gflops !== null && roofGflops ? ` (${((100 * r.gflops) / roofGflops).toFixed(1)} % of roof)` : '';
         const peer = r.peer ? `  ${r.peer} ${fmt(r.peer_ms)} ms (${fmt((r.gflops ?? 0) * (r.ratio ? 1 / r.ratio : 0), 1)} GFLOP/s)  ratio ${fmt(r.ratio)}` : '';
-        console.log(`  ${r.case.padEnd(16)} ours ${fmt(r.ours_ms)} ms, ${fmt(r.gflops, 1)} GFLOP/s${ofRoof}${peer}`);
+        const rate = r.rate !== undefined ? `, ${fmt(r.rate, 3)} ${r.rate_unit}` : '';
+        console.log(`  ${r.case.padEnd(16)} ours ${fmt(r.ours_ms)} ms, ${fmt(r.gflops, 1)} GFLOP/s${ofRoof}${rate}${peer}`);
       }
       c.dispose?.();
     }

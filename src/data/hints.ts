@@ -72,17 +72,42 @@ export interface HintSet {
   hints: UserHint[];
 }
 
-/** "#rrggbb" (or "rrggbb") → rgb in [0, 1]. */
-export function parseColour(text: unknown): [number, number, number] {
+/** Named colours ("hair" → rgb in [0, 1]) that hints may use instead of "#rrggbb". */
+export type Palette = ReadonlyMap<string, [number, number, number]>;
+
+/** "#rrggbb" (or "rrggbb") → rgb in [0, 1]; other text is looked up in `palette`. */
+export function parseColour(text: unknown, palette?: Palette): [number, number, number] {
+  const named = typeof text === 'string' ? palette?.get(text) : undefined;
+  if (named) return named;
   const m = typeof text === 'string' ? /^#?([0-9a-fA-F]{6})$/.exec(text.trim()) : null;
-  if (!m) throw new Error(`${JSON.stringify(text)} is not a colour; write it as "#rrggbb", e.g. "#ff8800".`);
+  if (!m) {
+    const names = palette?.size ? ` or one of the palette's names (${[...palette.keys()].join(', ')})` : '';
+    throw new Error(`${JSON.stringify(text)} is not a colour; write it as "#rrggbb", e.g. "#ff8800"${names}.`);
+  }
   const v = parseInt(m[1], 16);
   return [(v >> 16) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
 }
 
+/** A palette from JSON {"name": "#rrggbb", ...}; errors name `source`. */
+export function parsePalette(json: unknown, source = 'hints'): Palette {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new Error(`${source}: "palette" must be an object of named colours, e.g. {"hair": "#d9a13b"}.`);
+  }
+  return new Map(
+    Object.entries(json).map(([name, colour]) => {
+      try {
+        return [name, parseColour(colour)] as const;
+      } catch (e) {
+        throw new Error(`${source}: palette colour "${name}": ${(e as Error).message}`);
+      }
+    }),
+  );
+}
+
 /**
  * Parses and checks a hint file: {"width": W, "height": H, "hints": [{"x": .., "y": .., "color": "#rrggbb"}]},
- * coordinates in page pixels, 0 ≤ x < W, 0 ≤ y < H. Errors name `source` and the offending entry.
+ * coordinates in page pixels, 0 ≤ x < W, 0 ≤ y < H; an optional "palette" {"name": "#rrggbb"} lets colours be
+ * given by name. Errors name `source` and the offending entry.
  */
 export function parseHintJson(text: string, source = 'hints'): HintSet {
   let json: unknown;
@@ -91,9 +116,17 @@ export function parseHintJson(text: string, source = 'hints'): HintSet {
   } catch (e) {
     throw new Error(`${source}: not valid JSON (${(e as Error).message}).`);
   }
+  const palette = isObject(json) && json.palette !== undefined ? parsePalette(json.palette, source) : undefined;
+  return parseHintObject(json, source, palette);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The checks of parseHintJson on parsed JSON; colour names are looked up in `palette`. */
+export function parseHintObject(json: unknown, source = 'hints', palette?: Palette): HintSet {
   const usage = 'expected {"width": W, "height": H, "hints": [{"x": .., "y": .., "color": "#rrggbb"}, ...]}';
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: ${usage}.`);
-  const { width, height, hints } = json as Record<string, unknown>;
+  if (!isObject(json)) throw new Error(`${source}: ${usage}.`);
+  const { width, height, hints } = json;
   for (const [name, v] of [['width', width], ['height', height]] as const) {
     if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${source}: "${name}" must be a positive integer (the page size in pixels), got ${JSON.stringify(v)}; ${usage}.`);
   }
@@ -110,7 +143,7 @@ export function parseHintJson(text: string, source = 'hints'): HintSet {
         if (v < 0 || v >= limit) throw new Error(`${where}: ${name} = ${v} is outside the ${page.width}×${page.height} page (0 ≤ ${name} < ${limit}).`);
       }
       try {
-        return { x: x as number, y: y as number, rgb: parseColour(color) };
+        return { x: x as number, y: y as number, rgb: parseColour(color, palette) };
       } catch (e) {
         throw new Error(`${where}: ${(e as Error).message}`);
       }

@@ -75,3 +75,12 @@ export function planeToChw(plane: Plane): Float32Array {
   for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) out[c * n + i] = data[i * channels + c];
   return out;
 }
+
+/** The inverse of planeToChw: a CHW Float32Array (one image of an NCHW batch) as a plane. */
+export function planeFromChw(chw: Float32Array, width: number, height: number, channels: number): Plane {
+  const n = width * height;
+  if (chw.length !== channels * n) throw new Error(`${chw.length} values are not a ${channels}×${height}×${width} image.`);
+  const out = new Float32Array(channels * n);
+  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) out[i * channels + c] = chw[c * n + i];
+  return createPlane(width, height, channels, out);
+}

@@ -1,6 +1,6 @@
-// The v1 generator's input for one page (REFERENCE §7 steps 2–5): resize_pad to the working size, XDoG line
-// art at mult 7, the distance field, and the hint (empty, or user hints placed on the canvas), packed as the
-// 6 input channels in order — line art, distance field, hint RGB × mask, mask — one CHW image of an NCHW batch.
+// The v1 generator's input for one page (REFERENCE §7 steps 2–5): resize_pad to the working size, optional
+// denoising, XDoG line art at mult 7, the distance field, and the hint (empty, or user hints placed on the
+// canvas), packed as the 6 input channels in order — line art, distance field, hint RGB × mask, mask — one CHW image of an NCHW batch.
 import { distanceField } from './distance.js';
 import { placeHints, type HintSet } from './hints.js';
 import { planeToChw, type Plane } from './plane.js';
@@ -14,6 +14,8 @@ export interface PreprocessOptions {
   xdog?: XdogOptions;
   /** User hints for this page (page pixel coordinates); none gives the empty hint. */
   hints?: HintSet;
+  /** Applied to the resized, padded RGB page before XDoG: the optional FFDNet denoising of REFERENCE §7 step 3. */
+  denoise?: (canvas: Plane) => Promise<Plane>;
 }
 
 export interface PreparedPage {
@@ -26,7 +28,9 @@ export interface PreparedPage {
 }
 
 export async function preprocessPage(page: Plane, options: PreprocessOptions = {}): Promise<PreparedPage> {
-  const { plane, placement } = resizePad(page, options.shortSide ?? 512);
+  const resized = resizePad(page, options.shortSide ?? 512);
+  const { placement } = resized;
+  const plane = options.denoise ? await options.denoise(resized.plane) : resized.plane;
   const sketch = await xdog(plane, { mult: 7, ...options.xdog });
   const field = distanceField(sketch);
   const emptyHints: HintSet = { page: placement.page, hints: [] };

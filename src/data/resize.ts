@@ -138,3 +138,44 @@ export function unpad(output: Plane, placement: Placement): Plane {
   }
   return resizeArea(crop(output, placement.content.width, placement.content.height), placement.page.width, placement.page.height);
 }
+
+/**
+ * Bilinear resampling with pixel centres aligned ((x + ½)·in/out − ½, edges clamped), as OpenCV's INTER_LINEAR
+ * and sharp's bilinear kernel do. Used to enlarge smooth content (colour), where area resampling's repeated
+ * pixels would show as blocks.
+ */
+export function resizeBilinear(plane: Plane, width: number, height: number): Plane {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new Error(`resizeBilinear needs a positive integer size, got ${width}×${height}.`);
+  }
+  if (width === plane.width && height === plane.height) return plane;
+  const c = plane.channels;
+  const taps = (inSize: number, outSize: number) =>
+    Array.from({ length: outSize }, (_, o) => {
+      const s = Math.min(Math.max(((o + 0.5) * inSize) / outSize - 0.5, 0), inSize - 1);
+      const i0 = Math.floor(s);
+      return { i0, i1: Math.min(i0 + 1, inSize - 1), t: s - i0 };
+    });
+  const cols = taps(plane.width, width);
+  const rows = taps(plane.height, height);
+  const out = new Float32Array(width * height * c);
+  const src = plane.data;
+  for (let y = 0; y < height; y++) {
+    const { i0: y0, i1: y1, t: ty } = rows[y];
+    for (let x = 0; x < width; x++) {
+      const { i0: x0, i1: x1, t: tx } = cols[x];
+      const [a, b, d, e] = [(y0 * plane.width + x0) * c, (y0 * plane.width + x1) * c, (y1 * plane.width + x0) * c, (y1 * plane.width + x1) * c];
+      for (let ch = 0; ch < c; ch++) {
+        const top = src[a + ch] + tx * (src[b + ch] - src[a + ch]);
+        const bottom = src[d + ch] + tx * (src[e + ch] - src[d + ch]);
+        out[(y * width + x) * c + ch] = top + ty * (bottom - top);
+      }
+    }
+  }
+  return createPlane(width, height, c, out);
+}
+
+/** Area resampling to shrink (each output pixel the mean of its footprint), bilinear to enlarge. */
+export function resample(plane: Plane, width: number, height: number): Plane {
+  return width <= plane.width && height <= plane.height ? resizeArea(plane, width, height) : resizeBilinear(plane, width, height);
+}

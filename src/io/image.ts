@@ -89,19 +89,27 @@ export async function renderSvg(bytes: Uint8Array, name: string, size: number): 
   }
 }
 
-/** Encodes a 1- or 3-channel plane as an 8-bit PNG (see planeToBytes for `quantize`). */
-async function encodePng(plane: Plane, quantize: 'round' | 'floor' = 'round'): Promise<Buffer> {
-  if (plane.channels !== 1 && plane.channels !== 3) throw new Error(`PNG output takes 1 or 3 channels, got ${plane.channels}.`);
+/** Output formats of encodeImage, by file extension. */
+export const IMAGE_FORMATS = ['png', 'jpg', 'webp'] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
+/**
+ * Encodes a 1- or 3-channel plane as 8-bit PNG, JPEG or WebP (see planeToBytes for `quantize`). JPEG keeps full
+ * chroma resolution (4:4:4) and quality 92, WebP quality 92: the default 4:2:0 subsampling would blur colour
+ * edges against the ink.
+ */
+export async function encodeImage(plane: Plane, format: ImageFormat = 'png', quantize: 'round' | 'floor' = 'round'): Promise<Buffer> {
+  if (plane.channels !== 1 && plane.channels !== 3) throw new Error(`Image output takes 1 or 3 channels, got ${plane.channels}.`);
   const raw = { width: plane.width, height: plane.height, channels: plane.channels as 1 | 3 };
-  return sharp(planeToBytes(plane, quantize), { raw })
-    .toColourspace(plane.channels === 1 ? 'b-w' : 'srgb')
-    .png()
-    .toBuffer();
+  const image = sharp(planeToBytes(plane, quantize), { raw }).toColourspace(plane.channels === 1 ? 'b-w' : 'srgb');
+  if (format === 'jpg') return image.jpeg({ quality: 92, chromaSubsampling: '4:4:4' }).toBuffer();
+  if (format === 'webp') return image.webp({ quality: 92, smartSubsample: true }).toBuffer();
+  return image.png().toBuffer();
 }
 
 /** Writes a plane as PNG. With `overwrite` false (the default) an existing file is never replaced. */
 export async function writePng(file: string, plane: Plane, options: { quantize?: 'round' | 'floor'; overwrite?: boolean } = {}): Promise<void> {
-  const png = await encodePng(plane, options.quantize);
+  const png = await encodeImage(plane, 'png', options.quantize);
   try {
     await writeFile(file, png, { flag: options.overwrite ? 'w' : 'wx' });
   } catch (e) {

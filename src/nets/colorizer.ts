@@ -6,7 +6,7 @@
 // call setPage() again (the cache holds features of the old ones).
 import { keep, tidy } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
-import { affine, concat, detach, mul, noGrad } from '../ops/index.js';
+import { affine, concat, detach, mul, noGrad, zeros } from '../ops/index.js';
 import { checkImage } from './blocks.js';
 import type { SEResNeXt } from './extractor.js';
 import type { GeneratorV1 } from './generator-v1.js';
@@ -41,13 +41,17 @@ const hintChannels = ({ rgb, mask }: Hints) => [mul(rgb, mask), mask];
 /** The generator's tanh output as RGB in [0, 1]. */
 const toUnit = (image: Tensor) => affine(image, 0.5, 0.5);
 
-/** v1: the extractor on the line art, the generator on line art, distance field and hints. */
+/**
+ * v1: the extractor on the line art, the generator on line art, distance field and hints. A generator trained
+ * without the extractor branch (the project's `localFeatures: none` presets) takes `extractor` null: its local
+ * features are zeros, exactly as in training (src/train/trainer.ts), so the extractor's weights are not needed.
+ */
 export class ColorizerV1 {
   private page: { channels: Tensor; local: Tensor } | null = null;
 
-  constructor(readonly generator: GeneratorV1, readonly extractor: SEResNeXt) {
+  constructor(readonly generator: GeneratorV1, readonly extractor: SEResNeXt | null) {
     generator.eval();
-    extractor.eval();
+    extractor?.eval();
   }
 
   /** Sets the page from its line art and distance field, [N, 1, H, W] in [0, 1] (H, W multiples of 16). */
@@ -59,8 +63,15 @@ export class ColorizerV1 {
     this.clearPage();
     this.page = {
       channels: keptResult(() => concat([lineArt, distanceField], 1)),
-      local: keptResult(() => this.generator.localFeatures(this.extractor.forward(lineArt))),
+      local: keptResult(() => this.localFeatures(lineArt)),
     };
+  }
+
+  /** feature_conv's output for the page, [N, featureChannels, H/16, W/16]. */
+  private localFeatures(lineArt: Tensor): Tensor {
+    if (this.extractor) return this.generator.localFeatures(this.extractor.forward(lineArt));
+    const [n, , h, w] = lineArt.shape;
+    return zeros([n, this.generator.config.featureChannels, h / 16, w / 16]);
   }
 
   /** RGB [N, 3, H, W] in [0, 1] for the current page and these hints (no hints: all-zero rgb and mask). */

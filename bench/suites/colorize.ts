@@ -1,0 +1,78 @@
+// The colorize command's cost per page: the whole page pipeline of src/colorize/pipeline.ts (resize_pad, XDoG at
+// mult 7, distance field, the published extractor and v1 generator with random weights, readback and
+// recombination) on a 512×768 grey page, the published working size. On a GPU adapter also a 20-page chapter,
+// pages one after another as `npm run colorize` runs them, logged as pages/min (the record's ours_ms is the
+// chapter's time). On a software adapter a chapter would take most of an hour; the per-page time says the same.
+import { colorizePage } from '../../src/colorize/pipeline.js';
+import type { ColorModel } from '../../src/colorize/model.js';
+import { createPlane, toGrey, type Plane } from '../../src/data/plane.js';
+import { engine } from '../../src/engine/engine.js';
+import { ColorizerV1 } from '../../src/nets/colorizer.js';
+import { EXTRACTOR_V1, SEResNeXt } from '../../src/nets/extractor.js';
+import { GENERATOR_V1, GeneratorV1 } from '../../src/nets/generator-v1.js';
+import { syntheticPage } from '../../test/helpers/pages.js';
+import type { BenchCase, BenchSuite } from '../harness.js';
+
+const [W, H] = [512, 768];
+const CHAPTER = 20;
+
+function greyPage(seed: number): Plane {
+  const grey = toGrey(syntheticPage(W, H, seed));
+  return createPlane(W, H, 3, Float32Array.from({ length: W * H * 3 }, (_, i) => grey.data[Math.floor(i / 3)]));
+}
+
+export const colorizeSuite: BenchSuite = {
+  name: 'colorize',
+  async cases() {
+    const e = engine();
+    const generator = new GeneratorV1(GENERATOR_V1);
+    const extractor = new SEResNeXt(EXTRACTOR_V1);
+    const colorizer = new ColorizerV1(generator, extractor);
+    const model: ColorModel = {
+      arch: 'v1',
+      colorizer,
+      denoiser: null,
+      defaultSize: 512,
+      description: 'published v1 generator and extractor, random weights',
+      dispose() {
+        colorizer.clearPage();
+        generator.dispose();
+        extractor.dispose();
+      },
+    };
+    const page = greyPage(1);
+    const cases: BenchCase[] = [
+      {
+        suite: 'colorize',
+        name: `page v1 ${W}x${H}`,
+        flops: null,
+        async ours() {
+          await colorizePage(model, page);
+        },
+        async agree() {
+          return `${page.width}×${page.height} grey page, published v1 generator + extractor (${((generator.parameterCount() + extractor.parameterCount()) / 1e6).toFixed(1)} M parameters, random)`;
+        },
+      },
+    ];
+    if (!e.gpu.software) {
+      const chapter = Array.from({ length: CHAPTER }, (_, i) => greyPage(i + 2));
+      let last = 0;
+      cases.push({
+        suite: 'colorize',
+        name: `chapter ${CHAPTER} pages v1 ${W}x${H}`,
+        flops: null,
+        async ours() {
+          const start = performance.now();
+          for (const p of chapter) await colorizePage(model, p);
+          last = (CHAPTER * 60_000) / (performance.now() - start);
+        },
+        async agree() {
+          await this.ours();
+          return `${last.toFixed(1)} pages/min`;
+        },
+      });
+    }
+    cases[cases.length - 1].dispose = () => model.dispose();
+    return cases;
+  },
+};

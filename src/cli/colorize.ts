@@ -1,0 +1,571 @@
+// npm run colorize -- <inputs...> [-o <out>] [options]
+// Colours manga pages: image files, folders (recursively, natural page order) and CBZ/ZIP chapters. A file gives
+// a file, a folder a folder with the same relative paths, an archive an archive `<name>_colorized.cbz` with the
+// same entry names (image extensions follow --format) in the same order. The device, the pipelines and the
+// weights are set up once; each page goes through src/colorize/pipeline.ts. Pages already in colour are left
+// alone (src/colorize/colourfulness.ts); a page that fails is reported and skipped. Nothing existing is
+// overwritten without --force, and every output is written to a hidden temporary file and renamed into place,
+// so an interrupted run leaves no half-written file.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Zip, ZipPassThrough } from 'fflate';
+import { AUTO_HINT_DENSITY } from '../colorize/auto-hint.js';
+import { colourfulness, COLOUR_THRESHOLD } from '../colorize/colourfulness.js';
+import { hintsForPage, parseHintsFile, unusedPageNames, type HintsFile } from '../colorize/hint-files.js';
+import { DEFAULT_MODEL_PATH, loadColorModel, type Architecture, type ColorModel, type WeightsFile } from '../colorize/model.js';
+import { colorizePage, PageTooLargeError, type PageOptions } from '../colorize/pipeline.js';
+import { hintsFromRgba } from '../data/hints.js';
+import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
+import { nodeDevice } from '../io/dawn.js';
+import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
+import { openZip } from '../io/zip.js';
+import { formatDuration, progressBar } from './progress.js';
+
+const USAGE = `usage: npm run colorize -- <inputs...> [-o <out>] [options]
+  <inputs>            page images (PNG, JPEG, WebP, TIFF, GIF), folders of them (searched recursively) and
+                      CBZ/ZIP chapters; results go beside each input with a _colorized suffix
+  -o, --out PATH      the output file, folder or .cbz for one input; a folder to hold the outputs of several
+  --weights FILE      the generator (safetensors or PyTorch; v1, v2 or this project's own), default
+                      ${DEFAULT_MODEL_PATH} when it exists
+  --extractor FILE    the published SE-ResNeXt extractor, needed by the published v1 generator
+  --denoiser FILE     the FFDNet RGB denoiser: pages are denoised before line extraction
+  --denoise-sigma N   the denoiser's noise level in 8-bit units (default 25)
+  --arch v1|v2        the generator's architecture (default: detected from the weights)
+  --size N            working resolution, the short side in pixels, a multiple of 32 (default 512 for v1, 576
+                      for v2); lower it for a device with little memory
+  --hints FILE        colour hints: a JSON file (one page, or {"palette", "pages"} for a batch) or a PNG whose
+                      opaque pixels are hints (see the README)
+  --auto-hint [P]     second pass with hints sampled from the first (the paper's step 5); P is the percentage
+                      of pixels sampled (default ${(100 * AUTO_HINT_DENSITY).toFixed(2)})
+  --ignore-grey       auto-hint samples no greyish pixels
+  --seed N            seed of the auto-hint sampling (default 0)
+  --model-res         write the network's output at its working size instead of the page's size
+  --format F          png (default), jpg or webp
+  --force-color       colour pages that already look coloured (colourfulness ≥ ${COLOUR_THRESHOLD}) instead of copying them
+  --force             overwrite existing outputs
+  --max-megapixels N  refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6})`;
+
+class UsageError extends Error {}
+
+/** The default model: this project's own small generator, shipped in the repository (path from its root). */
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Options {
+  inputs: string[];
+  out: string | null;
+  weights: string | null;
+  extractor: string | null;
+  denoiser: string | null;
+  denoiseSigma: number;
+  arch: Architecture | undefined;
+  size: number | undefined;
+  hints: string | null;
+  autoHint: number | null;
+  ignoreGrey: boolean;
+  seed: number;
+  modelRes: boolean;
+  format: ImageFormat | null;
+  forceColor: boolean;
+  force: boolean;
+  maxPixels: number;
+}
+
+const VALUE_OPTIONS = new Set(['out', 'weights', 'extractor', 'denoiser', 'denoise-sigma', 'arch', 'size', 'hints', 'seed', 'format', 'max-megapixels']);
+const FLAGS = new Set(['ignore-grey', 'model-res', 'force-color', 'force', 'help']);
+
+function parseOptions(argv: string[]): Options | 'help' {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  const inputs: string[] = [];
+  let autoHint: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h') return 'help';
+    if (!arg.startsWith('-') || arg === '-') {
+      inputs.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg === '-o' ? 'out' : arg.slice(2, eq < 0 ? undefined : eq);
+    const inline = eq < 0 ? null : arg.slice(eq + 1);
+    if (name === 'auto-hint') {
+      // The percentage is optional: take the next argument only when it is a number.
+      if (inline !== null) autoHint = inline;
+      else if (/^\d*\.?\d+$/.test(argv[i + 1] ?? '')) autoHint = argv[++i];
+      else autoHint = '';
+    } else if (VALUE_OPTIONS.has(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`${arg} needs a value.`);
+      values.set(name, value);
+    } else if (FLAGS.has(name) && inline === null) {
+      flags.add(name);
+    } else {
+      throw new UsageError(`Unknown option ${arg}.`);
+    }
+  }
+  if (flags.has('help')) return 'help';
+  if (!inputs.length) throw new UsageError('No input given: name page images, folders or CBZ/ZIP files.');
+  const number = (name: string, fallback: number, ok: (n: number) => boolean, what: string) => {
+    const text = values.get(name);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!ok(n) || text.trim() === '') throw new UsageError(`--${name} must be ${what}, got "${text}".`);
+    return n;
+  };
+  const arch = values.get('arch');
+  if (arch !== undefined && arch !== 'v1' && arch !== 'v2') throw new UsageError(`--arch must be v1 or v2, got "${arch}".`);
+  const format = values.get('format');
+  if (format !== undefined && !(IMAGE_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--format must be one of ${IMAGE_FORMATS.join(', ')}, got "${format}".`);
+  }
+  let autoHintDensity: number | null = null;
+  if (autoHint !== null) {
+    const percent = autoHint === '' ? 100 * AUTO_HINT_DENSITY : Number(autoHint);
+    if (!(percent > 0 && percent <= 10)) throw new UsageError(`--auto-hint takes a percentage of pixels above 0 and at most 10, got "${autoHint}".`);
+    autoHintDensity = percent / 100;
+  }
+  if (flags.has('ignore-grey') && autoHintDensity === null) throw new UsageError('--ignore-grey filters the auto-hint samples; add --auto-hint.');
+  const size = values.has('size') ? number('size', 0, (n) => Number.isInteger(n) && n >= 64 && n % 32 === 0, 'a multiple of 32, at least 64') : undefined;
+  return {
+    inputs,
+    out: values.get('out') ?? null,
+    weights: values.get('weights') ?? null,
+    extractor: values.get('extractor') ?? null,
+    denoiser: values.get('denoiser') ?? null,
+    denoiseSigma: number('denoise-sigma', 25, (n) => n > 0 && n <= 255, 'a noise level in 8-bit units, above 0 and at most 255') / 255,
+    arch: arch as Architecture | undefined,
+    size,
+    hints: values.get('hints') ?? null,
+    autoHint: autoHintDensity,
+    ignoreGrey: flags.has('ignore-grey'),
+    seed: number('seed', 0, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
+    modelRes: flags.has('model-res'),
+    format: (format as ImageFormat | undefined) ?? null,
+    forceColor: flags.has('force-color'),
+    force: flags.has('force'),
+    maxPixels: number('max-megapixels', DEFAULT_MAX_PIXELS / 1e6, (n) => n > 0, 'a positive number') * 1e6,
+  };
+}
+
+// ---- what to read and where to write ---------------------------------------------------------------------
+
+const ARCHIVE_EXTENSIONS = new Set(['.cbz', '.zip']);
+const isImageName = (name: string) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
+/** Resource forks macOS adds to archives: named like images, but not pages. */
+const isJunk = (name: string) => /(^|\/)__MACOSX\//.test(name) || basename(name).startsWith('._');
+
+/** One page: its name for hints and messages, how to read it and where its result goes. */
+interface Page {
+  /** Relative name: the file's name, the path inside a folder, the entry name in an archive. */
+  name: string;
+  read(): Promise<Uint8Array>;
+}
+
+type Target =
+  | { kind: 'file'; input: string; output: string; page: Page }
+  | { kind: 'folder'; input: string; output: string; pages: Page[] }
+  | { kind: 'archive'; input: string; output: string; pages: Page[]; entries: { name: string; page: Page | null; read(): Promise<Uint8Array> }[]; close(): Promise<void> };
+
+/** `name.ext` → `name.<format>`: outputs carry the extension of what they hold. */
+const withFormat = (name: string, format: ImageFormat) => `${name.slice(0, name.length - extname(name).length)}.${format}`;
+
+function defaultOutput(input: string, kind: Target['kind'], format: ImageFormat, dir: string): string {
+  const stem = basename(input, kind === 'folder' ? '' : extname(input));
+  return join(dir, kind === 'file' ? `${stem}_colorized.${format}` : kind === 'archive' ? `${stem}_colorized.cbz` : `${stem}_colorized`);
+}
+
+async function planTargets(o: Options, format: ImageFormat): Promise<Target[]> {
+  const targets: Target[] = [];
+  if (o.out && o.inputs.length > 1 && existsSync(o.out) && !statSync(o.out).isDirectory()) {
+    throw new UsageError(`With several inputs, -o names a folder to hold their outputs; ${o.out} is a file.`);
+  }
+  for (const input of o.inputs) {
+    const info = statSync(input, { throwIfNoEntry: false });
+    if (!info) throw new UsageError(`${input}: no such file or folder.`);
+    const dir = o.out && o.inputs.length > 1 ? o.out : dirname(resolve(input));
+    const place = (kind: Target['kind']) => (o.out && o.inputs.length === 1 ? o.out : defaultOutput(input, kind, format, dir));
+    if (info.isDirectory()) {
+      const names = await listImages(input);
+      if (!names.length) throw new UsageError(`${input}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
+      const pages = names.map((name) => ({ name: name.replaceAll('\\', '/'), read: () => Promise.resolve(readFileSync(join(input, name))) }));
+      targets.push({ kind: 'folder', input, output: place('folder'), pages });
+    } else if (ARCHIVE_EXTENSIONS.has(extname(input).toLowerCase())) {
+      const zip = await openZip(input).catch((e: Error) => {
+        throw new UsageError(e.message);
+      });
+      const entries = zip.entries.map((entry) => {
+        const read = () => zip.read(entry);
+        const page = !entry.name.endsWith('/') && isImageName(entry.name) && !isJunk(entry.name) ? { name: entry.name, read } : null;
+        return { name: entry.name, page, read };
+      });
+      const pages = entries.flatMap((e) => (e.page ? [e.page] : []));
+      if (!pages.length) {
+        await zip.close();
+        throw new UsageError(`${input}: the archive holds no images.`);
+      }
+      const output = place('archive');
+      if (!/\.(cbz|zip)$/i.test(output)) throw new UsageError(`The output of an archive is an archive; name it .cbz or .zip, not ${output}.`);
+      targets.push({ kind: 'archive', input, output, pages, entries, close: () => zip.close() });
+    } else if (isImageName(input)) {
+      const output = place('file');
+      if (o.out && o.inputs.length === 1 && existsSync(output) && statSync(output).isDirectory()) {
+        targets.push({ kind: 'file', input, output: defaultOutput(input, 'file', format, output), page: { name: basename(input), read: () => Promise.resolve(readFileSync(input)) } });
+      } else {
+        targets.push({ kind: 'file', input, output, page: { name: basename(input), read: () => Promise.resolve(readFileSync(input)) } });
+      }
+    } else {
+      throw new UsageError(`${input}: not an image (${[...IMAGE_EXTENSIONS].join(' ')}), folder or CBZ/ZIP archive.`);
+    }
+  }
+  return targets;
+}
+
+/**
+ * Every file a run may create, with the input it comes from, to refuse overwriting before any work starts. A
+ * folder's page may be written under the output format's extension (coloured) or its own (left as it was).
+ */
+function plannedFiles(t: Target, format: ImageFormat): [file: string, source: string][] {
+  if (t.kind !== 'folder') return [[t.output, t.input]];
+  return t.pages.flatMap((p) => [...new Set([withFormat(p.name, format), p.name])].map((name): [string, string] => [join(t.output, name), join(t.input, p.name)]));
+}
+
+function checkOutputs(targets: Target[], format: ImageFormat, force: boolean): void {
+  const seen = new Map<string, string>();
+  const existing: string[] = [];
+  for (const t of targets) {
+    if (t.kind === 'folder' && existsSync(t.output) && !statSync(t.output).isDirectory()) throw new UsageError(`${t.output} is a file; the output of a folder is a folder.`);
+    for (const [file, source] of plannedFiles(t, format)) {
+      const key = resolve(file);
+      if (key === resolve(t.input)) throw new UsageError(`The output ${file} would overwrite the input ${t.input}; choose another -o.`);
+      const other = seen.get(key);
+      if (other !== undefined && other !== source) throw new UsageError(`${other} and ${source} would both be written to ${file}; rename one or give them separate -o folders.`);
+      seen.set(key, source);
+      if (existsSync(file)) existing.push(file);
+    }
+  }
+  if (existing.length && !force) {
+    const more = existing.length > 1 ? ` (and ${existing.length - 1} more)` : '';
+    throw new UsageError(`${existing[0]}${more} already exists; use --force to overwrite.`);
+  }
+}
+
+// ---- atomic files ----------------------------------------------------------------------------------------
+
+/** Temporary files being written, removed if the process is interrupted. */
+const temporaries = new Set<string>();
+
+const temporaryName = (path: string) => join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+
+/** Writes through a hidden temporary file beside `path`, renamed over it at the end: never half a file. */
+function writeFileAtomic(path: string, write: (fd: number) => void): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = temporaryName(path);
+  temporaries.add(temporary);
+  try {
+    const fd = openSync(temporary, 'w');
+    try {
+      write(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (e) {
+    rmSync(temporary, { force: true });
+    throw new Error(`Cannot write ${path}: ${(e as Error).message}`);
+  } finally {
+    temporaries.delete(temporary);
+  }
+}
+
+const writeBytes = (fd: number, bytes: Uint8Array) => {
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+};
+
+/** A CBZ written entry by entry into its temporary file; `finish` renames it into place. */
+function archiveWriter(path: string): { add(name: string, bytes: Uint8Array): void; finish(): void; abort(): void } {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = temporaryName(path);
+  temporaries.add(temporary);
+  const fd = openSync(temporary, 'w');
+  let failure: Error | null = null;
+  // Pages are already compressed images: stored entries cost nothing to write and nothing to read.
+  const zip = new Zip((err, chunk) => {
+    if (err) failure ??= err;
+    else writeBytes(fd, chunk);
+  });
+  const close = () => {
+    closeSync(fd);
+    temporaries.delete(temporary);
+  };
+  return {
+    add(name, bytes) {
+      const entry = new ZipPassThrough(name);
+      zip.add(entry);
+      entry.push(bytes, true);
+      if (failure) throw failure;
+    },
+    finish() {
+      zip.end();
+      close();
+      if (failure) {
+        rmSync(temporary, { force: true });
+        throw new Error(`Cannot write ${path}: ${failure.message}`);
+      }
+      renameSync(temporary, path);
+    },
+    abort() {
+      close();
+      rmSync(temporary, { force: true });
+    },
+  };
+}
+
+/** Interrupted (Ctrl-C, kill): remove what was being written, then exit as interrupted. */
+function removeTemporariesOnSignal(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const file of temporaries) rmSync(file, { force: true });
+      process.stderr.write(`\ninterrupted: no partial files were left; finished pages are kept.\n`);
+      process.exit(130);
+    });
+  }
+}
+
+// ---- the run ---------------------------------------------------------------------------------------------
+
+function readWeights(path: string, what: string): WeightsFile {
+  try {
+    return { bytes: readFileSync(path), name: path };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
+  }
+}
+
+async function readHints(file: string, maxPixels: number): Promise<HintsFile> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`--hints ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
+  }
+  try {
+    if (extname(file).toLowerCase() === '.json') return parseHintsFile(bytes.toString('utf8'), file);
+    return { kind: 'page', hints: hintsFromRgba(await decodeImage(bytes, file, { alpha: true, maxPixels })) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** A per-page failure in words the user can act on. */
+function pageError(e: unknown, size: number): string {
+  const message = (e as Error).message;
+  if (e instanceof PageTooLargeError) return `${message} ${e.fits >= 64 ? `Use --size ${e.fits} or less.` : 'This device is too small for it.'}`;
+  // Some other tensor than the estimate's widest one did not fit: halving the size quarters every tensor.
+  if (e instanceof GpuError && /exceeds this adapter's largest storage binding/.test(message)) {
+    return `too large for this device at working size ${size}: ${message.split(';')[0]}; try --size ${Math.max(64, Math.floor(size / 2 / 32) * 32)}.`;
+  }
+  return message;
+}
+
+export interface RunOptions {
+  /** An engine to run on (tests); by default the best device is opened and closed again. */
+  engine?: Engine;
+  /** Where the default model is looked for (tests); default PROJECT_ROOT/DEFAULT_MODEL_PATH. */
+  defaultWeights?: string;
+  log?: (line: string) => void;
+}
+
+interface Summary {
+  coloured: number;
+  copied: { name: string; m: number }[];
+  failed: { name: string; error: string }[];
+}
+
+/** Runs the command; returns the exit code (0 all pages done, 1 some failed, 2 bad usage). */
+export async function main(argv: string[], run: RunOptions = {}): Promise<number> {
+  const log = run.log ?? ((line: string) => console.log(line));
+  try {
+    return await colorize(argv, run, log);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(e.message ? `${e.message}\n(npm run colorize -- --help for usage)` : USAGE);
+      return 2;
+    }
+    console.error((e as Error).message);
+    return 1;
+  }
+}
+
+async function colorize(argv: string[], run: RunOptions, log: (line: string) => void): Promise<number> {
+  const parsed = parseOptions(argv);
+  if (parsed === 'help') {
+    log(USAGE);
+    return 0;
+  }
+  const o = parsed;
+  // A single output file's extension names its format; --format must agree with it.
+  const named = o.out && o.inputs.length === 1 ? extname(o.out).slice(1).toLowerCase().replace('jpeg', 'jpg') : '';
+  const outFormat = (IMAGE_FORMATS as readonly string[]).includes(named) ? (named as ImageFormat) : null;
+  if (o.format && outFormat && o.format !== outFormat) throw new UsageError(`-o ${o.out} names a ${outFormat} file but --format is ${o.format}; make them agree.`);
+  const format: ImageFormat = o.format ?? outFormat ?? 'png';
+
+  // Everything a user can get wrong is checked before the device opens and before any page is read.
+  const defaultWeights = run.defaultWeights ?? join(PROJECT_ROOT, DEFAULT_MODEL_PATH);
+  const weightsPath = o.weights ?? (existsSync(defaultWeights) ? defaultWeights : null);
+  if (!weightsPath) {
+    throw new UsageError(
+      `No weights: pass --weights <generator file>. This project's own default model (${DEFAULT_MODEL_PATH}) is not there yet; ` +
+        'the README section "Weights for colorize" says which published files work and how to train your own.',
+    );
+  }
+  const files = {
+    weights: readWeights(weightsPath, '--weights'),
+    extractor: o.extractor ? readWeights(o.extractor, '--extractor') : null,
+    denoiser: o.denoiser ? readWeights(o.denoiser, '--denoiser') : null,
+    arch: o.arch,
+  };
+  const hintsFile = o.hints ? await readHints(o.hints, o.maxPixels) : null;
+  const targets = await planTargets(o, format);
+  try {
+    const pages = targets.flatMap((t) => (t.kind === 'file' ? [t.page] : t.pages));
+    if (hintsFile?.kind === 'page' && pages.length > 1) {
+      throw new UsageError(`${o.hints} holds hints for one page, but there are ${pages.length} pages; use a batch file {"palette": {..}, "pages": {"<page name>": {..}}} (see the README).`);
+    }
+    if (hintsFile) {
+      const unused = unusedPageNames(hintsFile, pages.map((p) => p.name));
+      if (unused.length) log(`warning: ${o.hints} has hints for ${unused.length} page name(s) no input has: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
+    }
+    checkOutputs(targets, format, o.force);
+
+    const created = run.engine ? null : useEngine(new Engine(await nodeDevice()));
+    const device = (run.engine ?? created!).gpu;
+    let model: ColorModel | null = null;
+    try {
+      model = loadColorModel(files);
+      const size = o.size ?? model.defaultSize;
+      log(`model: ${model.description}`);
+      log(`device: ${device.adapterName} (${device.backend}); ${pages.length} page${pages.length === 1 ? '' : 's'} at working size ${size}${o.autoHint ? ', auto-hint' : ''}${o.modelRes ? ', model resolution' : ''}`);
+      const options: PageOptions = {
+        size,
+        denoiseSigma: o.denoiseSigma,
+        autoHint: o.autoHint === null ? null : { density: o.autoHint, ignoreGrey: o.ignoreGrey, seed: o.seed },
+        output: o.modelRes ? 'model' : 'page',
+      };
+      const summary: Summary = { coloured: 0, copied: [], failed: [] };
+      const bar = progressBar(pages.length, { unit: 'pages/min' });
+      let done = 0;
+      const start = performance.now();
+      const context: PageContext = { model, options, hintsFile, o, format, summary };
+      for (const t of targets) {
+        await processTarget(t, context, (name) => bar.update(++done, name));
+      }
+      bar.end();
+      report(summary, (performance.now() - start) / 1000, targets, log);
+      return summary.failed.length ? 1 : 0;
+    } finally {
+      model?.dispose();
+      if (created) {
+        created.destroy();
+        useEngine(null);
+      }
+    }
+  } finally {
+    for (const t of targets) if (t.kind === 'archive') await t.close();
+  }
+}
+
+interface PageContext {
+  model: ColorModel;
+  options: PageOptions;
+  hintsFile: HintsFile | null;
+  o: Options;
+  format: ImageFormat;
+  summary: Summary;
+}
+
+type PageOutcome = { kind: 'coloured'; bytes: Uint8Array } | { kind: 'copy'; bytes: Uint8Array } | { kind: 'failed' };
+
+/** Reads, checks and colours one page; failures are recorded, not thrown (unless the device itself failed). */
+async function processPage(page: Page, label: string, c: PageContext): Promise<PageOutcome> {
+  let bytes: Uint8Array | null = null;
+  try {
+    bytes = await page.read();
+    const plane = await decodeImage(bytes, label, { maxPixels: c.o.maxPixels });
+    if (!c.o.forceColor) {
+      const m = colourfulness(plane);
+      if (m >= COLOUR_THRESHOLD) {
+        c.summary.copied.push({ name: label, m });
+        return { kind: 'copy', bytes };
+      }
+    }
+    const hints = c.hintsFile ? hintsForPage(c.hintsFile, page.name) : null;
+    const result = await colorizePage(c.model, plane, { ...c.options, hints });
+    c.summary.coloured++;
+    return { kind: 'coloured', bytes: await encodeImage(result.image, c.format) };
+  } catch (e) {
+    // A lost or failed device gives no more trustworthy pages: stop the run instead of failing every page.
+    engine().checkHealthy();
+    const message = pageError(e, c.options.size!);
+    c.summary.failed.push({ name: label, error: message.startsWith(label) ? message : `${label}: ${message}` });
+    return { kind: 'failed' };
+  }
+}
+
+async function processTarget(t: Target, c: PageContext, tick: (name: string) => void): Promise<void> {
+  if (t.kind === 'file') {
+    const outcome = await processPage(t.page, t.input, c);
+    if (outcome.kind === 'coloured') writeFileAtomic(t.output, (fd) => writeBytes(fd, outcome.bytes));
+    tick(t.page.name);
+    return;
+  }
+  if (t.kind === 'folder') {
+    for (const page of t.pages) {
+      const outcome = await processPage(page, join(t.input, page.name), c);
+      // A page already in colour is copied as it is, so the output folder is the whole chapter.
+      if (outcome.kind === 'coloured') writeFileAtomic(join(t.output, withFormat(page.name, c.format)), (fd) => writeBytes(fd, outcome.bytes));
+      else if (outcome.kind === 'copy') writeFileAtomic(join(t.output, page.name), (fd) => writeBytes(fd, outcome.bytes));
+      tick(page.name);
+    }
+    return;
+  }
+  const archive = archiveWriter(t.output);
+  try {
+    for (const entry of t.entries) {
+      if (!entry.page) {
+        archive.add(entry.name, await entry.read());
+        continue;
+      }
+      const outcome = await processPage(entry.page, `${t.input}: ${entry.name}`, c);
+      // The chapter keeps every page: coloured ones under their new extension, the others as they were.
+      if (outcome.kind === 'coloured') archive.add(withFormat(entry.name, c.format), outcome.bytes);
+      else archive.add(entry.name, outcome.kind === 'copy' ? outcome.bytes : await entry.read());
+      tick(entry.name);
+    }
+    archive.finish();
+  } catch (e) {
+    archive.abort();
+    throw e;
+  }
+}
+
+function report(s: Summary, seconds: number, targets: Target[], log: (line: string) => void): void {
+  const rate = seconds > 0 ? ` (${((60 * s.coloured) / seconds).toFixed(1)} pages/min)` : '';
+  const where = [...new Set(targets.map((t) => t.output))];
+  log(`coloured ${s.coloured} page${s.coloured === 1 ? '' : 's'} in ${formatDuration(seconds)}${rate} → ${where.slice(0, 3).join(', ')}${where.length > 3 ? ', …' : ''}`);
+  if (s.copied.length) {
+    log(`left ${s.copied.length} page${s.copied.length === 1 ? '' : 's'} already in colour as they were (colourfulness ≥ ${COLOUR_THRESHOLD}; --force-color colours them):`);
+    for (const p of s.copied) log(`  ${p.name} (colourfulness ${p.m.toFixed(1)})`);
+  }
+  if (s.failed.length) {
+    log(`failed ${s.failed.length} page${s.failed.length === 1 ? '' : 's'}:`);
+    for (const f of s.failed) log(`  ${f.error}`);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  removeTemporariesOnSignal();
+  process.exit(await main(process.argv.slice(2)));
+}

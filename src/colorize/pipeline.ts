@@ -1,0 +1,178 @@
+// One page from decoded pixels to colour (browser-neutral), REFERENCE §7 for v1 and §9 for v2:
+//   resize_pad to the working size → optional FFDNet denoise → v1: XDoG (mult 7) + distance field, v2: grey
+//   → generator without hints (or with the user's) → optional auto-hint second pass → crop the padding →
+//   at the page's own resolution: recombine with the page (src/colorize/recombine.ts); or the network's output
+//   at the working size (`output: 'model'`).
+// Runs on the current engine (useEngine); the model is loaded by loadColorModel.
+//
+// API
+//   colorizePage(model, page, options) → Promise<{ image, passes, autoHints, working }>; throws PageTooLargeError
+//   (with the largest size that fits) before any work when the canvas exceeds the device's storage binding
+//   workingShortSide(arch, page, size) → the short side resize_pad uses
+import { hintPlane, placeHints, type HintSet } from '../data/hints.js';
+import { planeFromChw, planeToChw, toGrey, type Plane } from '../data/plane.js';
+import { preprocessPage } from '../data/preprocess.js';
+import { seededRng } from '../data/random.js';
+import { crop, resizePad, workingSize, type Placement, type Size } from '../data/resize.js';
+import { engine, tidy } from '../engine/engine.js';
+import type { Tensor } from '../engine/tensor.js';
+import { DEFAULT_NOISE_SIGMA, type FFDNet } from '../nets/ffdnet.js';
+import { ColorizerV1, type Hints } from '../nets/colorizer.js';
+import { GeneratorV1 } from '../nets/generator-v1.js';
+import { noGrad, slice, tensor } from '../ops/index.js';
+import { autoHintMask, type AutoHintOptions } from './auto-hint.js';
+import type { Architecture, ColorModel } from './model.js';
+import { recombine } from './recombine.js';
+
+export interface PageOptions {
+  /** Working short side, a multiple of 32 (default: the model's, 512 for v1, 576 for v2). */
+  size?: number;
+  /** The user's hints in page pixel coordinates (made on a page of this size). */
+  hints?: HintSet | null;
+  /** Runs the auto-hint second pass (the paper's step 5); `seed` makes its sampling reproducible. */
+  autoHint?: (AutoHintOptions & { seed?: number }) | null;
+  /** FFDNet's noise level in [0, 1] units when the model has a denoiser (default 25/255). */
+  denoiseSigma?: number;
+  /** `page` (default): the page's size, recombined with the page; `model`: the network's output, padding cropped. */
+  output?: 'page' | 'model';
+}
+
+export interface PageResult {
+  /** RGB in [0, 1]. */
+  image: Plane;
+  /** Generator runs: 1, or 2 with auto-hint. */
+  passes: number;
+  /** Hint pixels the auto-hint pass sampled. */
+  autoHints: number;
+  /** The page's size inside the network's canvas. */
+  working: Size;
+}
+
+/**
+ * The short side resize_pad scales to. v2's reference code scales landscape pages to 1.5 × size on their short
+ * side (864 for 576: a spread's height matches a portrait page's); v1 uses size either way.
+ */
+export function workingShortSide(arch: Architecture, page: Size, size: number): number {
+  return arch === 'v2' && page.width > page.height ? Math.round(size * 1.5) : size;
+}
+
+/** The page's canvas is too large for the device: `fits` is the largest working size that would fit (0: none). */
+export class PageTooLargeError extends Error {
+  constructor(
+    message: string,
+    readonly size: number,
+    readonly fits: number,
+  ) {
+    super(message);
+    this.name = 'PageTooLargeError';
+  }
+}
+
+/**
+ * Channels of the widest tensor at the canvas's full resolution: the exit's input, tunnel1's output beside the
+ * to0 skip (64 for the published v1; every lower-resolution tensor holds fewer values).
+ */
+function widestFullResolution(model: ColorModel): number {
+  const g = model.colorizer.generator;
+  const tunnel = g instanceof GeneratorV1 ? g.config.tunnels[3] : g.config.tunnels[2];
+  return tunnel.width / 2 + g.config.encoderWidths[0];
+}
+
+/** Refuses, before any work, a canvas whose widest tensor exceeds the device's largest storage binding. */
+function checkFits(model: ColorModel, page: Size, size: number): void {
+  const canvas = (s: number) => {
+    const { width, height } = workingSize(page, workingShortSide(model.arch, page, s));
+    return Math.ceil(width / 32) * 32 * Math.ceil(height / 32) * 32;
+  };
+  const limit = engine().gpu.limits.maxStorageBufferBindingSize;
+  const bytes = (s: number) => 4 * widestFullResolution(model) * canvas(s);
+  if (bytes(size) <= limit) return;
+  let fits = size - 32;
+  while (fits >= 32 && bytes(fits) > limit) fits -= 32;
+  throw new PageTooLargeError(
+    `At working size ${size} this page needs a ${(bytes(size) / 2 ** 20).toFixed(0)} MiB tensor, more than this device's largest ` +
+      `storage binding (${(limit / 2 ** 20).toFixed(0)} MiB on ${engine().gpu.adapterName}).`,
+    size,
+    Math.max(fits, 0),
+  );
+}
+
+/** A plane as an NCHW tensor of batch 1. */
+const upload = (plane: Plane): Tensor => tensor(planeToChw(plane), [1, plane.channels, plane.height, plane.width]);
+
+async function download(t: Tensor): Promise<Plane> {
+  const [, c, h, w] = t.shape;
+  try {
+    return planeFromChw(await t.data(), w, h, c);
+  } finally {
+    t.dispose();
+  }
+}
+
+/** FFDNet on an RGB plane (REFERENCE §8). */
+async function denoisePlane(denoiser: FFDNet, plane: Plane, sigma: number): Promise<Plane> {
+  return download(noGrad(() => tidy(() => denoiser.forward(upload(plane), sigma))));
+}
+
+/** The generator's RGB for the page set on the colorizer and a 4-channel hint plane (RGB·mask in [−1, 1], mask). */
+async function generate(model: ColorModel, hint: Plane): Promise<Plane> {
+  const out = tidy(() => {
+    const h = upload(hint);
+    const [, , height, width] = h.shape;
+    const hints: Hints = { rgb: slice(h, [0, 0, 0, 0], [1, 3, height, width]), mask: slice(h, [0, 3, 0, 0], [1, 1, height, width]) };
+    return model.colorizer.colorize(hints);
+  });
+  return download(out);
+}
+
+/** Auto-hints where the user gave none: the user's hint pixels stay as they are (they are what the user chose). */
+function mergeHints(auto: Plane, user: Plane): Plane {
+  const out = new Float32Array(auto.data);
+  for (let i = 0; i < user.width * user.height; i++) {
+    if (user.data[4 * i + 3] > 0) out.set(user.data.subarray(4 * i, 4 * i + 4), 4 * i);
+  }
+  return { ...auto, data: out };
+}
+
+/** Sets the page on the colorizer: returns the placement and the user's hint plane on the canvas. */
+async function setPage(model: ColorModel, page: Plane, options: PageOptions): Promise<{ placement: Placement; hint: Plane }> {
+  const shortSide = workingShortSide(model.arch, page, options.size ?? model.defaultSize);
+  const denoiser = model.denoiser;
+  const denoise = denoiser ? (canvas: Plane) => denoisePlane(denoiser, canvas, options.denoiseSigma ?? DEFAULT_NOISE_SIGMA) : undefined;
+  const hints = options.hints ?? undefined;
+  if (model.colorizer instanceof ColorizerV1) {
+    const colorizer = model.colorizer;
+    const prepared = await preprocessPage(page, { shortSide, hints, denoise });
+    tidy(() => colorizer.setPage(upload(prepared.sketch), upload(prepared.field)));
+    return { placement: prepared.placement, hint: prepared.hint };
+  }
+  const colorizer = model.colorizer;
+  const resized = resizePad(page, shortSide);
+  const { placement } = resized;
+  const grey = toGrey(denoise ? await denoise(resized.plane) : resized.plane);
+  tidy(() => colorizer.setPage(upload(grey)));
+  const hint = placeHints(hints ?? { page: placement.page, hints: [] }, placement.page, placement.content, placement.canvas);
+  return { placement, hint };
+}
+
+/** Colours one page (RGB or grey plane in [0, 1]). */
+export async function colorizePage(model: ColorModel, page: Plane, options: PageOptions = {}): Promise<PageResult> {
+  const size = options.size ?? model.defaultSize;
+  if (!Number.isInteger(size) || size < 32 || size % 32) throw new Error(`The working size must be a multiple of 32 (at least 32), got ${size}.`);
+  checkFits(model, page, size);
+  try {
+    const { placement, hint } = await setPage(model, page, options);
+    let colour = await generate(model, hint);
+    let autoHints = 0;
+    if (options.autoHint) {
+      const mask = autoHintMask(colour, placement.content, seededRng(options.autoHint.seed ?? 0), options.autoHint);
+      for (const m of mask) autoHints += m;
+      colour = await generate(model, mergeHints(hintPlane(colour, mask), hint));
+    }
+    const network = crop(colour, placement.content.width, placement.content.height);
+    const image = options.output === 'model' ? network : recombine(page, network);
+    return { image, passes: options.autoHint ? 2 : 1, autoHints, working: placement.content };
+  } finally {
+    model.colorizer.clearPage();
+  }
+}
