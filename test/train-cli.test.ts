@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { readSafetensors } from '../src/io/safetensors.js';
-import { GENERATOR_FORMAT } from '../src/train/checkpoint.js';
+import { PROJECT_GENERATOR_FORMAT } from '../src/colorize/model.js';
 import { parseLog, type EventRecord, type StepRecord, type ValidationRecord } from '../src/train/log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'train-cli-'));
@@ -66,7 +66,7 @@ describe('npm run train', () => {
     expect(resumed.find((x): x is EventRecord => x.kind === 'event' && x.event === 'resume')!.message).toMatch(`at step ${stoppedAt}`);
     expect(resumed.filter((x): x is StepRecord => x.kind === 'step').map((s) => s.step)).toEqual([stoppedAt + 1]);
     const generator = readSafetensors(readFileSync(join(out, 'generator.safetensors')));
-    expect(generator.metadata.format).toBe(GENERATOR_FORMAT);
+    expect(generator.metadata.format).toBe(PROJECT_GENERATOR_FORMAT);
     expect(JSON.parse(generator.metadata.generator)).toMatchObject({ width: 16, dilations: [[1], [1], [1], [1]] });
     expect(generator.metadata.localFeatures).toBe('none');
     expect(generator.tensors.has('exit.weight')).toBe(true);

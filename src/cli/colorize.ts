@@ -6,7 +6,7 @@
 // alone (src/colorize/colourfulness.ts); a page that fails is reported and skipped. Nothing existing is
 // overwritten without --force, and every output is written to a hidden temporary file and renamed into place,
 // so an interrupted run leaves no half-written file.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Zip, ZipPassThrough } from 'fflate';
@@ -17,6 +17,7 @@ import { DEFAULT_MODEL_PATH, loadColorModel, type Architecture, type ColorModel,
 import { colorizePage, PageTooLargeError, type PageOptions } from '../colorize/pipeline.js';
 import { hintsFromRgba } from '../data/hints.js';
 import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
+import { temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
@@ -253,47 +254,26 @@ function checkOutputs(targets: Target[], format: ImageFormat, force: boolean): v
 
 // ---- atomic files ----------------------------------------------------------------------------------------
 
-/** Temporary files being written, removed if the process is interrupted. */
+/** CBZs being streamed into their temporary files, removed if the process is interrupted. */
 const temporaries = new Set<string>();
 
-const temporaryName = (path: string) => join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-
-/** Writes through a hidden temporary file beside `path`, renamed over it at the end: never half a file. */
-function writeFileAtomic(path: string, write: (fd: number) => void): void {
+/** Writes a finished output atomically (src/io/atomic-file.ts), creating its folder. */
+function writeOutput(path: string, bytes: Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = temporaryName(path);
-  temporaries.add(temporary);
-  try {
-    const fd = openSync(temporary, 'w');
-    try {
-      write(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
-  } catch (e) {
-    rmSync(temporary, { force: true });
-    throw new Error(`Cannot write ${path}: ${(e as Error).message}`);
-  } finally {
-    temporaries.delete(temporary);
-  }
+  writeFileAtomic(path, bytes);
 }
-
-const writeBytes = (fd: number, bytes: Uint8Array) => {
-  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
-};
 
 /** A CBZ written entry by entry into its temporary file; `finish` renames it into place. */
 function archiveWriter(path: string): { add(name: string, bytes: Uint8Array): void; finish(): void; abort(): void } {
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = temporaryName(path);
+  const temporary = temporaryPath(path);
   temporaries.add(temporary);
   const fd = openSync(temporary, 'w');
   let failure: Error | null = null;
   // Pages are already compressed images: stored entries cost nothing to write and nothing to read.
   const zip = new Zip((err, chunk) => {
     if (err) failure ??= err;
-    else writeBytes(fd, chunk);
+    else writeAll(fd, chunk);
   });
   const close = () => {
     closeSync(fd);
@@ -517,7 +497,7 @@ async function processPage(page: Page, label: string, c: PageContext): Promise<P
 async function processTarget(t: Target, c: PageContext, tick: (name: string) => void): Promise<void> {
   if (t.kind === 'file') {
     const outcome = await processPage(t.page, t.input, c);
-    if (outcome.kind === 'coloured') writeFileAtomic(t.output, (fd) => writeBytes(fd, outcome.bytes));
+    if (outcome.kind === 'coloured') writeOutput(t.output, outcome.bytes);
     tick(t.page.name);
     return;
   }
@@ -525,8 +505,8 @@ async function processTarget(t: Target, c: PageContext, tick: (name: string) => 
     for (const page of t.pages) {
       const outcome = await processPage(page, join(t.input, page.name), c);
       // A page already in colour is copied as it is, so the output folder is the whole chapter.
-      if (outcome.kind === 'coloured') writeFileAtomic(join(t.output, withFormat(page.name, c.format)), (fd) => writeBytes(fd, outcome.bytes));
-      else if (outcome.kind === 'copy') writeFileAtomic(join(t.output, page.name), (fd) => writeBytes(fd, outcome.bytes));
+      if (outcome.kind === 'coloured') writeOutput(join(t.output, withFormat(page.name, c.format)), outcome.bytes);
+      else if (outcome.kind === 'copy') writeOutput(join(t.output, page.name), outcome.bytes);
       tick(page.name);
     }
     return;

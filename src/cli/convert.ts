@@ -2,8 +2,9 @@
 // PyTorch checkpoint (zip or legacy torch.save file) or a safetensors file to safetensors, tensor by tensor, names
 // kept (a `module.` prefix on every name removed). With --arch the tensors are first checked strictly against
 // that architecture's state dict. Never overwrites without --force; writes a temporary file, then renames it.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { FORMAT_NAMES, readCheckpoint } from '../io/checkpoint.js';
 import { halfOverflowCount } from '../io/dtypes.js';
 import { writeSafetensors } from '../io/safetensors.js';
@@ -111,14 +112,7 @@ async function convert(argv: string[]): Promise<void> {
     if (overflow) console.warn(`warning  ${grouped(overflow)} value${overflow === 1 ? '' : 's'} beyond float16's range (±65504) become ±infinity`);
   }
   const out = writeSafetensors(tensors, { floatDType, metadata: { ...checkpoint.metadata, format: 'pt', source: basename(input) } });
-  const temporary = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temporary, out);
-    renameSync(temporary, output);
-  } catch (e) {
-    rmSync(temporary, { force: true });
-    throw new Error(`Cannot write ${output}: ${(e as Error).message}`);
-  }
+  writeFileAtomic(output, out);
   console.log(`wrote    ${output}: ${tensors.size} tensors (${dtypeText(tensors, (d) => (d === 'I64' ? d : floatDType))}), ${bytesText(out.length)}`);
 }
 

@@ -16,7 +16,8 @@ import { toGrey } from '../data/plane.js';
 import { XDOG_PRESETS, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
-import { finishedItem, IMAGE_EXTENSIONS, listImages, writeAtomically, writeItem } from '../io/dataset.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
+import { finishedItem, IMAGE_EXTENSIONS, listImages, writeItem } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, readImage, renderSvg } from '../io/image.js';
 import { openZip, type ZipArchive } from '../io/zip.js';
 import { progressBar } from './progress.js';
@@ -244,7 +245,7 @@ async function main(): Promise<void> {
     failed: [...failed].sort((a, b) => a[0] - b[0]).map(([i, error]) => ({ source: list[i].source, error })),
     ...(openmoji ? { notice: OPENMOJI_NOTICE } : {}),
   };
-  await writeAtomically(join(settings.out, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  writeFileAtomic(join(settings.out, 'manifest.json'), JSON.stringify(manifest, null, 1));
   console.log(`${manifest.items.length} items in ${join(settings.out, 'manifest.json')}${manifest.failed.length ? `; ${manifest.failed.length} skipped:` : ''}`);
   for (const f of manifest.failed) console.log(`  ${f.error.startsWith(f.source) ? f.error : `${f.source}: ${f.error}`}`);
 }

@@ -1,11 +1,12 @@
 // A prepared training set on disk (npm run prepare-data): its manifest, a reader for the loader, and the
 // writing of items, shared by prepare-data and by fine-tuning (which prepares a folder of black-and-white pages
 // the same way, so their line art and distance fields come from the same pipeline as the training sketches).
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, extname, join, relative } from 'node:path';
 import { buildItem, itemFiles, itemId, MANIFEST_VERSION, naturalCompare, type BuiltItem, type DatasetItem, type Manifest } from '../data/dataset.js';
 import type { Plane } from '../data/plane.js';
 import type { XdogPreset } from '../data/xdog.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { readImage, writePng } from './image.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif']);
@@ -36,12 +37,6 @@ export async function listImages(dir: string): Promise<string[]> {
   return out.sort(naturalCompare);
 }
 
-export async function writeAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
-
 /** The item of `source` if an earlier run finished it (its item.json exists), else null. */
 export async function finishedItem(dir: string, source: string): Promise<DatasetItem | null> {
   const text = await readFile(join(dir, 'items', itemId(source), 'item.json'), 'utf8').catch(() => null);
@@ -61,7 +56,7 @@ export async function writeItem(dir: string, source: string, built: BuiltItem, m
   }
   if (lineart && files.lineart) await writePng(at(files.lineart), lineart, { overwrite: true });
   const item: DatasetItem = { ...files, source, width: built.colour.width, height: built.colour.height };
-  await writeAtomically(join(dir, 'items', item.id, 'item.json'), JSON.stringify(item, null, 1));
+  writeFileAtomic(join(dir, 'items', item.id, 'item.json'), JSON.stringify(item, null, 1));
   return item;
 }
 
@@ -98,6 +93,6 @@ export async function prepareFolder(input: string, out: string, { size, mults, p
   }
   const manifest: Manifest = { version: MANIFEST_VERSION, size, mults: [...mults], preset, items, failed };
   await mkdir(out, { recursive: true });
-  await writeAtomically(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  writeFileAtomic(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1));
   return manifest;
 }

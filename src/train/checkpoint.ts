@@ -11,13 +11,14 @@
 // or failed write leaves at most a stale temporary file, never a half-written checkpoint, and never touches an
 // earlier checkpoint. The store keeps the newest `keepLast` checkpoints and the best by validation L1.
 import * as nodeFs from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { PROJECT_GENERATOR_FORMAT } from '../colorize/model.js';
+import { FileWriteError, isTemporaryName, writeFileAtomic } from '../io/atomic-file.js';
 import { readSafetensors, writeSafetensors, type TensorData } from '../io/safetensors.js';
 import type { StateDict, StateEntry } from '../nets/module.js';
 import { validateConfig, type TrainConfig } from './config.js';
 
 export const CHECKPOINT_FORMAT = 'manga-colorize/training-checkpoint/1';
-export const GENERATOR_FORMAT = 'manga-colorize/generator-v1/1';
 
 /** Adam's hyperparameters and each parameter's own step count (0: never updated, no moments stored). */
 export interface OptimizerMeta {
@@ -102,7 +103,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): CheckpointC
   }
   const { tensors, metadata } = read;
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    const exported = metadata.format === GENERATOR_FORMAT ? ' It is a generator exported for inference (npm run colorize).' : '';
+    const exported = metadata.format === PROJECT_GENERATOR_FORMAT ? ' It is a generator exported for inference (npm run colorize).' : '';
     throw new CheckpointError(
       `${source} is not a training checkpoint of this project (format ${JSON.stringify(metadata.format ?? null)}, expected ${CHECKPOINT_FORMAT}).${exported} ` +
         '--resume and --from take a checkpoint of a training run: <run>/checkpoints/step-*.safetensors.',
@@ -154,42 +155,18 @@ export type FileSystem = Pick<
   'openSync' | 'writeSync' | 'readSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync' | 'readdirSync' | 'readFileSync' | 'mkdirSync' | 'statSync'
 >;
 
-const temporaryName = (path: string) => join(dirname(path), `.${basename(path)}.tmp`);
-
-function writeError(path: string, bytes: number, e: unknown): CheckpointError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EDQUOT' ? 'the disk quota is exceeded' : (e as Error).message;
-  return new CheckpointError(
-    `Could not write ${path} (${(bytes / 2 ** 20).toFixed(1)} MiB): ${why}. Nothing was replaced: earlier checkpoints are intact.` +
-      (code === 'ENOSPC' || code === 'EDQUOT' ? ' Free some space (or lower --keep-last) and the next checkpoint will be written.' : ''),
-  );
-}
-
-/** Writes `bytes` to `path` so that a reader sees either the old file or the whole new one, never a mix. */
-export function writeFileAtomic(path: string, bytes: Uint8Array, fs: FileSystem = nodeFs): void {
-  const temporary = temporaryName(path);
-  let fd: number | null = null;
+/** The store's write: atomic (src/io/atomic-file.ts), its failure told in terms of checkpoints. */
+function writeCheckpointFile(path: string, bytes: Uint8Array, fs: FileSystem): void {
   try {
-    fd = fs.openSync(temporary, 'w');
-    for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(temporary, path);
+    writeFileAtomic(path, bytes, fs);
   } catch (e) {
-    if (fd !== null) ignoreErrors(() => fs.closeSync(fd!));
-    ignoreErrors(() => fs.unlinkSync(temporary));
-    throw writeError(path, bytes.length, e);
+    if (!(e instanceof FileWriteError)) throw e;
+    const full = e.code === 'ENOSPC' || e.code === 'EDQUOT';
+    throw new CheckpointError(
+      `Could not write ${path} (${(bytes.length / 2 ** 20).toFixed(1)} MiB): ${e.reason}. Nothing was replaced: earlier checkpoints are intact.` +
+        (full ? ' Free some space (or lower --keep-last) and the next checkpoint will be written.' : ''),
+    );
   }
-  // The rename is durable once the directory entry is on disk.
-  ignoreErrors(() => {
-    const dir = fs.openSync(dirname(path), 'r');
-    try {
-      fs.fsyncSync(dir);
-    } finally {
-      fs.closeSync(dir);
-    }
-  });
 }
 
 function ignoreErrors(fn: () => void): void {
@@ -248,7 +225,7 @@ export class CheckpointStore {
   save(contents: CheckpointContents): string {
     this.fs.mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, checkpointName(contents.state.step));
-    writeFileAtomic(path, encodeCheckpoint(contents), this.fs);
+    writeCheckpointFile(path, encodeCheckpoint(contents), this.fs);
     this.prune();
     return path;
   }
@@ -287,7 +264,7 @@ export class CheckpointStore {
     } catch {
       return [];
     }
-    const stale = names.filter((n) => n.startsWith('.') && n.endsWith('.safetensors.tmp'));
+    const stale = names.filter((n) => isTemporaryName(n, '.safetensors'));
     for (const name of stale) ignoreErrors(() => this.fs.unlinkSync(join(this.dir, name)));
     return stale;
   }
@@ -327,6 +304,6 @@ export class CheckpointStore {
  * metadata. Atomic like the checkpoints.
  */
 export function exportGenerator(path: string, generator: StateDict, config: TrainConfig, fs: FileSystem = nodeFs): void {
-  const metadata = { format: GENERATOR_FORMAT, generator: JSON.stringify(config.generator), localFeatures: config.localFeatures, preset: config.preset };
-  writeFileAtomic(path, writeSafetensors(generator, { metadata }), fs);
+  const metadata = { format: PROJECT_GENERATOR_FORMAT, generator: JSON.stringify(config.generator), localFeatures: config.localFeatures, preset: config.preset };
+  writeCheckpointFile(path, writeSafetensors(generator, { metadata }), fs);
 }
