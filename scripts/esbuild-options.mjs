@@ -10,3 +10,15 @@ export const nodeBundle = {
   logLevel: 'warning',
   sourcemap: 'linked',
 };
+
+// The browser app (web/): one ES module per entry (the UI, the engine worker, the in-browser kernel tests).
+// Nothing is external: the static folder must work with no network and no node_modules.
+export const browserBundle = {
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  loader: { '.wgsl': 'text' },
+  logLevel: 'warning',
+  sourcemap: 'linked',
+};

@@ -53,13 +53,12 @@ const RUN: u32 = 16u;
 // Row j (reflected into [0, in_h)) of column `line` of h1 (which 0) or h2 (which 1).
 fn sample(which: u32, j: i32, line: u32) -> f32 {
   let n = i32(p.in_h);
-  var k = j;
-  if (k < 0 || k >= n) {
-    let period = 2 * n;
-    k = k % period;
-    if (k < 0) { k += period; }
-    if (k >= n) { k = period - 1 - k; }
-  }
+  // Branch-free reflection (the same index for rows inside): SwiftShader's shader compiler takes minutes on
+  // this function when each of its ~30 inlined copies has its own branches.
+  let period = 2 * n;
+  var k = j % period;
+  k = select(k, k + period, k < 0);
+  k = select(k, period - 1 - k, k >= n);
   let i = u32(k) * p.width + line;
   if (which == 0u) { return h1[i]; }
   return h2[i];

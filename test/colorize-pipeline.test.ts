@@ -6,7 +6,7 @@ import { AUTO_HINT_DENSITY, autoHintMask, isGreyish } from '../src/colorize/auto
 import { colourfulness, COLOUR_THRESHOLD } from '../src/colorize/colourfulness.js';
 import { hintsForPage, parseHintsFile, unusedPageNames } from '../src/colorize/hint-files.js';
 import { detectArchitecture, loadColorModel, ModelError } from '../src/colorize/model.js';
-import { colorizePage, workingShortSide } from '../src/colorize/pipeline.js';
+import { colorizePage, PageSession, workingShortSide } from '../src/colorize/pipeline.js';
 import { recombine } from '../src/colorize/recombine.js';
 import { createPlane, toGrey, type Plane } from '../src/data/plane.js';
 import { seededRng } from '../src/data/random.js';
@@ -96,6 +96,31 @@ describe('colorizePage', () => {
     const again = await colorizePage(model, page, { size: 64, output: 'model', autoHint: { density: 0.02, seed: 3 } });
     expect(again.autoHints).toBe(auto.autoHints);
     expect([...again.image.data]).toEqual([...auto.image.data]);
+    model.dispose();
+  });
+
+  test('a PageSession colours one prepared page per hint set as colorizePage does, until another page supersedes it', async () => {
+    const model = loadColorModel({ weights: await tinyGenerator({ localFeatures: 'none' }) });
+    const page = greyPage(96, 128, 7);
+    const hints = { page: { width: 96, height: 128 }, hints: [{ x: 24, y: 30, rgb: [1, 0, 0] as [number, number, number] }] };
+    const autoHint = { density: 0.02, seed: 3 };
+    const live = engine().memory().liveTensors;
+    const stages: string[] = [];
+    const session = await PageSession.open(model, page, { size: 64, onStage: (s) => stages.push(s) });
+    expect(session.placement.content).toEqual({ width: 64, height: 86 });
+    for (const options of [{ hints }, { hints, autoHint }]) {
+      const once = await colorizePage(model, page, { size: 64, ...options });
+      await expect(session.colorize(options)).rejects.toThrow(/no longer prepared.*open it again/);
+      const again = await PageSession.open(model, page, { size: 64 });
+      const result = await again.colorize({ ...options, onStage: (s) => stages.push(s) });
+      expect([...result.image.data]).toEqual([...once.image.data]);
+      expect(result.autoHints).toBe(once.autoHints);
+      session.dispose(); // superseded: leaves the newer session's cache alone
+      expect((await again.colorize(options)).image.data).toEqual(result.image.data);
+      again.dispose();
+    }
+    expect(engine().memory().liveTensors).toBe(live);
+    expect(stages).toEqual(['line art and distance field…', 'page features…', 'colouring…', 'recombining with the page…', 'colouring…', 'colouring with auto-hints…', 'recombining with the page…']);
     model.dispose();
   });
 

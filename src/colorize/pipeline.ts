@@ -3,11 +3,15 @@
 //   → generator without hints (or with the user's) → optional auto-hint second pass → crop the padding →
 //   at the page's own resolution: recombine with the page (src/colorize/recombine.ts); or the network's output
 //   at the working size (`output: 'model'`).
+// Everything before the generator depends on the page alone, so it is prepared once (PageSession.open, which
+// also fills the colorizer's page cache) and each hint set, the auto-hint pass included, reruns only the rest.
 // Runs on the current engine (useEngine); the model is loaded by loadColorModel.
 //
 // API
-//   colorizePage(model, page, options) → Promise<{ image, passes, autoHints, working }>; throws PageTooLargeError
-//   (with the largest size that fits) before any work when the canvas exceeds the device's storage binding
+//   colorizePage(model, page, options) → Promise<{ image, passes, autoHints, working }>: open, colour, dispose
+//   PageSession.open(model, page, options) → session; session.colorize(options) per hint set; session.dispose()
+//   Both throw PageTooLargeError (with the largest size that fits) before any work when the canvas exceeds the
+//   device's storage binding.
 //   workingShortSide(arch, page, size) → the short side resize_pad uses
 import { hintPlane, placeHints, type HintSet } from '../data/hints.js';
 import { planeFromChw, planeToChw, toGrey, type Plane } from '../data/plane.js';
@@ -24,18 +28,27 @@ import { autoHintMask, type AutoHintOptions } from './auto-hint.js';
 import type { Architecture, ColorModel } from './model.js';
 import { recombine } from './recombine.js';
 
-export interface PageOptions {
+export interface PrepareOptions {
   /** Working short side, a multiple of 32 (default: the model's, 512 for v1, 576 for v2). */
   size?: number;
+  /** FFDNet's noise level in [0, 1] units when the model has a denoiser (default 25/255). */
+  denoiseSigma?: number;
+  /** Names each stage as it starts (the app's progress line). */
+  onStage?: (stage: string) => void;
+}
+
+export interface ColourOptions {
   /** The user's hints in page pixel coordinates (made on a page of this size). */
   hints?: HintSet | null;
   /** Runs the auto-hint second pass (the paper's step 5); `seed` makes its sampling reproducible. */
   autoHint?: (AutoHintOptions & { seed?: number }) | null;
-  /** FFDNet's noise level in [0, 1] units when the model has a denoiser (default 25/255). */
-  denoiseSigma?: number;
   /** `page` (default): the page's size, recombined with the page; `model`: the network's output, padding cropped. */
   output?: 'page' | 'model';
+  /** Names each stage as it starts (the app's progress line). */
+  onStage?: (stage: string) => void;
 }
+
+export type PageOptions = PrepareOptions & ColourOptions;
 
 export interface PageResult {
   /** RGB in [0, 1]. */
@@ -134,45 +147,91 @@ function mergeHints(auto: Plane, user: Plane): Plane {
   return { ...auto, data: out };
 }
 
-/** Sets the page on the colorizer: returns the placement and the user's hint plane on the canvas. */
-async function setPage(model: ColorModel, page: Plane, options: PageOptions): Promise<{ placement: Placement; hint: Plane }> {
-  const shortSide = workingShortSide(model.arch, page, options.size ?? model.defaultSize);
-  const denoiser = model.denoiser;
-  const denoise = denoiser ? (canvas: Plane) => denoisePlane(denoiser, canvas, options.denoiseSigma ?? DEFAULT_NOISE_SIGMA) : undefined;
-  const hints = options.hints ?? undefined;
-  if (model.colorizer instanceof ColorizerV1) {
+/**
+ * The session whose page each colorizer's cache holds: a colorizer caches one page, so opening another page
+ * supersedes the older session, which must then neither colour with the new page's features nor free them.
+ */
+const current = new WeakMap<ColorModel['colorizer'], PageSession>();
+
+/** One page prepared on the model's colorizer, coloured for any number of hint sets. */
+export class PageSession {
+  private constructor(
+    private readonly model: ColorModel,
+    private readonly page: Plane,
+    readonly placement: Placement,
+  ) {}
+
+  /** Prepares `page` (RGB or grey plane in [0, 1]); supersedes the session open on this model, if any. */
+  static async open(model: ColorModel, page: Plane, options: PrepareOptions = {}): Promise<PageSession> {
+    const size = options.size ?? model.defaultSize;
+    if (!Number.isInteger(size) || size < 32 || size % 32) throw new Error(`The working size must be a multiple of 32 (at least 32), got ${size}.`);
+    checkFits(model, page, size);
     const colorizer = model.colorizer;
-    const prepared = await preprocessPage(page, { shortSide, hints, denoise });
-    tidy(() => colorizer.setPage(upload(prepared.sketch), upload(prepared.field)));
-    return { placement: prepared.placement, hint: prepared.hint };
+    current.delete(colorizer);
+    colorizer.clearPage();
+    const shortSide = workingShortSide(model.arch, page, size);
+    const denoiser = model.denoiser;
+    const denoise = denoiser
+      ? (canvas: Plane) => {
+          options.onStage?.('denoising (FFDNet)…');
+          return denoisePlane(denoiser, canvas, options.denoiseSigma ?? DEFAULT_NOISE_SIGMA);
+        }
+      : undefined;
+    let placement: Placement;
+    if (colorizer instanceof ColorizerV1) {
+      options.onStage?.('line art and distance field…');
+      const prepared = await preprocessPage(page, { shortSide, denoise });
+      options.onStage?.('page features…');
+      tidy(() => colorizer.setPage(upload(prepared.sketch), upload(prepared.field)));
+      placement = prepared.placement;
+    } else {
+      const resized = resizePad(page, shortSide);
+      const grey = toGrey(denoise ? await denoise(resized.plane) : resized.plane);
+      options.onStage?.('page features…');
+      tidy(() => colorizer.setPage(upload(grey)));
+      placement = resized.placement;
+    }
+    const session = new PageSession(model, page, placement);
+    current.set(colorizer, session);
+    return session;
   }
-  const colorizer = model.colorizer;
-  const resized = resizePad(page, shortSide);
-  const { placement } = resized;
-  const grey = toGrey(denoise ? await denoise(resized.plane) : resized.plane);
-  tidy(() => colorizer.setPage(upload(grey)));
-  const hint = placeHints(hints ?? { page: placement.page, hints: [] }, placement.page, placement.content, placement.canvas);
-  return { placement, hint };
+
+  /** The page in colour for these hints; runs only the generator (twice with auto-hint). */
+  async colorize(options: ColourOptions = {}): Promise<PageResult> {
+    if (current.get(this.model.colorizer) !== this) throw new Error('This page is no longer prepared on the model (another page was opened, or it was disposed); open it again.');
+    const { page, content, canvas } = this.placement;
+    const hint = placeHints(options.hints ?? { page, hints: [] }, page, content, canvas);
+    options.onStage?.('colouring…');
+    let colour = await generate(this.model, hint);
+    let autoHints = 0;
+    if (options.autoHint) {
+      options.onStage?.('colouring with auto-hints…');
+      const mask = autoHintMask(colour, content, seededRng(options.autoHint.seed ?? 0), options.autoHint);
+      for (const m of mask) autoHints += m;
+      colour = await generate(this.model, mergeHints(hintPlane(colour, mask), hint));
+    }
+    let image = crop(colour, content.width, content.height);
+    if (options.output !== 'model') {
+      options.onStage?.('recombining with the page…');
+      image = recombine(this.page, image);
+    }
+    return { image, passes: options.autoHint ? 2 : 1, autoHints, working: content };
+  }
+
+  /** Frees the colorizer's page cache, unless a newer session holds it. */
+  dispose(): void {
+    if (current.get(this.model.colorizer) !== this) return;
+    current.delete(this.model.colorizer);
+    this.model.colorizer.clearPage();
+  }
 }
 
 /** Colours one page (RGB or grey plane in [0, 1]). */
 export async function colorizePage(model: ColorModel, page: Plane, options: PageOptions = {}): Promise<PageResult> {
-  const size = options.size ?? model.defaultSize;
-  if (!Number.isInteger(size) || size < 32 || size % 32) throw new Error(`The working size must be a multiple of 32 (at least 32), got ${size}.`);
-  checkFits(model, page, size);
+  const session = await PageSession.open(model, page, options);
   try {
-    const { placement, hint } = await setPage(model, page, options);
-    let colour = await generate(model, hint);
-    let autoHints = 0;
-    if (options.autoHint) {
-      const mask = autoHintMask(colour, placement.content, seededRng(options.autoHint.seed ?? 0), options.autoHint);
-      for (const m of mask) autoHints += m;
-      colour = await generate(model, mergeHints(hintPlane(colour, mask), hint));
-    }
-    const network = crop(colour, placement.content.width, placement.content.height);
-    const image = options.output === 'model' ? network : recombine(page, network);
-    return { image, passes: options.autoHint ? 2 : 1, autoHints, working: placement.content };
+    return await session.colorize(options);
   } finally {
-    model.colorizer.clearPage();
+    session.dispose();
   }
 }
