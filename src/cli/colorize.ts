@@ -397,8 +397,8 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
   const weightsPath = o.weights ?? (existsSync(defaultWeights) ? defaultWeights : null);
   if (!weightsPath) {
     throw new UsageError(
-      `No weights: pass --weights <generator file>. This project's own default model (${DEFAULT_MODEL_PATH}) is not there yet; ` +
-        'the README section "Weights for colorize" says which published files work and how to train your own.',
+      `No weights: pass --weights <generator file>. The project's default model (${DEFAULT_MODEL_PATH}) is missing ` +
+        `(git checkout -- ${DEFAULT_MODEL_PATH} restores it); the README section "Weights for colorize" says which published files work and how to train your own.`,
     );
   }
   const files = {
