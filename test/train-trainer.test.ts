@@ -1,5 +1,5 @@
 // The training loop on the software adapter, at the smallest sizes the networks allow (32² crops, batches of 2,
-// one block per tunnel) on generated shapes: it learns, each update touches only its own network, resuming is
+// one block per tunnel) on generated shapes: it learns without growing GPU memory, each update touches only its own network, resuming is
 // bit-exact, checkpoints survive a failing disk, NaNs are skipped and rolled back, and fine-tuning's page round
 // uses the adversarial loss alone.
 import * as nodeFs from 'node:fs';
@@ -13,6 +13,7 @@ import { CheckpointError, CheckpointStore, type FileSystem } from '../src/train/
 import { resolveConfig, type DeepPartial, type TrainConfig } from '../src/train/config.js';
 import { parseLog, type EventRecord, type StepRecord, type ValidationRecord } from '../src/train/log.js';
 import { Trainer } from '../src/train/trainer.js';
+import { engine } from '../src/engine/engine.js';
 import { useTestEngine } from './helpers/gpu.js';
 
 useTestEngine();
@@ -53,12 +54,17 @@ function edited(source: BatchSource, edit: (batch: Batch, index: number) => Batc
 }
 
 describe('training on the software adapter', () => {
-  test('validation L1 falls by at least 30 % in 20 steps; every logged loss is finite', async () => {
+  test('validation L1 falls by at least 30 % in 20 steps; every logged loss is finite; GPU memory stays flat', async () => {
     const out = runDir('learn');
     const c = config({ maxSteps: 20, validateEvery: 10 });
-    const trainer = new Trainer({ config: c, data: await loadTrainingData(c), out });
+    // Live GPU memory after each step (validations and samples in between included): a leak grows it.
+    const live: { tensors: number; bytes: number }[] = [];
+    const reporter = { step: () => void live.push({ tensors: engine().memory().liveTensors, bytes: engine().memory().liveBytes }) };
+    const trainer = new Trainer({ config: c, data: await loadTrainingData(c), out, reporter });
     const summary = await trainer.run();
     trainer.dispose();
+    expect(live).toHaveLength(20);
+    for (const [i, m] of live.entries()) expect(m, `live GPU memory after step ${i + 1}`).toEqual(live[1]);
     const log = readLog(out);
     const steps = log.filter((r): r is StepRecord => r.kind === 'step');
     const validations = log.filter((r): r is ValidationRecord => r.kind === 'validation');
