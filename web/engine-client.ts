@@ -3,9 +3,22 @@
 import type { ErrorKind, Replies, Request, WorkerMessage } from './protocol.js';
 
 export class EngineError extends Error {
-  constructor(readonly kind: ErrorKind, message: string) {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    /** For `too-large`: the largest working size that fits (0: none). */
+    readonly fits?: number,
+  ) {
     super(message);
     this.name = 'EngineError';
+  }
+}
+
+/** A request the old worker never answered because the engine was restarted. */
+export class EngineRestarted extends EngineError {
+  constructor() {
+    super('device-lost', 'The engine was restarted.');
+    this.name = 'EngineRestarted';
   }
 }
 
@@ -33,7 +46,7 @@ export class EngineClient {
         const waiting = this.pending.get(message.id);
         this.pending.delete(message.id);
         if (message.ok) waiting?.resolve(message.value);
-        else waiting?.reject(new EngineError(message.error.kind, message.error.message));
+        else waiting?.reject(new EngineError(message.error.kind, message.error.message, message.error.fits));
       }
     };
     // A worker that fails to load (or dies) answers nothing: fail everything that waits on it.
@@ -60,7 +73,7 @@ export class EngineClient {
   /** Ends the worker (and its device) and starts a new one; whatever was pending fails. */
   restart(): void {
     this.worker.terminate();
-    this.failAll(new EngineError('device-lost', 'The engine was restarted.'));
+    this.failAll(new EngineRestarted());
     this.worker = this.start();
   }
 }

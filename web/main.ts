@@ -3,10 +3,10 @@
 import { workingShortSide } from '../src/colorize/pipeline.js';
 import type { Architecture } from '../src/colorize/model.js';
 import { workingSize, type Size } from '../src/data/resize.js';
-import { EngineClient, EngineError } from './engine-client.js';
+import { EngineClient, EngineError, EngineRestarted } from './engine-client.js';
 import { decodeRgba, download, encodePng, fileRole, readChapter, stem, writeChapter, type PageSource } from './files.js';
 import { expandDots, hintsFromJson, hintsToJson, HintHistory, MAX_DOT_SIZE, MIN_DOT_SIZE, normaliseHex, type Dot } from './hint-document.js';
-import type { ErrorKind } from './protocol.js';
+import type { ErrorKind, ModelInfo } from './protocol.js';
 import { loadStoredWeights, readSetting, saveWeights, writeSetting } from './storage.js';
 import { PageView } from './viewer.js';
 
@@ -42,6 +42,8 @@ const state = {
   tool: 'dot' as Tool,
   colour: '#e03c3c',
   engineReady: false,
+  /** The user picked or dropped weights (the initial model, stored or shipped, then stays out). */
+  userChoseWeights: false,
   /** The weight files of the loaded model, kept to reload them into a restarted engine. */
   weights: null as { name: string; bytes: ArrayBuffer }[] | null,
   arch: 'v1' as Architecture,
@@ -61,6 +63,17 @@ const shortSide = () => Number($<HTMLSelectElement>('working-size').value);
 function contentSize(p: Page): Size {
   const size = { width: p.image!.width, height: p.image!.height };
   return workingSize(size, workingShortSide(state.arch, size, shortSide()));
+}
+const workingSizes = () => [...$<HTMLSelectElement>('working-size').options].map((o) => Number(o.value));
+
+/** Sets the working size as picking it in the list does (a size not listed joins the list in order). */
+function setWorkingSize(size: number): void {
+  const select = $<HTMLSelectElement>('working-size');
+  if (!workingSizes().includes(size)) select.add(new Option(String(size)), select.options[workingSizes().findIndex((v) => v > size)] ?? null);
+  select.value = String(size);
+  const p = page();
+  if (p?.image) view.modelScale = p.image.width / contentSize(p).width;
+  view.redraw();
 }
 const resultKey = (p: Page) => `${shortSide()}|${$<HTMLInputElement>('auto-hint').checked}|${JSON.stringify(p.history.dots)}`;
 
@@ -91,7 +104,8 @@ const NO_WEBGPU_HELP =
   '--enable-unsafe-webgpu (or chrome://flags/#enable-unsafe-webgpu), Safari 26+, and Firefox 141+ on Windows ' +
   '(elsewhere: dom.webgpu.enabled in about:config). WebGPU needs a secure page: localhost or https.';
 
-function showError(kind: ErrorKind, message: string): void {
+/** The banner for a failure; `fits` is, for a page too large, the largest working size that fits (0: none). */
+function showError(kind: ErrorKind, message: string, fits?: number): void {
   const banner = $('banner');
   banner.className = '';
   banner.dataset.kind = kind;
@@ -108,13 +122,16 @@ function showError(kind: ErrorKind, message: string): void {
     action.hidden = false;
     action.onclick = () => void restartEngine();
   } else if (kind === 'too-large') {
-    const smaller = [...$<HTMLSelectElement>('working-size').options].map((o) => Number(o.value)).filter((v) => v < shortSide()).pop();
+    // The largest listed size that fits; below the list, the size that fits itself (a very long strip), as the
+    // command line suggests it (64 at least). Without `fits`, the next size down is a guess worth offering.
+    const listed = workingSizes().filter((v) => (fits === undefined ? v < shortSide() : v <= fits));
+    const smaller = listed.pop() ?? (fits !== undefined && fits >= 64 ? fits : undefined);
     text = `${message}\nThis page at working size ${shortSide()} does not fit this device's limits.` + (smaller ? ` Try a smaller working size (${smaller}).` : '');
     if (smaller) {
       action.textContent = `Use ${smaller}`;
       action.hidden = false;
       action.onclick = () => {
-        $<HTMLSelectElement>('working-size').value = String(smaller);
+        setWorkingSize(smaller);
         hideBanner();
         void recolour();
       };
@@ -138,13 +155,22 @@ function hideBanner(): void {
   $('banner').hidden = true;
 }
 
+/**
+ * A failure as the banner. Two need no word: a request that an engine restart ended (the restart was the answer),
+ * and one that failed on a device already reported lost (the banner offering the restart says it better).
+ */
+function report(e: unknown): void {
+  if (e instanceof EngineRestarted || (e instanceof EngineError && e.kind === 'device-lost' && !state.engineReady)) return;
+  if (e instanceof EngineError) showError(e.kind, e.message, e.fits);
+  else showError('internal', (e as Error).message);
+}
+
 /** Runs a user action, turning its failure into the banner. */
 async function guarded(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (e) {
-    if (e instanceof EngineError) showError(e.kind, e.message);
-    else showError('internal', (e as Error).message);
+    report(e);
   }
 }
 
@@ -175,31 +201,38 @@ async function initEngine(): Promise<void> {
   updateButtons();
 }
 
-async function loadWeights(files: { name: string; bytes: ArrayBuffer }[], remember: boolean): Promise<void> {
+/** Loads a model into the worker, which gets copies: the originals stay here for an engine restart and for storage. */
+async function sendWeights(files: { name: string; bytes: ArrayBuffer }[]): Promise<ModelInfo> {
   setBusy(true);
   setStage('loading weights…');
   try {
-    // The worker gets copies: the originals stay here for an engine restart and for the browser's storage.
     const info = await engine.request({ type: 'load-weights', files: files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) })) });
     state.weights = files;
     state.arch = info.arch;
     state.workerPage = '';
-    const select = $<HTMLSelectElement>('working-size');
-    if (![...select.options].some((o) => o.value === String(info.defaultSize))) select.add(new Option(String(info.defaultSize)));
-    select.value = String(info.defaultSize);
     $('model-status').textContent = info.description;
     $('model-status').classList.remove('muted');
-    if (remember) await saveWeights(files).catch((e: Error) => showInfo(`The weights work but could not be remembered by this browser (${e.message}).`));
+    return info;
   } finally {
     setBusy(false);
     setStage('');
   }
-  if (page()) await recolour();
+}
+
+/** Loads a model; weights the user `chose` (picked or dropped) are remembered by the browser. */
+async function loadWeights(files: { name: string; bytes: ArrayBuffer }[], chose: boolean): Promise<void> {
+  if (chose) state.userChoseWeights = true;
+  const info = await sendWeights(files);
+  setWorkingSize(info.defaultSize);
+  if (chose) await saveWeights(files).catch((e: Error) => showInfo(`The weights work but could not be remembered by this browser (${e.message}).`));
+  await recolour();
 }
 
 /** The user's last weights, else the project's default model when the build shipped one (app-config.json). */
 async function loadInitialWeights(): Promise<void> {
   const stored = await loadStoredWeights().catch(() => undefined);
+  // Weights the user gave while these were read (or fetched, below) stand: a late initial model must not replace them.
+  if (state.userChoseWeights) return;
   if (stored?.files.length) {
     await loadWeights(stored.files, false);
     return;
@@ -209,7 +242,9 @@ async function loadInitialWeights(): Promise<void> {
   setStage('loading the default model…');
   const response = await fetch(config.defaultModel);
   if (!response.ok) throw new Error(`The default model ${config.defaultModel} could not be loaded (HTTP ${response.status}); open weights with "Weights…".`);
-  await loadWeights([{ name: config.defaultModel.split('/').pop()!, bytes: await response.arrayBuffer() }], false);
+  const bytes = await response.arrayBuffer();
+  if (state.userChoseWeights) return;
+  await loadWeights([{ name: config.defaultModel.split('/').pop()!, bytes }], false);
 }
 
 async function restartEngine(): Promise<void> {
@@ -217,9 +252,10 @@ async function restartEngine(): Promise<void> {
   engine.restart();
   state.engineReady = false;
   state.workerPage = '';
-  state.busy = false;
   await initEngine();
-  if (state.weights) await loadWeights(state.weights, false);
+  // Only the device changed: the same model at the working size the user chose, not the model's default.
+  if (state.weights) await sendWeights(state.weights);
+  await recolour();
 }
 
 // ---- pages ----
@@ -270,6 +306,8 @@ async function selectPage(index: number): Promise<void> {
   state.current = index;
   const p = page()!;
   await decodePage(p);
+  // Another page (or chapter) was picked while this one decoded: that choice stands.
+  if (page() !== p) return;
   view.images = { page: p.bitmap, result: p.result?.bitmap ?? null };
   view.modelScale = p.image!.width / contentSize(p).width;
   view.dots = p.history.dots;
@@ -304,10 +342,12 @@ async function colourPage(p: Page): Promise<number> {
   return performance.now() - started;
 }
 
-/** Recolours the current page; a request during a pass is coalesced into one more pass after it. */
+/**
+ * Recolours the current page; a request during a pass (or an export) is coalesced into one more pass after it,
+ * of the page current then: the user may have moved to another page of the chapter meanwhile.
+ */
 async function recolour(): Promise<void> {
-  const p = page();
-  if (!p || !state.weights || !state.engineReady) return;
+  if (!page() || !state.weights || !state.engineReady) return;
   if (state.busy) {
     state.recolourPending = true;
     return;
@@ -316,16 +356,16 @@ async function recolour(): Promise<void> {
   try {
     do {
       state.recolourPending = false;
+      const p = page()!;
       const ms = await colourPage(p);
       if (page() === p) view.images = { page: p.bitmap, result: p.result!.bitmap };
       view.redraw();
       state.passes++;
       document.body.dataset.passes = String(state.passes);
       $('last-pass').textContent = `last pass ${(ms / 1000).toFixed(2)} s`;
-    } while (state.recolourPending && page() === p);
+    } while (state.recolourPending);
   } catch (e) {
-    if (e instanceof EngineError) showError(e.kind, e.message);
-    else showError('internal', (e as Error).message);
+    report(e);
   } finally {
     setBusy(false);
     setStage('');
@@ -426,7 +466,8 @@ function setupPointer(): void {
   const canvas = view.canvas;
   canvas.addEventListener('pointerdown', (e) => {
     const p = page();
-    if (!p?.image) return;
+    // The right button opens the context menu; it neither places, erases nor picks.
+    if (!p?.image || e.button > 1) return;
     canvas.setPointerCapture(e.pointerId);
     const at = view.toPage(e.clientX, e.clientY);
     const pan = state.tool === 'pan' || spaceHeld || e.button === 1;
@@ -528,7 +569,10 @@ async function exportChapter(): Promise<void> {
     for (const [i, p] of state.pages.entries()) {
       setStage(`page ${i + 1} of ${state.pages.length}…`);
       if (p.result?.key !== resultKey(p)) await colourPage(p);
-      out.push({ name: p.name.replace(/\.[^./]+$/, '') + '.png', png: await encodePng(p.result!.image) });
+      const name = p.name.replace(/\.[^./]+$/, '') + '.png';
+      // "01.jpg" and "01.png" in one chapter would both be "01.png", and the archive would keep one: the later
+      // page keeps its own extension in its name.
+      out.push({ name: out.some((o) => o.name === name) ? `${p.name}.png` : name, png: await encodePng(p.result!.image) });
     }
     download(writeChapter(out), `${state.chapterName || 'chapter'}_colorized.cbz`, 'application/vnd.comicbook+zip');
     const current = page();
@@ -538,6 +582,8 @@ async function exportChapter(): Promise<void> {
     setBusy(false);
     setStage('');
   }
+  // Dots placed (or a page picked) during the export asked for a pass that waited for it.
+  if (state.recolourPending) await recolour();
 }
 
 // ---- wiring ----
@@ -610,9 +656,7 @@ function setup(): void {
     view.redraw();
   };
   $<HTMLSelectElement>('working-size').onchange = () => {
-    const p = page();
-    if (p?.image) view.modelScale = p.image.width / contentSize(p).width;
-    view.redraw();
+    setWorkingSize(shortSide());
     void recolour();
   };
   $<HTMLInputElement>('auto-hint').onchange = () => void recolour();

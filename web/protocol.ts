@@ -21,6 +21,8 @@ export type ErrorKind =
 export interface WireError {
   kind: ErrorKind;
   message: string;
+  /** For `too-large` from the page check: the largest working size that fits (0: none). */
+  fits?: number;
 }
 
 export interface EngineInfo {

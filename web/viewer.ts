@@ -21,9 +21,23 @@ export class PageView {
   panX = 0;
   panY = 0;
   private frame = 0;
+  /** The canvas's exact size in device pixels, where the browser reports it (see the constructor). */
+  private devicePixels: { width: number; height: number } | null = null;
 
   constructor(readonly canvas: HTMLCanvasElement) {
-    new ResizeObserver(() => this.redraw()).observe(canvas);
+    // A layout that puts the canvas at a fractional CSS size (the header's text sets its top) would have the
+    // compositor stretch a backing store of rounded size, blurring every page pixel's edge; the device-pixel box
+    // is the size that maps 1:1. Browsers without it (Safari) throw on the option and get the rounded size.
+    const observer = new ResizeObserver(([entry]) => {
+      const size = entry.devicePixelContentBoxSize?.[0];
+      this.devicePixels = size ? { width: size.inlineSize, height: size.blockSize } : null;
+      this.redraw();
+    });
+    try {
+      observer.observe(canvas, { box: 'device-pixel-content-box' });
+    } catch {
+      observer.observe(canvas);
+    }
   }
 
   get pageSize(): { width: number; height: number } | null {
@@ -73,7 +87,7 @@ export class PageView {
     this.frame = 0;
     const { canvas } = this;
     const dpr = devicePixelRatio || 1;
-    const [w, h] = [Math.round(canvas.clientWidth * dpr), Math.round(canvas.clientHeight * dpr)];
+    const [w, h] = this.devicePixels ? [this.devicePixels.width, this.devicePixels.height] : [Math.round(canvas.clientWidth * dpr), Math.round(canvas.clientHeight * dpr)];
     if (canvas.width !== w || canvas.height !== h) [canvas.width, canvas.height] = [w, h];
     const ctx = canvas.getContext('2d')!;
     ctx.setTransform(1, 0, 0, 1, 0, 0);

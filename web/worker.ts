@@ -111,7 +111,7 @@ function classify(e: unknown): WireError {
   const message = e instanceof Error ? e.message : String(e);
   let kind: ErrorKind = 'internal';
   if (e instanceof GpuUnavailableError) kind = 'no-webgpu';
-  else if (e instanceof PageTooLargeError) kind = 'too-large';
+  else if (e instanceof PageTooLargeError) return { kind: 'too-large', message, fits: e.fits };
   else if (e instanceof GpuError) kind = /largest storage binding/.test(message) ? 'too-large' : 'device-lost';
   else if (e instanceof ModelError || e instanceof StateDictError) kind = 'weights';
   return { kind, message };
