@@ -17,6 +17,7 @@
 // are deterministic, and a checkpoint holds every other piece of state, so resuming continues bit for bit.
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { formatDuration } from '../cli/progress.js';
 import { tidy } from '../engine/engine.js';
 import { Generator, defaultGenerator } from '../kernels/random.js';
 import { DiscriminatorV1 } from '../nets/discriminator-v1.js';
@@ -689,14 +690,10 @@ export class Trainer {
   }
 }
 
-const duration = (ms: number) => {
-  const s = Math.round(ms / 1000);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-};
 
 /** The one-line summary printed at the end of a run. */
 export function summaryLine(s: TrainingSummary): string {
-  const parts = [`${s.stoppedBy ? 'stopped' : 'trained'} ${s.steps}/${s.totalSteps} steps (${s.images} images) in ${duration(s.elapsedMs)}`];
+  const parts = [`${s.stoppedBy ? 'stopped' : 'trained'} ${s.steps}/${s.totalSteps} steps (${s.images} images) in ${formatDuration(s.elapsedMs / 1000)}`];
   if (s.first && s.last) {
     const change = (100 * (s.last.val_l1 - s.first.val_l1)) / s.first.val_l1;
     parts.push(`val L1 ${s.first.val_l1.toFixed(4)} → ${s.last.val_l1.toFixed(4)} (${change >= 0 ? '+' : ''}${change.toFixed(0)} %), PSNR ${s.last.val_psnr.toFixed(2)} dB (hinted ${s.last.val_psnr_hinted.toFixed(2)})`);
