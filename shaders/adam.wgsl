@@ -1,20 +1,24 @@
 // One fused Adam update of a parameter tensor, in place (PyTorch's torch.optim.Adam without weight decay):
 //   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²,   p ← p − step_size · m / (sqrt(v) / bc2_sqrt + eps)
 // with step_size = lr / (1 − β1^t) and bc2_sqrt = sqrt(1 − β2^t). The host computes these and 1 − β in float64,
-// as PyTorch does in Python floats: 1 − f32(0.999) would be off by 1e-5 relative. One pipeline serves every
-// parameter: everything else is uniforms.
+// as PyTorch does in Python floats: 1 − f32(0.999) would be off by 1e-5 relative. The step sizes change every
+// step, so they come from a buffer the host rewrites (a recorded step replays with fixed uniforms); one
+// pipeline serves every parameter. When `check_count` > 0 and any of those values in `check` (the update's
+// loss terms) is NaN or ±Inf, nothing is written: the skip needs no readback.
 struct Params {
   count: u32,           // elements of the parameter
   param_offset: u32,    // first element of the parameter / gradient in their buffers (views may start late)
   grad_offset: u32,
-  _pad: u32,
+  schedule_offset: u32, // this parameter's [step_size, bc2_sqrt] in `schedule`
+  check_offset: u32,
+  check_count: u32,
+  _pad0: u32,
+  _pad1: u32,
   beta1: f32,
   one_minus_beta1: f32,
   beta2: f32,
   one_minus_beta2: f32,
   eps: f32,
-  step_size: f32,
-  bc2_sqrt: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -22,17 +26,30 @@ struct Params {
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> exp_avg: array<f32>;
 @group(0) @binding(4) var<storage, read_write> exp_avg_sq: array<f32>;
+@group(0) @binding(5) var<storage, read> schedule: array<f32>;
+@group(0) @binding(6) var<storage, read> check: array<f32>;
 
 const WG: u32 = 256u;
+const EXPONENT: u32 = 0x7f800000u;
+
+// By the bits: WGSL lets compilers assume floats are finite, so comparisons cannot be trusted to see NaN.
+fn all_finite() -> bool {
+  for (var k = 0u; k < p.check_count; k++) {
+    if ((bitcast<u32>(check[p.check_offset + k]) & EXPONENT) == EXPONENT) { return false; }
+  }
+  return true;
+}
 
 @compute @workgroup_size(WG)
 fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = gid.x + gid.y * groups.x * WG;
-  if (i >= p.count) { return; }
+  if (i >= p.count || !all_finite()) { return; }
+  let step_size = schedule[p.schedule_offset];
+  let bc2_sqrt = schedule[p.schedule_offset + 1u];
   let g = grad[p.grad_offset + i];
   let m = p.beta1 * exp_avg[i] + p.one_minus_beta1 * g;
   let v = p.beta2 * exp_avg_sq[i] + p.one_minus_beta2 * g * g;
   exp_avg[i] = m;
   exp_avg_sq[i] = v;
-  param[p.param_offset + i] -= p.step_size * m / (sqrt(v) / p.bc2_sqrt + p.eps);
+  param[p.param_offset + i] -= step_size * m / (sqrt(v) / bc2_sqrt + p.eps);
 }

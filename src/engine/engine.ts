@@ -1,8 +1,10 @@
 /// <reference types="@webgpu/types" />
 // The engine: one device, its buffer pools, the pipeline cache, the command batch that dispatches go into,
-// explicit readback, and the disposal scopes. Kernels talk to the GPU only through `dispatch`.
+// explicit readback, the disposal scopes, and recorded dispatch sequences that replay without the host work
+// that made them (recording.ts). Kernels talk to the GPU only through `dispatch`.
 import type { GpuDevice } from './device.js';
 import { BufferPool } from './pool.js';
+import { Capture, Recording, type RecordedCommand, type RecordingHost } from './recording.js';
 
 /** A compute kernel: WGSL source, the entry point to run, and the override constants that specialise it. */
 export interface Kernel {
@@ -35,6 +37,8 @@ export interface MemoryInfo {
   liveTensors: number;
   /** The most storage bytes held from the driver at once since the engine started or resetPeakMemory(). */
   peakBytes: number;
+  /** Bytes held as scratch by recordings (counted in liveBytes too). */
+  recordedBytes: number;
 }
 
 /** A scope of tensors created inside `tidy`, disposed when it ends unless returned or kept. */
@@ -56,6 +60,9 @@ export class Engine {
   private pass: GPUComputePassEncoder | null = null;
   private slots = 0;
   private failure: Error | null = null;
+  private capture: Capture | null = null;
+  private readonly recordings = new Set<Recording>();
+  private readonly recordingHost: RecordingHost;
   readonly scopes: Set<Disposable>[] = [];
   liveTensors = 0;
   /** Debug aid for tests: fill every new tensor with NaN so an element a kernel forgets to write shows up. */
@@ -68,6 +75,11 @@ export class Engine {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.storage = new BufferPool(this.device, usage);
     this.staging = new BufferPool(this.device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    this.recordingHost = {
+      pool: this.storage,
+      encode: (recording) => this.encodeRecording(recording),
+      forget: (recording) => this.recordings.delete(recording),
+    };
     this.uniformArena = this.device.createBuffer({
       size: this.uniformMirror.byteLength,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -99,15 +111,20 @@ export class Engine {
           `(${(max / 2 ** 20).toFixed(0)} MiB on ${this.gpu.adapterName}); use a smaller working size or batch.`,
       );
     }
-    return this.storage.acquire(bytes);
+    const buffer = this.storage.acquire(bytes);
+    this.capture?.acquired(buffer);
+    return buffer;
   }
 
   releaseBuffer(buffer: GPUBuffer): void {
+    this.capture?.released(buffer);
     this.storage.release(buffer);
   }
 
   memory(): MemoryInfo {
-    return { liveBytes: this.storage.liveBytes, pooledBytes: this.storage.pooledBytes, liveTensors: this.liveTensors, peakBytes: this.storage.peakBytes };
+    let recordedBytes = 0;
+    for (const r of this.recordings) recordedBytes += r.scratchBytes;
+    return { liveBytes: this.storage.liveBytes, pooledBytes: this.storage.pooledBytes, liveTensors: this.liveTensors, peakBytes: this.storage.peakBytes, recordedBytes };
   }
 
   resetPeakMemory(): void {
@@ -116,6 +133,7 @@ export class Engine {
 
   /** Frees every pooled buffer back to the driver. */
   trimPool(): void {
+    this.refuseWhileRecording('trimPool');
     // Recorded work may still use pooled buffers: submit it before destroying them.
     this.flush();
     this.storage.trim();
@@ -152,6 +170,10 @@ export class Engine {
     if (uniforms.byteLength > UNIFORM_SLOT_BYTES) throw new Error(`${kernel.family}: uniforms exceed ${UNIFORM_SLOT_BYTES} bytes`);
     if (this.slots === SLOTS_PER_BATCH) this.flush();
     const pipeline = this.pipeline(kernel);
+    if (this.capture) {
+      this.capture.dispatch({ pipeline, uniforms: uniforms.slice(), buffers: [...buffers], groups: [groups[0], groups[1] ?? 1, groups[2] ?? 1] });
+      return;
+    }
     const slot = this.slots++;
     this.uniformMirror.set(uniforms, (slot * UNIFORM_SLOT_BYTES) / 4);
     const entries: GPUBindGroupEntry[] = [
@@ -191,6 +213,7 @@ export class Engine {
   /** Writes host data into a buffer; earlier recorded work that may still read the buffer is submitted first. */
   upload(buffer: GPUBuffer, data: Float32Array, byteOffset = 0): void {
     this.checkHealthy();
+    this.refuseWhileRecording('upload');
     this.flush();
     this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
@@ -198,6 +221,7 @@ export class Engine {
   /** Copies `bytes` from `buffer` at `byteOffset` to the host, after all recorded work. */
   async download(buffer: GPUBuffer, byteOffset: number, bytes: number): Promise<Float32Array> {
     this.checkHealthy();
+    this.refuseWhileRecording('download');
     const staging = this.staging.acquire(bytes);
     this.encoder ??= this.device.createCommandEncoder();
     this.pass?.end();
@@ -219,6 +243,97 @@ export class Engine {
     }
   }
 
+  // ---- recordings -------------------------------------------------------------------------------------
+
+  /** True while `record` runs its function: dispatches are captured, not run. */
+  get recording(): boolean {
+    return this.capture !== null;
+  }
+
+  /** Host-side work that a replay would not repeat (uploads, readbacks, random draws) is refused while recording. */
+  refuseWhileRecording(what: string): void {
+    if (this.capture) {
+      throw new Error(`${what} is not allowed while recording: a replay would not do it again. Do it before recording or replaying (e.g. upload into a tensor the recording reads).`);
+    }
+  }
+
+  /**
+   * Runs `fn` once with its dispatches captured and returns them as a Recording, already run once, with fn's
+   * result (its tensors stay valid: each replay writes them again). Recordings in `shareScratchWith` lend their
+   * scratch buffers while this one records, so steps that never run at the same time (a D and a G update) need
+   * the memory of the larger one, not of both.
+   */
+  record<T>(fn: () => T, { shareScratchWith = [] }: { shareScratchWith?: Iterable<Recording> } = {}): { recording: Recording; result: T } {
+    this.checkHealthy();
+    if (this.capture) throw new Error('Engine.record: already recording; recordings do not nest.');
+    this.flush();
+    const lenders = new Map<GPUBuffer, Recording>();
+    for (const r of shareScratchWith) {
+      if (!r.valid) continue;
+      for (const b of r.scratch) {
+        lenders.set(b, r);
+        this.storage.lend(b);
+      }
+    }
+    const capture = new Capture(new Set(lenders.keys()));
+    this.capture = capture;
+    let result: T;
+    try {
+      result = fn();
+      if (result instanceof Promise) {
+        result.catch(() => undefined); // its failure (e.g. a refused readback) is reported by the error below
+        throw new Error('Engine.record takes a synchronous function: nothing can be awaited or read back inside a recording.');
+      }
+      if (capture.staleRead) {
+        throw new Error(
+          'Engine.record: the function read a tensor made before recording and then disposed it; a replay would read whatever ' +
+            'the buffer holds by then. Keep that tensor alive while the recording is used, or create it inside the function.',
+        );
+      }
+    } finally {
+      this.capture = null;
+      // Lent scratch goes back to its recording; a buffer that a tensor made here still holds is lost to it.
+      for (const [b, owner] of lenders) {
+        if (this.storage.isWaiting(b)) this.storage.take(b);
+        else owner.forfeit(b);
+      }
+    }
+    const scratch = [...capture.born].filter((b) => !lenders.has(b) && capture.isReferenced(b) && this.storage.isWaiting(b));
+    for (const b of scratch) this.storage.take(b);
+    const own = new Set(scratch);
+    const dependencies = new Map<GPUBuffer, number>();
+    for (const d of capture.dispatches) for (const b of d.buffers) if (!own.has(b)) dependencies.set(b, this.storage.releaseCount(b));
+
+    const count = capture.dispatches.length;
+    const uniforms = this.device.createBuffer({ size: Math.max(count, 1) * UNIFORM_SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const words = new Uint32Array((Math.max(count, 1) * UNIFORM_SLOT_BYTES) / 4);
+    const commands: RecordedCommand[] = capture.dispatches.map(({ pipeline, uniforms: u, buffers, groups }, slot) => {
+      words.set(u, (slot * UNIFORM_SLOT_BYTES) / 4);
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_SLOT_BYTES } }];
+      buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+      return { pipeline, bindGroup: this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), groups };
+    });
+    this.device.queue.writeBuffer(uniforms, 0, words);
+    const recording = new Recording(this.recordingHost, commands, scratch, dependencies, uniforms);
+    this.recordings.add(recording);
+    recording.replay();
+    return { recording, result };
+  }
+
+  private encodeRecording(recording: Recording): void {
+    this.checkHealthy();
+    this.refuseWhileRecording('Recording.replay');
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass ??= this.encoder.beginComputePass();
+    for (const { pipeline, bindGroup, groups } of recording.commands) {
+      this.pass.setPipeline(pipeline);
+      this.pass.setBindGroup(0, bindGroup);
+      this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    }
+    this.counters.dispatches += recording.commands.length;
+    this.flush();
+  }
+
   // ---- disposal scopes -------------------------------------------------------------------------------
 
   track(t: Disposable): void {
@@ -230,6 +345,7 @@ export class Engine {
   }
 
   destroy(): void {
+    for (const r of [...this.recordings]) r.dispose();
     this.flush();
     this.trimPool();
     this.device.destroy();

@@ -33,6 +33,8 @@ export function manualSeed(seed: number): void {
 }
 
 function launch(entry: string, shape: Shape, a: number, b: number, generator: Generator): Tensor {
+  // A replay would repeat this fill's key instead of drawing the next one.
+  engine().refuseWhileRecording('a random fill');
   const out = Tensor.empty(shape);
   if (out.size === 0) return out;
   if (out.size > 2 ** 31) throw new Error('random fills are limited to 2^31 elements');

@@ -1,7 +1,13 @@
 // Adam (Kingma & Ba; PyTorch's torch.optim.Adam semantics, no weight decay) with one fused kernel launch per
-// parameter tensor (shaders/adam.wgsl). Moments live on the GPU as kept tensors, one pair per parameter,
-// created at its first update; like PyTorch, each parameter counts its own steps, so one that had no gradient
-// in some step gets the bias correction of the updates it actually received.
+// parameter tensor (shaders/adam.wgsl). Moments live on the GPU as kept tensors, one pair per parameter;
+// like PyTorch, each parameter counts its own steps, so one that had no gradient in some step gets the bias
+// correction of the updates it actually received.
+//
+// A step has a host half and a GPU half so that the GPU half can be recorded once and replayed
+// (src/engine/recording.ts): prepare() uploads each parameter's step size for its next update (they change
+// every step), update() dispatches the kernels, which read them from that buffer — and, given loss terms,
+// leave everything untouched when one of them is NaN or ±Inf — and settle() counts the steps once the
+// host knows whether the update was applied. step() does all three.
 import source from '../../shaders/adam.wgsl';
 import { engine, keep } from '../engine/engine.js';
 import { Tensor } from '../engine/tensor.js';
@@ -46,6 +52,10 @@ function checkHyperparameters({ lr, betas, eps }: AdamHyperparameters): void {
 export class Adam {
   private hyper: AdamHyperparameters;
   private readonly moments: (AdamParamState | null)[];
+  /** Per parameter [step_size, bc2_sqrt] of its next update, written by prepare(). */
+  private readonly schedule: Tensor;
+  /** The parameters the last update() dispatched, counted by settle(). */
+  private updated: number[] = [];
 
   constructor(
     readonly params: readonly Tensor[],
@@ -65,6 +75,7 @@ export class Adam {
       }
     });
     this.moments = params.map(() => null);
+    this.schedule = keep(fill([Math.max(2 * params.length, 1)], 0));
   }
 
   get lr(): number {
@@ -88,7 +99,37 @@ export class Adam {
 
   /** Updates every parameter that has a gradient, in place in its GPU buffer; parameters without one are skipped. */
   step(): void {
-    const { lr, betas: [beta1, beta2], eps } = this.hyper;
+    this.prepare();
+    this.update();
+    this.settle(true);
+  }
+
+  /** The host half before an update: creates missing moments and uploads every parameter's next step size. */
+  prepare(): void {
+    const { lr, betas: [beta1, beta2] } = this.hyper;
+    const rows = new Float32Array(this.schedule.size);
+    this.params.forEach((param, i) => {
+      const state = (this.moments[i] ??= { step: 0, expAvg: keep(fill(param.shape, 0)), expAvgSq: keep(fill(param.shape, 0)) });
+      // Bias corrections in float64 on the host, as PyTorch computes them in Python floats.
+      const t = state.step + 1;
+      rows[2 * i] = lr / (1 - beta1 ** t);
+      rows[2 * i + 1] = Math.sqrt(1 - beta2 ** t);
+    });
+    engine().upload(this.schedule.storage.buffer, rows, this.schedule.offset * 4);
+  }
+
+  /**
+   * The GPU half: one kernel per parameter with a gradient, with the step sizes of the last prepare(). With
+   * `unlessNonFinite` (loss terms, a contiguous vector), the kernels change nothing when any of its values is
+   * NaN or ±Inf: the skip is decided on the GPU, so a recorded update needs no readback before it.
+   */
+  update(unlessNonFinite?: Tensor): void {
+    const { betas: [beta1, beta2], eps } = this.hyper;
+    const check = unlessNonFinite ?? null;
+    if (check && (!check.isContiguous || check.size === 0 || check.size > 64)) {
+      throw new Error(`Adam.update: the finiteness check takes a contiguous tensor of 1–64 values, got [${check.shape.join(', ')}].`);
+    }
+    this.updated = [];
     this.params.forEach((param, i) => {
       const grad = param.grad;
       if (!grad) return;
@@ -100,28 +141,33 @@ export class Adam {
       if (!grad.isContiguous || grad.storage === param.storage) {
         throw new Error(`Adam: the gradient of ${paramName(param, i)} must be a contiguous tensor with its own buffer.`);
       }
-      const state = (this.moments[i] ??= { step: 0, expAvg: keep(fill(param.shape, 0)), expAvgSq: keep(fill(param.shape, 0)) });
-      state.step++;
+      const state = this.moments[i];
+      if (!state) throw new Error('Adam.update: call prepare() first (it creates the moments and uploads the step sizes).');
+      this.updated.push(i);
       if (param.size === 0) return;
-      // Bias corrections in float64 on the host, as PyTorch computes them in Python floats.
-      const stepSize = lr / (1 - beta1 ** state.step);
-      const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** state.step);
       const uniforms = new UniformWriter()
         .u32(param.size)
         .u32(param.offset)
         .u32(grad.offset)
+        .u32(2 * i + this.schedule.offset)
+        .u32(check?.offset ?? 0)
+        .u32(check?.size ?? 0)
+        .u32(0)
         .u32(0)
         .f32(beta1)
         .f32(1 - beta1)
         .f32(beta2)
         .f32(1 - beta2)
         .f32(eps)
-        .f32(stepSize)
-        .f32(biasCorrection2Sqrt)
         .done();
-      const buffers = [param.storage.buffer, grad.storage.buffer, state.expAvg.storage.buffer, state.expAvgSq.storage.buffer];
+      const buffers = [param.storage.buffer, grad.storage.buffer, state.expAvg.storage.buffer, state.expAvgSq.storage.buffer, this.schedule.storage.buffer, (check ?? this.schedule).storage.buffer];
       engine().dispatch(kernel, uniforms, buffers, grid1d(param.size, WG));
     });
+  }
+
+  /** The host half after an update ran: an applied one counts a step for every parameter it updated. */
+  settle(applied: boolean): void {
+    if (applied) for (const i of this.updated) this.moments[i]!.step++;
   }
 
   /** Drops every parameter's gradient (PyTorch's default set_to_none), freeing its buffer. */
@@ -137,7 +183,7 @@ export class Adam {
    * (data()) before the next step() changes them, and do not dispose them.
    */
   state(): AdamState {
-    return { ...this.hyper, params: this.moments.map((s) => s && { ...s }) };
+    return { ...this.hyper, params: this.moments.map((s) => (s && s.step > 0 ? { ...s } : null)) };
   }
 
   /**
@@ -167,9 +213,10 @@ export class Adam {
     this.hyper = hyper;
   }
 
-  /** Frees the moments (the parameters and their gradients are the caller's). */
+  /** Frees the moments and step sizes (the parameters and their gradients are the caller's). */
   dispose(): void {
     this.disposeMoments();
+    this.schedule.dispose();
   }
 
   private disposeMoments(): void {

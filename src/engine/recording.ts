@@ -1,0 +1,123 @@
+/// <reference types="@webgpu/types" />
+// A recorded sequence of dispatches, replayed with its pipelines, bind groups and uniforms fixed. A training
+// step issues thousands of small dispatches whose host-side cost (shape logic, autograd bookkeeping, one bind
+// group each) rivals the GPU work; replaying skips all of it. What makes a replay correct:
+//   - the buffers it writes between its first and last use (activations, gradients: its scratch) belong to it
+//     alone, taken out of the pool when recording ends;
+//   - every other buffer it touches (parameters, optimizer moments, inputs the caller uploads into, its
+//     results) still has the owner it had when recorded: a buffer's release count must be unchanged
+//     (`valid`), else the caller records again;
+//   - nothing is uploaded, read back or drawn at random inside it: those happen on the host, once, and
+//     would not happen again on replay (the engine refuses them while recording).
+import type { BufferPool } from './pool.js';
+
+export interface CapturedDispatch {
+  pipeline: GPUComputePipeline;
+  uniforms: Uint32Array;
+  buffers: GPUBuffer[];
+  groups: [number, number, number];
+}
+
+/** What the engine notes while a recording's function runs. */
+export class Capture {
+  readonly dispatches: CapturedDispatch[] = [];
+  /** Buffers acquired while recording (lent scratch included). */
+  readonly born = new Set<GPUBuffer>();
+  private readonly referenced = new Set<GPUBuffer>();
+  /** A buffer read by the recording and then released by a tensor made before it: stale on every replay. */
+  staleRead: GPUBuffer | null = null;
+
+  constructor(readonly lent: ReadonlySet<GPUBuffer>) {}
+
+  dispatch(d: CapturedDispatch): void {
+    this.dispatches.push(d);
+    for (const b of d.buffers) this.referenced.add(b);
+  }
+
+  acquired(buffer: GPUBuffer): void {
+    this.born.add(buffer);
+  }
+
+  released(buffer: GPUBuffer): void {
+    if (!this.born.has(buffer) && this.referenced.has(buffer)) this.staleRead ??= buffer;
+  }
+
+  isReferenced(buffer: GPUBuffer): boolean {
+    return this.referenced.has(buffer);
+  }
+}
+
+/** The engine's side of a recording: its pool, how to queue the commands, and its list of recordings. */
+export interface RecordingHost {
+  readonly pool: BufferPool;
+  encode(recording: Recording): void;
+  forget(recording: Recording): void;
+}
+
+export interface RecordedCommand {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  groups: [number, number, number];
+}
+
+export class Recording {
+  private disposed = false;
+  /** Set when another recording's function kept one of this one's scratch buffers (see forfeit). */
+  private broken = false;
+  private readonly ownScratch: GPUBuffer[];
+
+  constructor(
+    private readonly host: RecordingHost,
+    /** Pipelines and bind groups in dispatch order, with their grid sizes. */
+    readonly commands: readonly RecordedCommand[],
+    scratch: GPUBuffer[],
+    /** Buffers owned by tensors (or other recordings) with their release counts when recorded. */
+    private readonly dependencies: ReadonlyMap<GPUBuffer, number>,
+    private readonly uniforms: GPUBuffer,
+  ) {
+    this.ownScratch = scratch;
+  }
+
+  /** The buffers only this recording writes; see the file comment. */
+  get scratch(): readonly GPUBuffer[] {
+    return this.ownScratch;
+  }
+
+  /** Bytes of the scratch buffers this recording keeps out of the pool. */
+  get scratchBytes(): number {
+    return this.ownScratch.reduce((n, b) => n + b.size, 0);
+  }
+
+  /** Gives up a scratch buffer that a tensor now owns; the recording can no longer replay. */
+  forfeit(buffer: GPUBuffer): void {
+    const i = this.ownScratch.indexOf(buffer);
+    if (i >= 0) this.ownScratch.splice(i, 1);
+    this.broken = true;
+  }
+
+  /** False once any buffer it borrows has been released (a tensor disposed, optimizer state reloaded, ...). */
+  get valid(): boolean {
+    if (this.disposed || this.broken) return false;
+    for (const [buffer, count] of this.dependencies) if (this.host.pool.releaseCount(buffer) !== count) return false;
+    return true;
+  }
+
+  /** Queues the recorded dispatches again, after everything recorded before. */
+  replay(): void {
+    if (this.disposed) throw new Error('Recording.replay: the recording was disposed.');
+    if (!this.valid) {
+      throw new Error('Recording.replay: a tensor this recording reads or writes was disposed or replaced since it was recorded; record it again.');
+    }
+    this.host.encode(this);
+  }
+
+  /** Returns the scratch buffers to the pool (recordings that shared them become invalid). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of this.ownScratch) this.host.pool.release(b);
+    this.ownScratch.length = 0;
+    this.uniforms.destroy();
+    this.host.forget(this);
+  }
+}
