@@ -188,4 +188,33 @@ describe('recording and replaying dispatches', () => {
     b.dispose();
     for (const t of [x, outA, outB]) t.dispose();
   });
+
+  test('a result that lands in borrowed scratch stays the result: the lender gets a fresh buffer, earlier borrowers become invalid', async () => {
+    const x = keep(T.tensor(hostValues([32, 32]), [32, 32]));
+    const outA = keep(T.zeros([32, 32]));
+    const intoA = () =>
+      tidy(() => {
+        copyInto(outA, T.tanh(T.matmul(T.tanh(T.matmul(x, x)), x)));
+      });
+    const a = engine().record(intoA).recording;
+    const expectedA = await outA.data();
+    // C borrows A's scratch (the same chain, so it uses the buffers A's first temporaries had) and keeps nothing.
+    const c = engine().record(intoA, { shareScratchWith: [a] }).recording;
+    expect(c.valid).toBe(true);
+    // B's result [32, 32] is allocated first, from the most recently lent buffer of that size: one of A's.
+    const lentToB = new Set(a.scratch);
+    const { recording: b, result } = engine().record(() => tidy(() => T.mul(T.matmul(x, x), 0.5)), { shareScratchWith: [a] });
+    expect(lentToB.has(result.storage.buffer)).toBe(true);
+    expect(a.scratch.includes(result.storage.buffer)).toBe(false);
+    expect(a.valid && b.valid).toBe(true);
+    expect(c.valid).toBe(false);
+    const expectedB = await result.data();
+    a.replay();
+    expect([...(await result.data())]).toEqual([...expectedB]);
+    b.replay();
+    a.replay();
+    expect([...(await outA.data())]).toEqual([...expectedA]);
+    for (const r of [a, b, c]) r.dispose();
+    for (const t of [x, outA, result]) t.dispose();
+  });
 });

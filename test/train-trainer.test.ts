@@ -61,8 +61,13 @@ describe('training on the software adapter', () => {
     const live: { tensors: number; bytes: number }[] = [];
     const reporter = { step: () => void live.push({ tensors: engine().memory().liveTensors, bytes: engine().memory().liveBytes }) };
     const trainer = new Trainer({ config: c, data: await loadTrainingData(c), out, reporter });
+    const recordingsBefore = engine().counters.recordings;
     const summary = await trainer.run();
+    // The D and G updates were recorded once and replayed for the other 19 steps.
+    expect(engine().counters.recordings - recordingsBefore).toBe(2);
+    expect(engine().memory().recordedBytes).toBeGreaterThan(0);
     trainer.dispose();
+    expect(engine().memory().recordedBytes).toBe(0);
     expect(live).toHaveLength(20);
     for (const [i, m] of live.entries()) expect(m, `live GPU memory after step ${i + 1}`).toEqual(live[1]);
     const log = readLog(out);
@@ -105,6 +110,8 @@ describe('training on the software adapter', () => {
     trainer.dispose();
   });
 
+  // The straight run records each update at step 1 and replays it; the resumed one records again at step K + 1,
+  // so this also shows that a replay computes what a first run computes.
   test('2×K steps equal K steps, a resume and K steps, bit for bit', async () => {
     const K = 2;
     const straightOut = runDir('straight');
@@ -178,7 +185,10 @@ describe('training on the software adapter', () => {
       return batch;
     });
     const trainer = new Trainer({ config: c, data: { ...data, train }, out });
+    const recordingsBefore = engine().counters.recordings;
     const summary = await trainer.run();
+    // The rollback reloaded the optimizers' moments, so both updates were recorded again.
+    expect(engine().counters.recordings - recordingsBefore).toBe(4);
     const log = readLog(out);
     const events = log.filter((r): r is EventRecord => r.kind === 'event');
     expect(events.filter((e) => e.event === 'skip').map((e) => e.phase)).toEqual(['discriminator', 'generator']);

@@ -67,8 +67,8 @@ export class Engine {
   liveTensors = 0;
   /** Debug aid for tests: fill every new tensor with NaN so an element a kernel forgets to write shows up. */
   poisonNewTensors = false;
-  /** Dispatches and submits since creation, to show that batching happens. */
-  readonly counters = { dispatches: 0, submits: 0, pipelines: 0 };
+  /** Dispatches, submits, pipelines and recordings made since creation, to show that batching and replays happen. */
+  readonly counters = { dispatches: 0, submits: 0, pipelines: 0, recordings: 0 };
 
   constructor(readonly gpu: GpuDevice) {
     this.device = gpu.device;
@@ -79,6 +79,11 @@ export class Engine {
       pool: this.storage,
       encode: (recording) => this.encodeRecording(recording),
       forget: (recording) => this.recordings.delete(recording),
+      bindGroup: (pipeline, uniforms, slot, buffers) => {
+        const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_SLOT_BYTES } }];
+        buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+        return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+      },
     };
     this.uniformArena = this.device.createBuffer({
       size: this.uniformMirror.byteLength,
@@ -278,6 +283,7 @@ export class Engine {
     const capture = new Capture(new Set(lenders.keys()));
     this.capture = capture;
     let result: T;
+    let recorded = false;
     try {
       result = fn();
       if (result instanceof Promise) {
@@ -290,16 +296,19 @@ export class Engine {
             'the buffer holds by then. Keep that tensor alive while the recording is used, or create it inside the function.',
         );
       }
+      recorded = true;
     } finally {
       this.capture = null;
-      // Lent scratch goes back to its recording; a buffer that a tensor made here still holds is lost to it.
-      for (const [b, owner] of lenders) {
-        if (this.storage.isWaiting(b)) this.storage.take(b);
-        else owner.forfeit(b);
+      for (const b of lenders.keys()) {
+        if (!this.storage.isWaiting(b)) continue;
+        this.storage.take(b);
+        lenders.delete(b);
       }
+      if (!recorded) this.reownLentScratch(lenders);
     }
     const scratch = [...capture.born].filter((b) => !lenders.has(b) && capture.isReferenced(b) && this.storage.isWaiting(b));
     for (const b of scratch) this.storage.take(b);
+    this.reownLentScratch(lenders);
     const own = new Set(scratch);
     const dependencies = new Map<GPUBuffer, number>();
     for (const d of capture.dispatches) for (const b of d.buffers) if (!own.has(b)) dependencies.set(b, this.storage.releaseCount(b));
@@ -309,15 +318,26 @@ export class Engine {
     const words = new Uint32Array((Math.max(count, 1) * UNIFORM_SLOT_BYTES) / 4);
     const commands: RecordedCommand[] = capture.dispatches.map(({ pipeline, uniforms: u, buffers, groups }, slot) => {
       words.set(u, (slot * UNIFORM_SLOT_BYTES) / 4);
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_SLOT_BYTES } }];
-      buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-      return { pipeline, bindGroup: this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), groups };
+      return { pipeline, buffers, groups, bindGroup: this.recordingHost.bindGroup(pipeline, uniforms, slot, buffers) };
     });
     this.device.queue.writeBuffer(uniforms, 0, words);
     const recording = new Recording(this.recordingHost, commands, scratch, dependencies, uniforms);
     this.recordings.add(recording);
+    this.counters.recordings++;
     recording.replay();
     return { recording, result };
+  }
+
+  /**
+   * Lent scratch that a tensor made while recording still holds (a result): the tensor keeps it, its lender gets a
+   * fresh buffer in its place, and the change of owner counts as a release, so recordings that borrowed the
+   * buffer earlier become invalid. Called once this recording's own scratch is out of the pool.
+   */
+  private reownLentScratch(lenders: Map<GPUBuffer, Recording>): void {
+    for (const [b, lender] of lenders) {
+      lender.replaceScratch(b, this.storage.acquire(b.size));
+      this.storage.changedOwner(b);
+    }
   }
 
   private encodeRecording(recording: Recording): void {

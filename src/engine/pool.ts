@@ -42,8 +42,13 @@ export class BufferPool {
   }
 
   release(buffer: GPUBuffer): void {
-    this.releases.set(buffer, this.releaseCount(buffer) + 1);
+    this.changedOwner(buffer);
     this.putBack(buffer);
+  }
+
+  /** Counts a change of owner that did not go through the pool (a recording's scratch kept by a tensor). */
+  changedOwner(buffer: GPUBuffer): void {
+    this.releases.set(buffer, this.releaseCount(buffer) + 1);
   }
 
   /** How often `buffer` was released: unchanged means it kept its owner (and its contents) all along. */

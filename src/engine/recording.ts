@@ -47,35 +47,42 @@ export class Capture {
   }
 }
 
-/** The engine's side of a recording: its pool, how to queue the commands, and its list of recordings. */
+/** The engine's side of a recording: its pool, how to queue and bind the commands, its list of recordings. */
 export interface RecordingHost {
   readonly pool: BufferPool;
   encode(recording: Recording): void;
   forget(recording: Recording): void;
+  /** The bind group of command `slot`: its uniform slot in `uniforms`, then `buffers`. */
+  bindGroup(pipeline: GPUComputePipeline, uniforms: GPUBuffer, slot: number, buffers: readonly GPUBuffer[]): GPUBindGroup;
 }
 
 export interface RecordedCommand {
-  pipeline: GPUComputePipeline;
-  bindGroup: GPUBindGroup;
-  groups: [number, number, number];
+  readonly pipeline: GPUComputePipeline;
+  readonly buffers: readonly GPUBuffer[];
+  readonly bindGroup: GPUBindGroup;
+  readonly groups: [number, number, number];
 }
 
 export class Recording {
   private disposed = false;
-  /** Set when another recording's function kept one of this one's scratch buffers (see forfeit). */
-  private broken = false;
   private readonly ownScratch: GPUBuffer[];
+  private readonly recorded: RecordedCommand[];
 
   constructor(
     private readonly host: RecordingHost,
-    /** Pipelines and bind groups in dispatch order, with their grid sizes. */
-    readonly commands: readonly RecordedCommand[],
+    commands: RecordedCommand[],
     scratch: GPUBuffer[],
     /** Buffers owned by tensors (or other recordings) with their release counts when recorded. */
     private readonly dependencies: ReadonlyMap<GPUBuffer, number>,
     private readonly uniforms: GPUBuffer,
   ) {
+    this.recorded = commands;
     this.ownScratch = scratch;
+  }
+
+  /** Pipelines, buffers and bind groups in dispatch order, with their grid sizes. */
+  get commands(): readonly RecordedCommand[] {
+    return this.recorded;
   }
 
   /** The buffers only this recording writes; see the file comment. */
@@ -88,16 +95,21 @@ export class Recording {
     return this.ownScratch.reduce((n, b) => n + b.size, 0);
   }
 
-  /** Gives up a scratch buffer that a tensor now owns; the recording can no longer replay. */
-  forfeit(buffer: GPUBuffer): void {
-    const i = this.ownScratch.indexOf(buffer);
-    if (i >= 0) this.ownScratch.splice(i, 1);
-    this.broken = true;
+  /** Gives up scratch buffer `old` (a tensor made by another recording now owns it) for `fresh`, rebinding the commands that used it. */
+  replaceScratch(old: GPUBuffer, fresh: GPUBuffer): void {
+    const i = this.ownScratch.indexOf(old);
+    if (i < 0) throw new Error('Recording.replaceScratch: not a scratch buffer of this recording.');
+    this.ownScratch[i] = fresh;
+    this.recorded.forEach((c, slot) => {
+      if (!c.buffers.includes(old)) return;
+      const buffers = c.buffers.map((b) => (b === old ? fresh : b));
+      this.recorded[slot] = { ...c, buffers, bindGroup: this.host.bindGroup(c.pipeline, this.uniforms, slot, buffers) };
+    });
   }
 
   /** False once any buffer it borrows has been released (a tensor disposed, optimizer state reloaded, ...). */
   get valid(): boolean {
-    if (this.disposed || this.broken) return false;
+    if (this.disposed) return false;
     for (const [buffer, count] of this.dependencies) if (this.host.pool.releaseCount(buffer) !== count) return false;
     return true;
   }

@@ -10,15 +10,23 @@
 // on pages with the adversarial loss alone (pages have no colour target). The run starts from another run's
 // weights (`startFrom`).
 //
+// Speed: each kind of update (D, G, and fine-tuning's two page updates) is recorded once — forward, backward,
+// optimizer — and replayed from then on (src/engine/recording.ts): the host uploads the batch into the same
+// input tensors and the optimizers' step sizes, replays, and reads back the loss terms. The recordings share
+// their scratch memory, as the updates never overlap. One that a reload made invalid (a rollback replaces the
+// optimizer moments) is recorded again.
+//
 // Numerical safety: every update reads back its loss terms and the sum of all its gradients (one readback); a
-// NaN or Inf in either skips the update. After `maxBadSteps` consecutive skipped updates the run rolls back to
-// the newest checkpoint with its learning rates multiplied by `rollbackLrFactor`; no checkpoint is written from
+// NaN or Inf in either skips the update — decided on the GPU by the optimizer's kernel, so the replay needs no
+// readback in between. After `maxBadSteps` consecutive skipped updates the run rolls back to the newest
+// checkpoint with its learning rates multiplied by `rollbackLrFactor`; no checkpoint is written from
 // non-finite weights. Reproducibility: batches are a function of the step (src/train/batches.ts), the kernels
 // are deterministic, and a checkpoint holds every other piece of state, so resuming continues bit for bit.
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatDuration } from '../cli/progress.js';
-import { tidy } from '../engine/engine.js';
+import { engine, keep, tidy } from '../engine/engine.js';
+import type { Recording } from '../engine/recording.js';
 import { Generator, defaultGenerator } from '../kernels/random.js';
 import { DiscriminatorV1 } from '../nets/discriminator-v1.js';
 import type { SEResNeXt } from '../nets/extractor.js';
@@ -130,6 +138,10 @@ export class Trainer {
   private readonly data: TrainingData;
   private readonly reporter: TrainingReporter;
   private prefetched: { index: number; batch: Promise<Batch> } | null = null;
+  /** The tensors every recorded update reads its batch from: hinted input [N, 6, S, S], colour target [N, 3, S, S]. */
+  private readonly slots: { input: Tensor; target: Tensor };
+  /** One recording per kind of update (keyed by its phase name) and the loss terms it writes. */
+  private readonly recordings = new Map<string, { recording: Recording; terms: Tensor }>();
 
   constructor(readonly options: TrainerOptions) {
     const { config, data, out } = options;
@@ -167,6 +179,8 @@ export class Trainer {
     this.epochImages = config.imagesPerEpoch ?? data.train.epochImages;
     const scheduled = config.finetune !== null ? config.finetuneSteps : Math.ceil((config.epochs * this.epochImages) / (2 * config.batchSize));
     this.totalSteps = Math.min(scheduled, config.maxSteps ?? Infinity);
+    const [n, s] = [config.batchSize, config.crop];
+    this.slots = { input: keep(zeros([n, 6, s, s])), target: keep(zeros([n, 3, s, s])) };
     this.store = new CheckpointStore(join(out, 'checkpoints'), config.keepLast, options.fs);
     this.log = new TrainingLog(join(out, 'log.jsonl'));
   }
@@ -189,9 +203,13 @@ export class Trainer {
 
   /** The generator input [N, 6, S, S] of a batch, with its hints or with the hint channels zeroed. */
   private static input(batch: Batch, hints = true): Tensor {
-    const [n, s] = [batch.batchSize, batch.crop];
-    const input = tensor(batch.input, [n, 6, s, s]);
-    return hints ? input : concat([slice(input, [0, 0, 0, 0], [n, 2, s, s]), zeros([n, 4, s, s])], 1);
+    const input = tensor(batch.input, [batch.batchSize, 6, batch.crop, batch.crop]);
+    return hints ? input : Trainer.withoutHints(input);
+  }
+
+  private static withoutHints(input: Tensor): Tensor {
+    const [n, , h, w] = input.shape;
+    return concat([slice(input, [0, 0, 0, 0], [n, 2, h, w]), zeros([n, 4, h, w])], 1);
   }
 
   private static target(batch: Batch): Tensor {
@@ -224,15 +242,51 @@ export class Trainer {
     return sums.length ? reshape(sum(concat(sums, 0)), [1]) : zeros([1]);
   }
 
-  /** Reads the terms back, applies the optimizer if all are finite, drops the gradients either way. */
-  private async finish(stats: Tensor, names: readonly string[], optimizer: Adam, lr: number, phase: string): Promise<UpdateResult> {
-    const values = await stats.data();
-    stats.dispose();
+  /**
+   * One update of `optimizer`'s network: uploads the batch (`input`, `target`: batches or null for unused), replays
+   * the recording of `phase` (recording it first when there is none or it went stale), reads the terms back.
+   * The optimizer's kernels skip the update on the GPU when a term is not finite; the host counts it here.
+   */
+  private async update(
+    phase: string,
+    names: readonly string[],
+    optimizer: Adam,
+    lr: number,
+    batches: { input: Batch | null; target: Batch | null },
+    compute: () => Tensor,
+  ): Promise<UpdateResult> {
+    if (batches.input) engine().upload(this.slots.input.storage.buffer, batches.input.input);
+    if (batches.target) engine().upload(this.slots.target.storage.buffer, batches.target.target);
+    optimizer.lr = lr;
+    optimizer.prepare();
+    let entry = this.recordings.get(phase);
+    if (entry && !entry.recording.valid) {
+      entry.recording.dispose();
+      entry.terms.dispose();
+      this.recordings.delete(phase);
+      entry = undefined;
+    }
+    if (entry) {
+      entry.recording.replay();
+    } else {
+      const others = [...this.recordings.values()].map((e) => e.recording);
+      const { recording, result } = engine().record(
+        () => {
+          const terms = compute();
+          optimizer.update(terms);
+          optimizer.zeroGrad();
+          return terms;
+        },
+        { shareScratchWith: others },
+      );
+      entry = { recording, terms: keep(result) };
+      this.recordings.set(phase, entry);
+    }
+    const values = await entry.terms.data();
     const terms = Object.fromEntries(names.map((n, i) => [n, values[i]]));
     const applied = allFinite(values);
+    optimizer.settle(applied);
     if (applied) {
-      optimizer.lr = lr;
-      optimizer.step();
       this.consecutiveBad = 0;
     } else {
       this.skippedUpdates++;
@@ -240,21 +294,21 @@ export class Trainer {
       const bad = names.filter((n) => !Number.isFinite(terms[n])).join(', ');
       this.event('skip', `${phase} update skipped in step ${this.step + 1}: non-finite ${bad}`, { phase, terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, String(v)])) });
     }
-    optimizer.zeroGrad();
     return { applied, loss: values[0], terms };
   }
 
   private static readonly D_TERMS = ['loss', 'real', 'fake', 'grad_sum'] as const;
 
   /**
-   * Records a discriminator update (not yet applied): real = `real`'s colour, fake = G on `fakeFrom` (with its
-   * hints, or with none for the fine-tuning pages). Returns its terms and gradient sum as one tensor.
+   * The discriminator's loss and gradients: real = the target slot's colour, fake = G on the input slot (with
+   * its hints, or with none for the fine-tuning pages). Returns its terms and gradient sum as one tensor.
    */
-  private recordDiscriminatorUpdate(real: Batch, fakeFrom: Batch = real, hints = true): Tensor {
+  private discriminatorGradients(hints: boolean): Tensor {
     return tidy(() => {
       // The fake images need no graph: G.detach() in the recipe.
-      const fake = this.inference(() => this.generate(Trainer.input(fakeFrom, hints)).image);
-      const realLoss = bceWithLogits(this.discriminator.forward(Trainer.target(real)), this.config.loss.realLabel);
+      const input = hints ? this.slots.input : Trainer.withoutHints(this.slots.input);
+      const fake = this.inference(() => this.generate(input).image);
+      const realLoss = bceWithLogits(this.discriminator.forward(this.slots.target), this.config.loss.realLabel);
       const fakeLoss = bceWithLogits(this.discriminator.forward(fake), 0);
       const loss = add(realLoss, fakeLoss);
       backward(loss);
@@ -268,14 +322,14 @@ export class Trainer {
 
   private static readonly PAGE_G_TERMS = ['loss', 'adversarial', 'grad_sum'] as const;
 
-  /** Records the generator update on `batch` (not yet applied). D's parameters record no gradients meanwhile. */
-  private recordGeneratorUpdate(batch: Batch): Tensor {
+  /** The generator's loss and gradients on the slots. D's parameters record no gradients meanwhile. */
+  private generatorGradients(): Tensor {
     const weights = this.config.loss;
     this.discriminator.setRequiresGrad(false);
     try {
       return tidy(() => {
-        const target = Trainer.target(batch);
-        const { image, guide } = this.generate(Trainer.input(batch));
+        const target = this.slots.target;
+        const { image, guide } = this.generate(this.slots.input);
         const l1 = l1Loss(image, target);
         const guideL1 = l1Loss(guide!, target);
         const adversarial = bceWithLogits(this.discriminator.forward(image), 1);
@@ -297,16 +351,16 @@ export class Trainer {
   }
 
   /**
-   * Records the fine-tuning generator update on black-and-white pages (not yet applied): G(line art, no hints)
-   * judged by D, the adversarial term alone. The pages' targets are never read. The generator runs in eval
-   * mode, which only skips the guide decoder that this loss does not use.
+   * The fine-tuning generator's loss and gradients on black-and-white pages in the input slot: G(line art, no
+   * hints) judged by D, the adversarial term alone. The pages' targets are never read. The generator runs in
+   * eval mode, which only skips the guide decoder that this loss does not use.
    */
-  private recordPageGeneratorUpdate(pages: Batch): Tensor {
+  private pageGeneratorGradients(): Tensor {
     this.discriminator.setRequiresGrad(false);
     this.generator.eval();
     try {
       return tidy(() => {
-        const adversarial = bceWithLogits(this.discriminator.forward(this.generate(Trainer.input(pages, false)).image), 1);
+        const adversarial = bceWithLogits(this.discriminator.forward(this.generate(Trainer.withoutHints(this.slots.input)).image), 1);
         const loss = mul(adversarial, this.config.loss.adversarial);
         backward(loss);
         return concat([reshape(loss, [1]), reshape(adversarial, [1]), Trainer.gradientSum(this.generator)], 0);
@@ -318,23 +372,23 @@ export class Trainer {
   }
 
   /** One discriminator update on `batch`, applied unless non-finite. */
-  async updateDiscriminator(batch: Batch): Promise<UpdateResult> {
-    return this.finish(this.recordDiscriminatorUpdate(batch), Trainer.D_TERMS, this.optimizerD, this.learningRates().d, 'discriminator');
+  async updateDiscriminator(batch: Batch, lr = this.learningRates().d): Promise<UpdateResult> {
+    return this.update('discriminator', Trainer.D_TERMS, this.optimizerD, lr, { input: batch, target: batch }, () => this.discriminatorGradients(true));
   }
 
   /** One generator update on `batch`, applied unless non-finite. */
-  async updateGenerator(batch: Batch): Promise<UpdateResult> {
-    return this.finish(this.recordGeneratorUpdate(batch), this.generatorTerms, this.optimizerG, this.learningRates().g, 'generator');
+  async updateGenerator(batch: Batch, lr = this.learningRates().g): Promise<UpdateResult> {
+    return this.update('generator', this.generatorTerms, this.optimizerG, lr, { input: batch, target: batch }, () => this.generatorGradients());
   }
 
   /** The fine-tuning G update on black-and-white `pages` (adversarial loss only), applied unless non-finite. */
   async updateGeneratorOnPages(pages: Batch): Promise<UpdateResult> {
-    return this.finish(this.recordPageGeneratorUpdate(pages), Trainer.PAGE_G_TERMS, this.optimizerG, this.learningRates().g, 'generator (pages)');
+    return this.update('generator (pages)', Trainer.PAGE_G_TERMS, this.optimizerG, this.learningRates().g, { input: pages, target: null }, () => this.pageGeneratorGradients());
   }
 
   /** A D update on real colour vs the generator's colouring of black-and-white `pages` with empty hints. */
   async updateDiscriminatorOnPages(real: Batch, pages: Batch): Promise<UpdateResult> {
-    return this.finish(this.recordDiscriminatorUpdate(real, pages, false), Trainer.D_TERMS, this.optimizerD, this.learningRates().d, 'discriminator (pages)');
+    return this.update('discriminator (pages)', Trainer.D_TERMS, this.optimizerD, this.learningRates().d, { input: pages, target: real }, () => this.discriminatorGradients(false));
   }
 
   /**
@@ -374,12 +428,12 @@ export class Trainer {
   async trainStep(): Promise<StepRecord> {
     const start = nowMs();
     const { g: lrG, d: lrD } = this.learningRates();
-    const dStats = this.recordDiscriminatorUpdate(await this.batch(2 * this.step));
+    const dBatch = await this.batch(2 * this.step);
     this.prefetch(2 * this.step + 1);
-    const d = await this.finish(dStats, Trainer.D_TERMS, this.optimizerD, lrD, 'discriminator');
-    const gStats = this.recordGeneratorUpdate(await this.batch(2 * this.step + 1));
+    const d = await this.updateDiscriminator(dBatch, lrD);
+    const gBatch = await this.batch(2 * this.step + 1);
     this.prefetch(2 * this.step + 2);
-    const g = await this.finish(gStats, this.generatorTerms, this.optimizerG, lrG, 'generator');
+    const g = await this.updateGenerator(gBatch, lrG);
     const record: StepRecord = {
       kind: 'step', step: this.step + 1, epoch: this.epoch, loss_g: g.loss, loss_d: d.loss, l1: g.terms.l1, lr_g: lrG, lr_d: lrD, ms: 0,
     };
@@ -681,8 +735,15 @@ export class Trainer {
     return summary;
   }
 
-  /** Frees every tensor the trainer owns (networks, moments); the extractor and VGG are the caller's. */
+  /** Frees every tensor the trainer owns (networks, moments, recordings); the extractor and VGG are the caller's. */
   dispose(): void {
+    for (const { recording, terms } of this.recordings.values()) {
+      recording.dispose();
+      terms.dispose();
+    }
+    this.recordings.clear();
+    this.slots.input.dispose();
+    this.slots.target.dispose();
     this.optimizerG.dispose();
     this.optimizerD.dispose();
     this.generator.dispose();
