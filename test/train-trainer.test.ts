@@ -139,6 +139,23 @@ describe('training on the software adapter', () => {
     second.dispose();
   });
 
+  test('replayed updates compute what updates recorded anew each time compute, bit for bit', async () => {
+    const c = config({ maxSteps: 3 });
+    const data = await loadTrainingData(c);
+    const replayed = new Trainer({ config: c, data, out: runDir('replayed') });
+    const fresh = new Trainer({ config: c, data, out: runDir('fresh'), replay: false });
+    const recordingsBefore = engine().counters.recordings;
+    for (let i = 0; i < 3; i++) {
+      const [a, b] = [await replayed.trainStep(), await fresh.trainStep()];
+      expect([a.loss_g, a.loss_d], `losses of step ${a.step}`).toEqual([b.loss_g, b.loss_d]);
+    }
+    expect(engine().counters.recordings - recordingsBefore).toBe(2 + 6);
+    expect(changed(await parameters(fresh.generator), await parameters(replayed.generator))).toEqual([]);
+    expect(changed(await parameters(fresh.discriminator), await parameters(replayed.discriminator))).toEqual([]);
+    replayed.dispose();
+    fresh.dispose();
+  });
+
   test('a checkpoint write that fails midway (disk full) leaves the previous checkpoint loadable', async () => {
     let failWrites = false;
     const full: FileSystem = {

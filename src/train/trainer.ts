@@ -73,6 +73,11 @@ export interface TrainerOptions {
   reporter?: TrainingReporter;
   /** File operations of the checkpoint store (tests inject failures). */
   fs?: FileSystem;
+  /**
+   * Replay each update's recording (default). False records every update anew, as if nothing were kept: the same
+   * numbers, slower — the benchmark's baseline, and a way to rule the replay out when debugging.
+   */
+  replay?: boolean;
 }
 
 export interface UpdateResult {
@@ -283,6 +288,11 @@ export class Trainer {
       this.recordings.set(phase, entry);
     }
     const values = await entry.terms.data();
+    if (this.options.replay === false) {
+      entry.recording.dispose();
+      entry.terms.dispose();
+      this.recordings.delete(phase);
+    }
     const terms = Object.fromEntries(names.map((n, i) => [n, values[i]]));
     const applied = allFinite(values);
     optimizer.settle(applied);
