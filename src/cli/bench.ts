@@ -56,9 +56,11 @@ async function main(): Promise<void> {
         if (suite === roof) roofGflops = r.gflops;
         records.push(r);
         const ofRoof = r.gflops !== null && roofGflops ? ` (${((100 * r.gflops) / roofGflops).toFixed(1)} % of roof)` : '';
-        const peer = r.peer ? `  ${r.peer} ${fmt(r.peer_ms)} ms (${fmt((r.gflops ?? 0) * (r.ratio ? 1 / r.ratio : 0), 1)} GFLOP/s)  ratio ${fmt(r.ratio)}` : '';
+        const peerRate = r.gflops !== null && r.ratio ? ` (${fmt(r.gflops / r.ratio, 1)} GFLOP/s)` : '';
+        const peer = r.peer ? `  ${r.peer} ${fmt(r.peer_ms)} ms${peerRate}  ratio ${fmt(r.ratio)}` : '';
         const rate = r.rate !== undefined ? `, ${fmt(r.rate, 3)} ${r.rate_unit}` : '';
-        console.log(`  ${r.case.padEnd(16)} ours ${fmt(r.ours_ms)} ms, ${fmt(r.gflops, 1)} GFLOP/s${ofRoof}${rate}${peer}`);
+        const gflops = r.gflops !== null ? `, ${fmt(r.gflops, 1)} GFLOP/s${ofRoof}` : '';
+        console.log(`  ${r.case.padEnd(16)} ours ${fmt(r.ours_ms)} ms${gflops}${rate}${peer}`);
       }
       c.dispose?.();
     }
