@@ -18,6 +18,8 @@ const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...args]
 // group), so SIGINT is only ignored here; SIGTERM is usually sent to one process (npm forwards it here), so
 // it is passed on.
 process.on('SIGINT', () => undefined);
+// A closed terminal hangs up the whole process group too: the command decides, this wrapper waits for it.
+process.on('SIGHUP', () => undefined);
 process.on('SIGTERM', () => child.kill('SIGTERM'));
 child.on('exit', (code, signal) => {
   if (signal) {

@@ -78,6 +78,31 @@ describe('npm run train', () => {
     expect(wrong.stderr).toMatch(/generator\.safetensors is not a training checkpoint of this project/);
   });
 
+  test('closing the terminal (SIGHUP to the process group) also finishes the step and writes a checkpoint', async () => {
+    const hupOut = join(dir, 'hangup');
+    const child = spawn('npm', ['run', '--silent', 'train', '--', ...SMALL, '--max-steps', '50', '--out', hupOut], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const records = () => (existsSync(join(hupOut, 'log.jsonl')) ? parseLog(readFileSync(join(hupOut, 'log.jsonl'), 'utf8')) : []);
+    while (!records().some((r) => r.kind === 'step')) {
+      if (child.exitCode !== null) throw new Error(`train exited early:\n${own(output)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    process.kill(-child.pid!, 'SIGHUP');
+    // npm itself may end at once on the hang-up; the command goes on to its checkpoint: wait for its log to say so.
+    const deadline = Date.now() + 60_000;
+    while (!records().some((r) => r.kind === 'event' && r.event === 'stop') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const stop = records().find((r): r is EventRecord => r.kind === 'event' && r.event === 'stop');
+    expect(stop?.message, own(output)).toMatch(/stopped by SIGHUP at step (\d+)/);
+    const step = Number(/at step (\d+)/.exec(stop!.message)![1]);
+    while (!readdirSync(join(hupOut, 'checkpoints')).includes(`step-${String(step).padStart(8, '0')}.safetensors`) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(readdirSync(join(hupOut, 'checkpoints'))).toContain(`step-${String(step).padStart(8, '0')}.safetensors`);
+    expect(step).toBeLessThan(50);
+  });
+
   test('bad usage: one clear error, exit code 2', () => {
     const typo = train('--out', join(dir, 'x'), '--batch-sise', '2');
     expect(typo).toMatchObject({ status: 2, stderr: expect.stringMatching(/Unknown option --batch-sise \(did you mean --batch-size\?\)/) });

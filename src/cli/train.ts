@@ -2,9 +2,9 @@
 // npm run train -- --out DIR --resume [settings]
 // npm run train -- --finetune <bw-dir> --from <checkpoint> --data DIR --out DIR [settings]
 // Trains the colorization GAN (src/train/trainer.ts) with a progress bar, writing <out>/log.jsonl, checkpoints,
-// sample grids and finally <out>/generator.safetensors (what `npm run colorize` loads). Ctrl-C or SIGTERM
-// finishes the current step, writes a checkpoint and exits; `--resume` continues bit for bit. A second Ctrl-C
-// aborts at once (the last checkpoint is intact: checkpoints are written atomically).
+// sample grids and finally <out>/generator.safetensors (what `npm run colorize` loads). Ctrl-C, SIGTERM or a
+// closed terminal (SIGHUP) finishes the current step, writes a checkpoint and exits; `--resume` continues bit
+// for bit. A second Ctrl-C aborts at once (the last checkpoint is intact: checkpoints are written atomically).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine, useEngine } from '../engine/engine.js';
@@ -38,7 +38,8 @@ const USAGE = `usage: npm run train -- [--preset tiny|small|full|paper] [--confi
 Settings (defaults from the preset; "none" for the optional ones):
 ${configHelp()}
 
-Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits; run again with --resume.`;
+Ctrl-C (or SIGTERM, or closing the terminal) finishes the current step, writes a checkpoint and exits; run again
+with --resume.`;
 
 class UsageError extends Error {}
 
@@ -168,12 +169,15 @@ async function main(): Promise<number> {
   }
 
   // Signals: the first asks the run to stop after its step (checked between steps), a second Ctrl-C aborts.
+  // SIGHUP (the terminal was closed) stops the same way; the terminal is gone, so output errors are ignored
+  // and log.jsonl keeps the record.
   let stopRequest: string | null = null;
   let trainingStarted = false;
   let bar: ReturnType<typeof progressBar> | null = null;
   const say = (line: string) => (bar ? bar.log(line) : console.log(line));
   const onSignal = (signal: NodeJS.Signals) => {
-    if (!trainingStarted) process.exit(130); // nothing to save yet
+    if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    if (!trainingStarted) process.exit(signal === 'SIGHUP' ? 129 : 130); // nothing to save yet
     if (stopRequest) {
       if (signal === 'SIGINT') {
         say('second Ctrl-C: aborting without a new checkpoint (the previous one is intact; --resume continues from it)');
@@ -184,8 +188,7 @@ async function main(): Promise<number> {
     stopRequest = signal;
     say(`${signal}: finishing the current step, then writing a checkpoint (Ctrl-C again to abort)`);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   const data = await loadTrainingData(config, {
     pagesCache: join(options.out, 'finetune-pages'),
