@@ -108,6 +108,7 @@ describe('colorizePage', () => {
     const stages: string[] = [];
     const session = await PageSession.open(model, page, { size: 64, onStage: (s) => stages.push(s) });
     expect(session.placement.content).toEqual({ width: 64, height: 86 });
+    const recordings = engine().counters.recordings;
     for (const options of [{ hints }, { hints, autoHint }]) {
       const once = await colorizePage(model, page, { size: 64, ...options });
       await expect(session.colorize(options)).rejects.toThrow(/no longer prepared.*open it again/);
@@ -119,6 +120,9 @@ describe('colorizePage', () => {
       expect((await again.colorize(options)).image.data).toEqual(result.image.data);
       again.dispose();
     }
+    // Each session records its generator pass once and replays it for every later pass (auto-hint's second too).
+    expect(engine().counters.recordings - recordings).toBe(4);
+    expect(engine().memory().recordedBytes).toBe(0);
     expect(engine().memory().liveTensors).toBe(live);
     expect(stages).toEqual(['line art and distance field…', 'page features…', 'colouring…', 'recombining with the page…', 'colouring…', 'colouring with auto-hints…', 'recombining with the page…']);
     model.dispose();

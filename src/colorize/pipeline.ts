@@ -18,7 +18,8 @@ import { planeFromChw, planeToChw, toGrey, type Plane } from '../data/plane.js';
 import { preprocessPage } from '../data/preprocess.js';
 import { seededRng } from '../data/random.js';
 import { crop, resizePad, workingSize, type Placement, type Size } from '../data/resize.js';
-import { engine, tidy } from '../engine/engine.js';
+import { engine, keep, tidy } from '../engine/engine.js';
+import type { Recording } from '../engine/recording.js';
 import type { Tensor } from '../engine/tensor.js';
 import { DEFAULT_NOISE_SIGMA, type FFDNet } from '../nets/ffdnet.js';
 import { ColorizerV1, type Hints } from '../nets/colorizer.js';
@@ -127,15 +128,21 @@ async function denoisePlane(denoiser: FFDNet, plane: Plane, sigma: number): Prom
   return download(noGrad(() => tidy(() => denoiser.forward(upload(plane), sigma))));
 }
 
-/** The generator's RGB for the page set on the colorizer and a 4-channel hint plane (RGB·mask in [−1, 1], mask). */
-async function generate(model: ColorModel, hint: Plane): Promise<Plane> {
-  const out = tidy(() => {
-    const h = upload(hint);
-    const [, , height, width] = h.shape;
-    const hints: Hints = { rgb: slice(h, [0, 0, 0, 0], [1, 3, height, width]), mask: slice(h, [0, 3, 0, 0], [1, 1, height, width]) };
-    return model.colorizer.colorize(hints);
-  });
-  return download(out);
+/** The hints of a 4-channel hint tensor [1, 4, H, W] (RGB·mask in [−1, 1], mask), as views. */
+function hintsOf(h: Tensor): Hints {
+  const [, , height, width] = h.shape;
+  return { rgb: slice(h, [0, 0, 0, 0], [1, 3, height, width]), mask: slice(h, [0, 3, 0, 0], [1, 1, height, width]) };
+}
+
+/**
+ * A session's generator pass, recorded at its first colorize() and replayed for every later hint set
+ * (src/engine/recording.ts): the hints are uploaded into `hint`, the replay writes `colour`, so a rerun after a
+ * moved dot costs the GPU work and two transfers, not the host work of issuing the network op by op.
+ */
+interface RecordedPass {
+  hint: Tensor;
+  colour: Tensor;
+  recording: Recording;
 }
 
 /** Auto-hints where the user gave none: the user's hint pixels stay as they are (they are what the user chose). */
@@ -155,6 +162,8 @@ const current = new WeakMap<ColorModel['colorizer'], PageSession>();
 
 /** One page prepared on the model's colorizer, coloured for any number of hint sets. */
 export class PageSession {
+  private pass: RecordedPass | null = null;
+
   private constructor(
     private readonly model: ColorModel,
     private readonly page: Plane,
@@ -167,7 +176,7 @@ export class PageSession {
     if (!Number.isInteger(size) || size < 32 || size % 32) throw new Error(`The working size must be a multiple of 32 (at least 32), got ${size}.`);
     checkFits(model, page, size);
     const colorizer = model.colorizer;
-    current.delete(colorizer);
+    current.get(colorizer)?.dispose();
     colorizer.clearPage();
     const shortSide = workingShortSide(model.arch, page, size);
     const denoiser = model.denoiser;
@@ -202,13 +211,13 @@ export class PageSession {
     const { page, content, canvas } = this.placement;
     const hint = placeHints(options.hints ?? { page, hints: [] }, page, content, canvas);
     options.onStage?.('colouring…');
-    let colour = await generate(this.model, hint);
+    let colour = await this.generate(hint);
     let autoHints = 0;
     if (options.autoHint) {
       options.onStage?.('colouring with auto-hints…');
       const mask = autoHintMask(colour, content, seededRng(options.autoHint.seed ?? 0), options.autoHint);
       for (const m of mask) autoHints += m;
-      colour = await generate(this.model, mergeHints(hintPlane(colour, mask), hint));
+      colour = await this.generate(mergeHints(hintPlane(colour, mask), hint));
     }
     let image = crop(colour, content.width, content.height);
     if (options.output !== 'model') {
@@ -218,8 +227,37 @@ export class PageSession {
     return { image, passes: options.autoHint ? 2 : 1, autoHints, working: content };
   }
 
-  /** Frees the colorizer's page cache, unless a newer session holds it. */
+  /** The generator's RGB for the prepared page and a 4-channel hint plane. */
+  private async generate(hint: Plane): Promise<Plane> {
+    const data = planeToChw(hint);
+    if (this.pass && !this.pass.recording.valid) this.releasePass();
+    if (this.pass) {
+      engine().upload(this.pass.hint.storage.buffer, data);
+      this.pass.recording.replay();
+    } else {
+      const h = keep(tensor(data, [1, 4, hint.height, hint.width]));
+      try {
+        const { recording, result } = engine().record(() => tidy(() => this.model.colorizer.colorize(hintsOf(h))));
+        this.pass = { hint: h, colour: keep(result), recording };
+      } catch (e) {
+        h.dispose();
+        throw e;
+      }
+    }
+    const [, c, height, width] = this.pass.colour.shape;
+    return planeFromChw(await this.pass.colour.data(), width, height, c);
+  }
+
+  private releasePass(): void {
+    this.pass?.recording.dispose();
+    this.pass?.hint.dispose();
+    this.pass?.colour.dispose();
+    this.pass = null;
+  }
+
+  /** Frees the recorded pass and the colorizer's page cache (the cache only if no newer session holds it). */
   dispose(): void {
+    this.releasePass();
     if (current.get(this.model.colorizer) !== this) return;
     current.delete(this.model.colorizer);
     this.model.colorizer.clearPage();
