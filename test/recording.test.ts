@@ -150,6 +150,12 @@ describe('recording and replaying dispatches', () => {
       before.dispose();
       return y;
     })).toThrow(/read a tensor made before recording and then disposed it/);
+    // Gradients left behind (no zeroGrad) would be rewritten, not accumulated, by each replay: refused.
+    const w = keep(T.tensor([1, 2, 3], [3], { requiresGrad: true }));
+    expect(() => engine().record(() => tidy(() => T.backward(T.sum(T.mul(w, w)))))).toThrow(/1 tensor\(s\) made while recording outlive it without being returned/);
+    w.grad!.dispose();
+    w.grad = null;
+    w.dispose();
     expect(engine().recording).toBe(false);
     // Still working, nothing leaked (the failed recordings' tensors were returned or disposed by the caller's scopes).
     expect([...(await tidy(() => T.add(x, 1)).data())]).toEqual([2, 3, 4]);

@@ -46,6 +46,8 @@ export interface Disposable {
   dispose(): void;
   kept: boolean;
   scope: Set<Disposable> | null;
+  /** The GPU buffer it holds (a recording tells its results from leftovers by it). */
+  readonly storage: { readonly buffer: GPUBuffer };
 }
 
 export class Engine {
@@ -294,6 +296,19 @@ export class Engine {
         throw new Error(
           'Engine.record: the function read a tensor made before recording and then disposed it; a replay would read whatever ' +
             'the buffer holds by then. Keep that tensor alive while the recording is used, or create it inside the function.',
+        );
+      }
+      // A tensor made here that outlives the recording without being its result would be written again by every
+      // replay: lazily created state (moments, caches) would be reset each time.
+      const returned = new Set<Disposable>();
+      collectDisposables(result, returned);
+      const results = new Set([...returned].map((t) => t.storage.buffer));
+      const leftovers = [...capture.born].filter((b) => capture.isReferenced(b) && !this.storage.isWaiting(b) && !results.has(b));
+      if (leftovers.length) {
+        throw new Error(
+          `Engine.record: ${leftovers.length} tensor(s) made while recording outlive it without being returned (kept or stored, e.g. ` +
+            'gradients not zeroed, state created lazily); every replay would write them again. Create lasting state before recording, ' +
+            'dispose temporaries inside it, or return what the caller reads.',
         );
       }
       recorded = true;
