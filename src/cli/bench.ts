@@ -13,6 +13,7 @@ import { roof } from '../../bench/suites/roof.js';
 import { trainSuite } from '../../bench/suites/train.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
+import { runCommand } from './command.js';
 
 const SUITES: BenchSuite[] = [roof, matmulSuite, convSuite, netsSuite, dataSuite, colorizeSuite, trainSuite];
 
@@ -77,11 +78,6 @@ async function main(): Promise<void> {
   };
   writeFileSync(json, JSON.stringify(result, null, 2) + '\n');
   console.log(`\nwrote ${records.length} records to ${json}`);
-  // tfjs keeps its own device alive; exit instead of waiting for it.
-  process.exit(0);
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+process.exit(await runCommand(main));

@@ -22,6 +22,7 @@ import { nodeDevice } from '../io/dawn.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
 import { openZip } from '../io/zip.js';
+import { runCommand, UsageError } from './command.js';
 import { formatDuration, progressBar } from './progress.js';
 
 const USAGE = `usage: npm run colorize -- <inputs...> [-o <out>] [options]
@@ -47,8 +48,6 @@ const USAGE = `usage: npm run colorize -- <inputs...> [-o <out>] [options]
   --force-color       colour pages that already look coloured (colourfulness ≥ ${COLOUR_THRESHOLD}) instead of copying them
   --force             overwrite existing outputs
   --max-megapixels N  refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6})`;
-
-class UsageError extends Error {}
 
 /** The default model: this project's own small generator, shipped in the repository (path from its root). */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -367,16 +366,9 @@ interface Summary {
 /** Runs the command; returns the exit code (0 all pages done, 1 some failed, 2 bad usage). */
 export async function main(argv: string[], run: RunOptions = {}): Promise<number> {
   const log = run.log ?? ((line: string) => console.log(line));
-  try {
-    return await colorize(argv, run, log);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(e.message ? `${e.message}\n(npm run colorize -- --help for usage)` : USAGE);
-      return 2;
-    }
-    console.error((e as Error).message);
-    return 1;
-  }
+  return runCommand(() => colorize(argv, run, log), {
+    usage: (message) => (message ? `${message}\n(npm run colorize -- --help for usage)` : USAGE),
+  });
 }
 
 async function colorize(argv: string[], run: RunOptions, log: (line: string) => void): Promise<number> {

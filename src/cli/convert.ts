@@ -12,6 +12,7 @@ import { checkTensorShapes, summarize, type StoredTensors } from '../io/stored-t
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
 import { ARCHITECTURES, isArchitecture, stateDictLayout, UNUSED_TENSORS, type ArchitectureName } from '../nets/architectures.js';
+import { runCommand, UsageError } from './command.js';
 
 const USAGE = `usage: npm run convert -- <in.pth|in.pt|in.bin|in.safetensors> <out.safetensors> [--arch <name>] [--half] [--force] [--key <path>]
   --arch <name> check every tensor name and shape against a published architecture first:
@@ -20,8 +21,6 @@ const USAGE = `usage: npm run convert -- <in.pth|in.pt|in.bin|in.safetensors> <o
                 float16/bfloat16 sources, rounded for float64); int64 tensors stay int64
   --force       overwrite <out.safetensors> if it exists
   --key <path>  where the state dict is inside a PyTorch checkpoint dict ("state_dict", "model", "G", "a/b")`;
-
-class UsageError extends Error {}
 
 interface Options {
   input: string;
@@ -116,14 +115,9 @@ async function convert(argv: string[]): Promise<void> {
   console.log(`wrote    ${output}: ${tensors.size} tensors (${dtypeText(tensors, (d) => (d === 'I64' ? d : floatDType))}), ${bytesText(out.length)}`);
 }
 
-try {
-  await convert(process.argv.slice(2));
-} catch (e) {
-  if (e instanceof UsageError) {
-    if (e.message) console.error(`convert: ${e.message}`);
-    console.error(USAGE);
-    process.exit(2);
-  }
-  console.error((e as Error).message);
-  process.exit(1);
-}
+process.exit(
+  await runCommand(() => convert(process.argv.slice(2)), {
+    // --help is a usage error without a message: the usage text alone.
+    usage: (message) => `${message ? `convert: ${message}\n` : ''}${USAGE}`,
+  }),
+);

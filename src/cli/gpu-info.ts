@@ -1,7 +1,8 @@
 // `npm run gpu-info`: which WebGPU adapter the engine finds, through which backend, with which limits.
 import { nodeDevice } from '../io/dawn.js';
+import { runCommand } from './command.js';
 
-try {
+async function main(): Promise<void> {
   const gpu = await nodeDevice();
   console.log(`adapter        ${gpu.adapterName}`);
   console.log(`backend        ${gpu.backend} (featureLevel ${gpu.featureLevel})${gpu.software ? ", software rasteriser (CPU)" : ""}`);
@@ -10,8 +11,6 @@ try {
     console.log(`${name.padEnd(38)} ${/Size$/.test(name) ? mib(value) : value}`);
   }
   gpu.device.destroy();
-  process.exit(0);
-} catch (e) {
-  console.error((e as Error).message);
-  process.exit(1);
 }
+
+process.exit(await runCommand(main));

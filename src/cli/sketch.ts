@@ -10,6 +10,7 @@ import { XDOG_PRESETS, xdog, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
 import { DEFAULT_MAX_PIXELS, readImage, writePng } from '../io/image.js';
+import { runCommand, UsageError } from './command.js';
 
 const USAGE = `usage: npm run sketch -- <image> -o <sketch.png> [--dfm <dfm.png>] [--mult N] [--preset code|paper] [--force]
   <image>          the page or illustration (PNG, JPEG, WebP, TIFF, GIF)
@@ -19,8 +20,6 @@ const USAGE = `usage: npm run sketch -- <image> -o <sketch.png> [--dfm <dfm.png>
   --preset         XDoG parameters: code (default, the published weights' numbers) or paper
   --max-megapixels refuse larger inputs (default ${DEFAULT_MAX_PIXELS / 1e6})
   --force          overwrite existing output files`;
-
-class UsageError extends Error {}
 
 interface Options {
   input: string;
@@ -95,10 +94,4 @@ async function main(): Promise<void> {
   console.log(`${o.input}: ${page.width}×${page.height}, XDoG ${o.preset} at mult ${o.mult}${field ? ' + distance field' : ''} in ${seconds} s → ${[o.out, o.dfm].filter(Boolean).join(', ')}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e instanceof UsageError ? `${e.message}\n${USAGE}` : (e as Error).message);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  },
-);
+process.exit(await runCommand(main, { usage: (message) => `${message}\n${USAGE}` }));

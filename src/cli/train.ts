@@ -21,6 +21,7 @@ import {
   configHelp, ConfigError, frozenDifferences, MODEL_KEYS, parseConfigFlags, parseConfigJson, resolveConfig, type DeepPartial, type TrainConfig,
 } from '../train/config.js';
 import { summaryLine, Trainer } from '../train/trainer.js';
+import { runCommand, UsageError } from './command.js';
 import { formatDuration, progressBar } from './progress.js';
 
 const USAGE = `usage: npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
@@ -40,8 +41,6 @@ ${configHelp()}
 
 Ctrl-C (or SIGTERM, or closing the terminal) finishes the current step, writes a checkpoint and exits; run again
 with --resume.`;
-
-class UsageError extends Error {}
 
 interface Options {
   out: string;
@@ -237,11 +236,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    const usage = e instanceof UsageError || e instanceof ConfigError;
-    console.error(usage ? `${(e as Error).message}\nRun with --help for every option.` : (e as Error).message);
-    process.exit(usage ? 2 : 1);
-  },
+process.exit(
+  await runCommand(main, {
+    usage: (message) => `${message}\nRun with --help for every option.`,
+    // A bad setting in --config or a flag is a usage error too.
+    usageErrors: [ConfigError],
+  }),
 );
