@@ -11,15 +11,15 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { buildItem, MANIFEST_VERSION, naturalCompare, type DatasetItem, type Manifest } from '../data/dataset.js';
+import { buildItem, naturalCompare, type DatasetItem } from '../data/dataset.js';
 import { toGrey } from '../data/plane.js';
 import { XDOG_PRESETS, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
-import { finishedItem, IMAGE_EXTENSIONS, listImages, writeItem } from '../io/dataset.js';
+import { finishedItem, IMAGE_EXTENSIONS, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, readImage, renderSvg } from '../io/image.js';
 import { openZip, type ZipArchive } from '../io/zip.js';
+import { runCommand, UsageError } from './command.js';
 import { progressBar } from './progress.js';
 
 const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) --out <dir> [options]
@@ -37,8 +37,6 @@ const OPENMOJI_NOTICE =
   'All emojis designed by OpenMoji (https://openmoji.org/) – the open-source emoji and icon project. ' +
   'License: CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/). The colour images, sketches and distance ' +
   'fields here are adaptations of them and are shared under the same licence; see LICENSE-openmoji.txt.';
-
-class UsageError extends Error {}
 
 interface Settings {
   out: string;
@@ -175,16 +173,15 @@ async function main(): Promise<void> {
   const { settings, input, openmoji, workers, limit } = parse(process.argv.slice(2));
   const { list: all, zip } = await sources(input, openmoji);
   const list = limit ? all.slice(0, limit) : all;
-  if (list.length === 0) throw new Error(`${input ?? 'openmoji'}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
+  if (list.length === 0) throw noImagesFound(input ?? 'openmoji');
   await mkdir(join(settings.out, 'items'), { recursive: true });
   const zipEntries = new Map(zip?.entries.map((e) => [e.name, e]));
 
-  const items: (DatasetItem | null)[] = new Array(list.length).fill(null);
-  const failed = new Map<number, string>();
+  const outcomes: (Outcome | null)[] = new Array(list.length).fill(null);
   const todo: number[] = [];
   for (let i = 0; i < list.length; i++) {
-    items[i] = await finishedItem(settings.out, list[i].source);
-    if (!items[i]) todo.push(i);
+    outcomes[i] = await finishedItem(settings.out, list[i].source);
+    if (!outcomes[i]) todo.push(i);
   }
   const resumed = list.length - todo.length;
   console.log(`${list.length} colour images${resumed ? `, ${resumed} already done` : ''}; mults ${settings.mults.join(',')} at size ${settings.size}, ${Math.min(workers, todo.length)} workers → ${settings.out}`);
@@ -211,7 +208,7 @@ async function main(): Promise<void> {
           const bytes = zip ? await zip.read(zipEntries.get(source.source)!) : undefined;
           w.postMessage({ index, source, bytes } satisfies Task, bytes ? [bytes.buffer as ArrayBuffer] : []);
         } catch (e) {
-          failed.set(index, (e as Error).message);
+          outcomes[index] = { source: source.source, error: (e as Error).message };
           bar.update(++finished, source.source);
           await feed(w);
         }
@@ -219,8 +216,7 @@ async function main(): Promise<void> {
       for (const w of pool) {
         w.on('message', (m: Reply | 'ready') => {
           if (m !== 'ready') {
-            if ('item' in m) items[m.index] = m.item;
-            else failed.set(m.index, m.error);
+            outcomes[m.index] = 'item' in m ? m.item : { source: list[m.index].source, error: m.error };
             bar.update(++finished, list[m.index].source);
           }
           feed(w).catch(rejectAll);
@@ -236,28 +232,13 @@ async function main(): Promise<void> {
     await writeFile(join(settings.out, 'ATTRIBUTION.md'), `# Attribution\n\n${OPENMOJI_NOTICE}\n`);
     await copyFile(join(openmojiFolder(), 'LICENSE.txt'), join(settings.out, 'LICENSE-openmoji.txt'));
   }
-  const manifest: Manifest = {
-    version: MANIFEST_VERSION,
-    size: settings.size,
-    mults: settings.mults,
-    preset: settings.preset,
-    items: items.filter((i): i is DatasetItem => i !== null),
-    failed: [...failed].sort((a, b) => a[0] - b[0]).map(([i, error]) => ({ source: list[i].source, error })),
-    ...(openmoji ? { notice: OPENMOJI_NOTICE } : {}),
-  };
-  writeFileAtomic(join(settings.out, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  const manifest = await writeManifest(settings.out, { ...settings, notice: openmoji ? OPENMOJI_NOTICE : undefined }, outcomes.filter((o) => o !== null));
   console.log(`${manifest.items.length} items in ${join(settings.out, 'manifest.json')}${manifest.failed.length ? `; ${manifest.failed.length} skipped:` : ''}`);
   for (const f of manifest.failed) console.log(`  ${f.error.startsWith(f.source) ? f.error : `${f.source}: ${f.error}`}`);
 }
 
 if (isMainThread) {
-  main().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e instanceof UsageError ? `${e.message}\n${USAGE}` : (e as Error).message);
-      process.exit(e instanceof UsageError ? 2 : 1);
-    },
-  );
+  process.exit(await runCommand(main, { usage: (message) => `${message}\n${USAGE}` }));
 } else {
   await workerMain(workerData as Settings);
 }

@@ -1,6 +1,6 @@
 // The training set on disk: what one item holds, the manifest, and how an item is made from a colour image
 // (REFERENCE §2: the colour image at the training size, an XDoG sketch per mult, and each sketch's distance
-// field). Isomorphic: files are read and written by src/cli/prepare-data.ts (Node) or a browser adapter.
+// field). Isomorphic: files are read and written by src/io/dataset.ts (Node) or a browser adapter.
 import { distanceField } from './distance.js';
 import { toGrey, type Plane } from './plane.js';
 import { resizeArea, workingSize } from './resize.js';

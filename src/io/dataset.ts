@@ -1,6 +1,7 @@
 // A prepared training set on disk (npm run prepare-data): its manifest, a reader for the loader, and the
-// writing of items, shared by prepare-data and by fine-tuning (which prepares a folder of black-and-white pages
-// the same way, so their line art and distance fields come from the same pipeline as the training sketches).
+// writing of items and of the manifest, shared by prepare-data and by fine-tuning (which prepares a folder of
+// black-and-white pages the same way, so their line art and distance fields come from the same pipeline as the
+// training sketches).
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, extname, join, relative } from 'node:path';
 import { buildItem, itemFiles, itemId, MANIFEST_VERSION, naturalCompare, type BuiltItem, type DatasetItem, type Manifest } from '../data/dataset.js';
@@ -10,6 +11,9 @@ import { writeFileAtomic } from './atomic-file.js';
 import { readImage, writePng } from './image.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif']);
+
+/** The error for an input (`where`) that holds no image to prepare. */
+export const noImagesFound = (where: string) => new Error(`${where}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
 
 export async function openTrainingSet(dir: string): Promise<{ manifest: Manifest; read: (path: string) => Promise<Plane> }> {
   const file = join(dir, 'manifest.json');
@@ -60,6 +64,37 @@ export async function writeItem(dir: string, source: string, built: BuiltItem, m
   return item;
 }
 
+/** What became of one source: its item, or why none could be made (listed in the manifest's `failed`). */
+export type Outcome = DatasetItem | Manifest['failed'][number];
+
+/** What a set is made with: the manifest's fields besides its version and its outcomes. */
+export interface SetParameters {
+  size: number;
+  mults: readonly number[];
+  preset: XdogPreset;
+  notice?: string;
+}
+
+/**
+ * Writes the manifest of the set at `out` from every source's outcome, in source order, and returns it. Written
+ * last and atomically, so a manifest always describes finished items only.
+ */
+export async function writeManifest(out: string, { size, mults, preset, notice }: SetParameters, outcomes: readonly Outcome[]): Promise<Manifest> {
+  const manifest: Manifest = {
+    version: MANIFEST_VERSION,
+    size,
+    mults: [...mults],
+    preset,
+    items: outcomes.filter((o) => 'id' in o),
+    failed: outcomes.filter((o) => 'error' in o),
+    ...(notice ? { notice } : {}),
+  };
+  // When every source failed, nothing has made the folder yet.
+  await mkdir(out, { recursive: true });
+  writeFileAtomic(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  return manifest;
+}
+
 export interface PrepareFolderOptions {
   size: number;
   mults: readonly number[];
@@ -80,19 +115,15 @@ export async function prepareFolder(input: string, out: string, { size, mults, p
   } catch (e) {
     throw new Error(`${input}: cannot list the folder (${(e as Error).message}).`);
   }
-  if (!sources.length) throw new Error(`${input}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
-  const items: DatasetItem[] = [];
-  const failed: Manifest['failed'] = [];
+  if (!sources.length) throw noImagesFound(input);
+  const outcomes: Outcome[] = [];
   for (const [i, source] of sources.entries()) {
     try {
-      items.push((await finishedItem(out, source)) ?? (await writeItem(out, source, await buildItem(await readImage(join(input, source)), size, mults, preset), mults)));
+      outcomes.push((await finishedItem(out, source)) ?? (await writeItem(out, source, await buildItem(await readImage(join(input, source)), size, mults, preset), mults)));
     } catch (e) {
-      failed.push({ source, error: (e as Error).message });
+      outcomes.push({ source, error: (e as Error).message });
     }
     progress?.(i + 1, sources.length, source);
   }
-  const manifest: Manifest = { version: MANIFEST_VERSION, size, mults: [...mults], preset, items, failed };
-  await mkdir(out, { recursive: true });
-  writeFileAtomic(join(out, 'manifest.json'), JSON.stringify(manifest, null, 1));
-  return manifest;
+  return writeManifest(out, { size, mults, preset }, outcomes);
 }
