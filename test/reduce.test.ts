@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { gradcheck } from '../src/autograd/gradcheck.js';
+import { sumEach } from '../src/kernels/reduce.js';
 import { reduceReference } from '../src/kernels/reduce.ref.js';
 import * as T from '../src/ops/index.js';
 import { expectClose, randomHost } from './helpers/check.js';
@@ -69,5 +70,26 @@ describe('sum / mean / max match the float64 reference', () => {
     expect(() => T.sum(t, 2)).toThrow(/out of range/);
     expect(() => T.sum(t, [1, -1])).toThrow(/repeat/);
     expect(() => T.max(T.zeros([2, 0]), 1)).toThrow(/empty/);
+  });
+});
+
+describe('sumEach: the sums of many tensors in few launches', () => {
+  test('17 tensors of mixed sizes (empty, one element, split-sized, views that start late) against float64 sums', async () => {
+    engine().poisonNewTensors = true;
+    const shapes = [[1], [0], [7, 3], [100000], [64], [3, 5, 7], [1], [4097], [2, 2], [300, 300], [5], [0], [9, 9, 9], [1], [31], [8192], [65]];
+    const hosts = shapes.map((s) => randomHost(s));
+    const tensors = hosts.map((h) => T.tensor(h.data, h.shape));
+    // A contiguous view that starts inside its buffer: the offset must be honoured.
+    const base = T.tensor(randomHost([50]).data, [50]);
+    const late = T.slice(base, [10], [30]);
+    const launches = engine().counters.dispatches;
+    const sums = sumEach([...tensors, late]);
+    expect(engine().counters.dispatches - launches).toBe(Math.ceil(18 / 7) + 1); // + the poison fill of the output
+    const expected = [...hosts.map((h) => h.data.reduce((a, b) => a + b, 0)), (await late.data()).reduce((a, b) => a + b, 0)];
+    const got = await sums.data();
+    expect(got).toHaveLength(18);
+    got.forEach((v, i) => expect(Math.abs(v - expected[i]), `tensor ${i}`).toBeLessThan(1e-5 * Math.sqrt(hosts[i]?.data.length ?? 20) + 1e-6));
+    expect(() => sumEach([T.transpose(tensors[2], 0, 1)])).toThrow(/strided view; pass contiguous tensors/);
+    for (const t of [...tensors, base, late, sums]) t.dispose();
   });
 });

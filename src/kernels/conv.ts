@@ -129,7 +129,8 @@ interface Gather {
 /**
  * The weight packed as [groups, ⌈chans/4⌉, taps, rowsPad, 4]: the kernel reads one row's weights for 4 input
  * channels at one tap as a vec4. Rows beyond the group's and channels beyond its last are zero. Costs one pass
- * over the weight, small next to the convolution.
+ * over the weight, small next to the convolution: one strided copy for the whole blocks of 4 channels, one more
+ * per leftover channel (the lanes of the last, partial block).
  */
 function packWeight(w: Tensor, g: Gather, rowsPad: number): Tensor {
   const { groups, rows, chans } = g;
@@ -137,17 +138,19 @@ function packWeight(w: Tensor, g: Gather, rowsPad: number): Tensor {
   const chans4 = Math.ceil(chans / 4);
   const exact = rows === rowsPad && chans % 4 === 0;
   const packed = exact ? Tensor.empty([groups, chans4, taps, rowsPad, 4]) : fill([groups, chans4, taps, rowsPad, 4], 0);
-  // One strided copy per lane i of the vec4: channels i, i+4, i+8, ...
-  for (let i = 0; i < 4 && i < chans; i++) {
-    const count = Math.ceil((chans - i) / 4);
-    const source = g.rowsMajor
-      ? w.view([groups, count, taps, rows], [rows * chans * taps, 4 * taps, 1, chans * taps], w.offset + i * taps)
-      : w.view([groups, count, taps, rows], [chans * rows * taps, 4 * rows * taps, 1, taps], w.offset + i * rows * taps);
-    const target = packed.view([groups, count, taps, rows], [chans4 * taps * rowsPad * 4, taps * rowsPad * 4, rowsPad * 4, 4], i);
+  // Strides of the weight along (group, channel, tap, row), whichever of rows and channels comes first.
+  const [sg, sc, st, sr] = g.rowsMajor ? [rows * chans * taps, taps, 1, chans * taps] : [chans * rows * taps, rows * taps, 1, taps];
+  const packedStrides = [chans4 * taps * rowsPad * 4, taps * rowsPad * 4, rowsPad * 4, 4];
+  const copy = (blocks: number, lanes: number, firstChannel: number) => {
+    const source = w.view([groups, blocks, taps, rows, lanes], [sg, 4 * sc, st, sr, sc], w.offset + firstChannel * sc);
+    const target = packed.view([groups, blocks, taps, rows, lanes], [...packedStrides, 1], Math.floor(firstChannel / 4) * packedStrides[1] + (firstChannel % 4));
     copyInto(target, source);
     source.dispose();
     target.dispose();
-  }
+  };
+  const whole = Math.floor(chans / 4);
+  if (whole > 0) copy(whole, 4, 0);
+  for (let c = 4 * whole; c < chans; c++) copy(1, 1, c);
   return packed;
 }
 

@@ -1,5 +1,7 @@
-// Sum / max over any set of axes of a strided view (shaders/reduce.wgsl). Raw kernel: no autograd.
+// Sum / max over any set of axes of a strided view (shaders/reduce.wgsl), and the sums of many tensors at once
+// (shaders/sum-each.wgsl). Raw kernels: no autograd.
 import source from '../../shaders/reduce.wgsl';
+import sumEachSource from '../../shaders/sum-each.wgsl';
 import { engine, MAX_GROUPS_PER_DIM, type Kernel } from '../engine/engine.js';
 import { collapseDims, normalizeAxes } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
@@ -60,4 +62,31 @@ function launch(
   const serial = chunk <= SERIAL_MAX;
   const groups = serial ? grid1d(items, WG) : grid1d(items, 1);
   engine().dispatch(kernel(op, serial ? 'reduce_serial' : 'reduce_parallel'), uniforms, [src.storage.buffer, dst.storage.buffer], groups);
+}
+
+/** Tensors per sum_each launch: 7 inputs and the output are WebGPU's minimum of 8 storage buffers per stage. */
+const SUM_EACH_INPUTS = 7;
+
+/** [n]: the sum of every element of each of `tensors` (contiguous views), 7 tensors per launch. */
+export function sumEach(tensors: readonly Tensor[]): Tensor {
+  for (const [i, t] of tensors.entries()) {
+    t.assertAlive();
+    if (!t.isContiguous) throw new Error(`sumEach: tensor ${i} [${t.shape.join(', ')}] is a strided view; pass contiguous tensors.`);
+  }
+  const out = Tensor.empty([tensors.length]);
+  for (let first = 0; first < tensors.length; first += SUM_EACH_INPUTS) {
+    const part = tensors.slice(first, first + SUM_EACH_INPUTS);
+    const uniforms = new UniformWriter()
+      .u32(part.length)
+      .u32(out.offset + first)
+      .u32(0)
+      .u32(0)
+      .u32Array(part.map((t) => t.size), 8)
+      .u32Array(part.map((t) => t.offset), 8)
+      .done();
+    // Unused bindings repeat the first tensor; the kernel never reads them.
+    const buffers = Array.from({ length: SUM_EACH_INPUTS }, (_, k) => (part[k] ?? part[0]).storage.buffer);
+    engine().dispatch({ family: 'sum_each', source: sumEachSource, entry: 'sum_each' }, uniforms, [...buffers, out.storage.buffer], [part.length]);
+  }
+  return out;
 }

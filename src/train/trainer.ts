@@ -28,6 +28,7 @@ import { formatDuration } from '../cli/progress.js';
 import { engine, keep, tidy } from '../engine/engine.js';
 import type { Recording } from '../engine/recording.js';
 import { Generator, defaultGenerator } from '../kernels/random.js';
+import { sumEach } from '../kernels/reduce.js';
 import { DiscriminatorV1 } from '../nets/discriminator-v1.js';
 import type { SEResNeXt } from '../nets/extractor.js';
 import { GeneratorV1, generatorV1Config, type GeneratorOutput } from '../nets/generator-v1.js';
@@ -243,8 +244,8 @@ export class Trainer {
 
   /** Σ of every gradient element of `module`'s parameters as [1]: NaN or ±Inf when any element is. */
   private static gradientSum(module: Module): Tensor {
-    const sums = module.parameters().flatMap((p) => (p.grad ? [reshape(sum(p.grad), [1])] : []));
-    return sums.length ? reshape(sum(concat(sums, 0)), [1]) : zeros([1]);
+    const grads = module.parameters().flatMap((p) => (p.grad ? [p.grad] : []));
+    return grads.length ? reshape(sum(sumEach(grads)), [1]) : zeros([1]);
   }
 
   /**

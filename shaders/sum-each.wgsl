@@ -1,0 +1,55 @@
+// The sum of each of up to 7 tensors (contiguous runs in their own buffers) in one launch: one workgroup per
+// tensor strides over it, then a tree reduction in workgroup memory. A training step checks every gradient for
+// NaN/Inf through their sum; with one reduction per parameter that was hundreds of launches per step.
+// Seven inputs + the output keep to WebGPU's minimum of 8 storage buffers per stage.
+struct Params {
+  count: u32,                    // tensors in this launch (≤ 7)
+  out_offset: u32,               // where the first sum goes in `out`
+  _pad0: u32,
+  _pad1: u32,
+  sizes: array<vec4<u32>, 2>,    // elements of each tensor
+  offsets: array<vec4<u32>, 2>,  // first element of each tensor in its buffer
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> t0: array<f32>;
+@group(0) @binding(2) var<storage, read> t1: array<f32>;
+@group(0) @binding(3) var<storage, read> t2: array<f32>;
+@group(0) @binding(4) var<storage, read> t3: array<f32>;
+@group(0) @binding(5) var<storage, read> t4: array<f32>;
+@group(0) @binding(6) var<storage, read> t5: array<f32>;
+@group(0) @binding(7) var<storage, read> t6: array<f32>;
+@group(0) @binding(8) var<storage, read_write> out: array<f32>;
+
+const WG: u32 = 64u;
+
+var<workgroup> partial: array<f32, WG>;
+
+// Element i of tensor k's buffer; k is the same across a workgroup, so the branch never diverges.
+fn load(k: u32, i: u32) -> f32 {
+  switch k {
+    case 0u: { return t0[i]; }
+    case 1u: { return t1[i]; }
+    case 2u: { return t2[i]; }
+    case 3u: { return t3[i]; }
+    case 4u: { return t4[i]; }
+    case 5u: { return t5[i]; }
+    default: { return t6[i]; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn sum_each(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let k = wid.x;
+  let size = p.sizes[k / 4u][k % 4u];
+  let offset = p.offsets[k / 4u][k % 4u];
+  var acc = 0.0;
+  for (var i = lid; i < size; i += WG) { acc += load(k, offset + i); }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var step = WG / 2u; step > 0u; step /= 2u) {
+    if (lid < step) { partial[lid] += partial[lid + step]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[p.out_offset + k] = partial[0]; }
+}
