@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { gradcheck, relativeError } from '../src/autograd/gradcheck.js';
 import { keep, tidy } from '../src/engine/engine.js';
 import type { HostTensor } from '../src/kernels/host.js';
+import { normalizeInto } from '../src/kernels/normalize.js';
 import { Generator, normalReference } from '../src/kernels/random.js';
 import * as T from '../src/ops/index.js';
 import { expectClose, randomHost } from './helpers/check.js';
@@ -154,5 +155,29 @@ describe('spectralNormState', () => {
     const v = normalized(normalReference(27, keys.nextKey()));
     expect(relativeError(await state.u.data(), u)).toBeLessThan(1e-5);
     expect(relativeError(await state.v.data(), v)).toBeLessThan(1e-5);
+  });
+});
+
+describe('normalizeInto: one launch for x / max(‖x‖₂, eps), written twice', () => {
+  test('matches float64 for short and long vectors, views that start late, and a zero vector', async () => {
+    engine().poisonNewTensors = true;
+    for (const n of [1, 5, 64, 65, 4608, 10000]) {
+      const x = randomHost([n + 3]);
+      const base = up(x);
+      const view = T.slice(base, [3], [n]); // starts 3 elements into its buffer
+      const storedBase = T.zeros([n + 2]);
+      const stored = T.slice(storedBase, [2], [n]);
+      const out = normalizeInto(view, stored, 1e-12);
+      const expected: HostTensor = { shape: [n], data: normalized(Float64Array.from(x.data.subarray(3), Math.fround)) };
+      await expectClose(out, expected, 1e-6);
+      await expectClose(stored, expected, 1e-6);
+      // The two elements before the stored view are untouched.
+      expect([...(await storedBase.data()).subarray(0, 2)]).toEqual([0, 0]);
+      for (const t of [base, view, storedBase, stored, out]) t.dispose();
+    }
+    const zero = T.zeros([7]);
+    const stored = T.zeros([7]);
+    expect([...(await normalizeInto(zero, stored, 1e-12).data())]).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(() => normalizeInto(zero, T.zeros([6]), 1e-12)).toThrow(/stored must be a contiguous tensor of 7 elements/);
   });
 });

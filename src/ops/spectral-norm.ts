@@ -8,11 +8,12 @@ import { noGrad } from '../autograd/tape.js';
 import { tidy } from '../engine/engine.js';
 import type { Shape } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
-import { contiguousCopy, copyInto } from '../kernels/elementwise.js';
+import { contiguousCopy } from '../kernels/elementwise.js';
+import { normalizeInto } from '../kernels/normalize.js';
 import { defaultGenerator, normalFill, type Generator } from '../kernels/random.js';
-import { div, maximum, mul, sqrt } from './elementwise.js';
+import { zeros } from './create.js';
+import { div } from './elementwise.js';
 import { matmul } from './matmul.js';
-import { sum } from './reduce.js';
 import { reshape } from './shape.js';
 
 /** The stored estimates of the leading singular vectors (buffers, not trained): u [out], v [in·kh·kw/groups]. */
@@ -32,20 +33,18 @@ function matrixShape(weightShape: Shape, caller: string): [number, number] {
   return [out, rest.reduce((k, n) => k * n, 1)];
 }
 
-/** x / max(‖x‖₂, eps), no gradient (torch.nn.functional.normalize). */
-function normalize(x: Tensor): Tensor {
-  return div(x, maximum(sqrt(sum(mul(x, x))), EPS));
-}
-
 /**
  * Initial u, v as PyTorch draws them: normal(0, 1), then normalised. They are state, not parameters: keep()
  * them alongside the module's weights and save them in checkpoints (`weight_u`, `weight_v`).
  */
 export function spectralNormState(weightShape: Shape, generator: Generator = defaultGenerator): SpectralNormState {
   const [out, rest] = matrixShape(weightShape, 'spectralNormState');
-  return noGrad(() =>
-    tidy(() => ({ u: normalize(normalFill([out], 0, 1, generator)), v: normalize(normalFill([rest], 0, 1, generator)) })),
-  );
+  const draw = (n: number) => {
+    const state = zeros([n]);
+    normalizeInto(normalFill([n], 0, 1, generator), state, EPS);
+    return state;
+  };
+  return noGrad(() => tidy(() => ({ u: draw(out), v: draw(rest) })));
 }
 
 /**
@@ -74,11 +73,5 @@ export function spectralNormWeight(weightBar: Tensor, state: SpectralNormState, 
 
 /** normalize(direction()) as a vector, also written into the stored one; its temporaries die here. */
 function updated(stored: Tensor, direction: () => Tensor): Tensor {
-  return noGrad(() =>
-    tidy(() => {
-      const next = normalize(reshape(direction(), stored.shape));
-      copyInto(stored, next);
-      return next;
-    }),
-  );
+  return noGrad(() => tidy(() => normalizeInto(reshape(direction(), stored.shape), stored, EPS)));
 }
