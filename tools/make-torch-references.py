@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+"""Writes PyTorch's own forwards of our networks at reduced sizes, for test/torch-parity.test.ts.
+
+The networks of REFERENCE §3-5, §6 (VGG16 features) and §8 are rebuilt here from PyTorch's layers (nn.Conv2d with
+groups and dilation, nn.ConvTranspose2d, nn.PixelShuffle, torch.nn.utils.spectral_norm, nn.BatchNorm2d in eval,
+nn.DataParallel for FFDNet's `module.` prefix, ...), with the published state-dict names, so that PyTorch, not
+our kernels or our float64 references, defines the expected numbers. Weights and inputs are seeded and random
+(batch-norm statistics and biases non-trivial). For each network two files go to the output folder:
+  <net>.weights.pt  the state dict, as torch.save writes it (what src/io/torch.ts must read);
+  <net>.io.pt       a flat dict of tensors: the inputs, the float32 outputs, and for the discriminator the
+                    spectral-norm u, v after its training forward.
+The configurations must equal the ones in test/torch-parity.test.ts.
+
+Needs PyTorch; CI does not (the fixtures are committed). On Debian: `apt-get install python3-torch`, then
+    /usr/bin/python3 tools/make-torch-references.py [out_dir]    (default: test/fixtures/torch)
+It also prints, per output, PyTorch's own float32 error against the same network run in float64: the float32
+noise floor the test's tolerance is set against.
+"""
+import argparse
+import copy
+import os
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import spectral_norm
+
+LEAKY = 0.2
+SE_RATIO = 16
+
+
+conv = nn.Conv2d
+
+
+class SpectralNorm(nn.Module):
+    """The published wrapper's layout, `<layer>.module.weight_bar/_u/_v`, around torch's own spectral_norm (one
+    power iteration per training forward). Its state dict is renamed to the published names by `published()`."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.module = spectral_norm(layer)
+
+    def forward(self, x):
+        return self.module(x)
+
+
+def sn_conv(cin, cout, k, **kw):
+    return SpectralNorm(nn.Conv2d(cin, cout, k, **kw))
+
+
+class SqueezeExcitation(nn.Module):
+    """REFERENCE §3: global average pool, 1×1 C→C/16 (bias), ReLU, 1×1 C/16→C (bias), sigmoid, scale."""
+
+    def __init__(self, channels, make_conv=conv):
+        super().__init__()
+        self.conv1 = make_conv(channels, channels // SE_RATIO, 1)
+        self.conv2 = make_conv(channels // SE_RATIO, channels, 1)
+        self.pool, self.relu, self.sigmoid = nn.AdaptiveAvgPool2d(1), nn.ReLU(), nn.Sigmoid()
+
+    def forward(self, x):
+        return x * self.sigmoid(self.conv2(self.relu(self.conv1(self.pool(x)))))
+
+
+class ResNeXtBottleneck(nn.Module):
+    """REFERENCE §3/§4: 1×1 C→C/2, LReLU, grouped (2+s)×(2+s) conv (dilation d, padding d), LReLU, 1×1 C/2→C, SE,
+    plus the identity (AvgPool2d(2) when strided)."""
+
+    def __init__(self, channels, cardinality, dilation=1, stride=1, make_conv=conv):
+        super().__init__()
+        d = channels // 2
+        self.conv_reduce = make_conv(channels, d, 1, bias=False)
+        self.conv_conv = make_conv(d, d, 2 + stride, stride=stride, padding=dilation, dilation=dilation, groups=cardinality, bias=False)
+        self.conv_expand = make_conv(d, channels, 1, bias=False)
+        self.shortcut = nn.AvgPool2d(2) if stride == 2 else nn.Identity()
+        self.selayer = SqueezeExcitation(channels, make_conv)
+        self.lrelu = nn.LeakyReLU(LEAKY)
+
+    def forward(self, x):
+        y = self.lrelu(self.conv_reduce(x))
+        y = self.lrelu(self.conv_conv(y))
+        return self.shortcut(x) + self.selayer(self.conv_expand(y))
+
+
+# --- v1 generator, REFERENCE §3 ---------------------------------------------------------------------------
+
+GENERATOR = dict(
+    input_channels=6,
+    encoder_widths=[8, 16, 24, 32, 32],
+    feature_channels=16,
+    # tunnel4, tunnel3, tunnel2, tunnel1: (width, cardinality, dilations)
+    tunnels=[(32, 4, [1, 2]), (32, 2, [4]), (16, 2, [1, 2]), (16, 8, [2])],
+)
+
+
+def tunnel(cin, width, cardinality, dilations):
+    blocks = [ResNeXtBottleneck(width, cardinality, d) for d in dilations]
+    return nn.Sequential(conv(cin, width, 3, padding=1), nn.LeakyReLU(LEAKY), nn.Sequential(*blocks),
+                         conv(width, 2 * width, 3, padding=1), nn.PixelShuffle(2), nn.LeakyReLU(LEAKY))
+
+
+class FeatureConv(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        c = channels
+        self.network = nn.Sequential(conv(c, c, 3, padding=1, bias=False), nn.ReLU(), conv(c, c, 3, stride=2, padding=1, bias=False), nn.ReLU(),
+                                     conv(c, c, 3, padding=1, bias=False), nn.ReLU())
+
+    def forward(self, x):
+        return self.network(x)
+
+
+class GeneratorV1(nn.Module):
+    def __init__(self, input_channels, encoder_widths, feature_channels, tunnels):
+        super().__init__()
+        e, f = encoder_widths, feature_channels
+        self.feature_conv = FeatureConv(f)
+        for i, width in enumerate(e):
+            cin = input_channels if i == 0 else e[i - 1]
+            setattr(self, f'to{i}', nn.Sequential(conv(cin, width, 3, stride=1 if i == 0 else 2, padding=1), nn.LeakyReLU(LEAKY),
+                                                  conv(width, width, 3, padding=1), nn.LeakyReLU(LEAKY)))
+        c = tunnels[0][0] // 2
+        up = lambda cin, cout, s: nn.ConvTranspose2d(cin, cout, 3, stride=s, padding=1, output_padding=s - 1)
+        self.deconv_for_decoder = nn.Sequential(up(c, c // 2, 2), nn.LeakyReLU(LEAKY), up(c // 2, c // 4, 2), nn.LeakyReLU(LEAKY),
+                                                up(c // 4, c // 8, 2), nn.LeakyReLU(LEAKY), up(c // 8, 3, 1), nn.Tanh())
+        inputs = [e[4] + f, tunnels[0][0] // 2 + e[3], tunnels[1][0] // 2 + e[2], tunnels[2][0] // 2 + e[1]]
+        for i, (width, cardinality, dilations) in enumerate(tunnels):
+            setattr(self, f'tunnel{4 - i}', tunnel(inputs[i], width, cardinality, dilations))
+        self.exit = conv(tunnels[3][0] // 2 + e[0], 3, 3, padding=1)
+
+    def forward(self, x, features):
+        skips = []
+        for i in range(5):
+            x = getattr(self, f'to{i}')(x)
+            skips.append(x)
+        deepest = self.tunnel4(torch.cat([skips[4], self.feature_conv(features)], 1))
+        y = self.tunnel3(torch.cat([deepest, skips[3]], 1))
+        y = self.tunnel2(torch.cat([y, skips[2]], 1))
+        y = self.tunnel1(torch.cat([y, skips[1]], 1))
+        return torch.tanh(self.exit(torch.cat([y, skips[0]], 1))), self.deconv_for_decoder(deepest)
+
+
+# --- v1 discriminator, REFERENCE §4 -----------------------------------------------------------------------
+
+DISCRIMINATOR = dict(width=16, cardinality=8)
+
+
+class DiscriminatorV1(nn.Module):
+    def __init__(self, width, cardinality):
+        super().__init__()
+        lrelu = lambda: nn.LeakyReLU(LEAKY)
+        block = lambda c, s: ResNeXtBottleneck(c, cardinality, stride=s, make_conv=sn_conv)
+        layers = [sn_conv(3, width, 3, padding=1), lrelu(), sn_conv(width, width, 3, stride=2, padding=0), lrelu()]
+        for i, c in enumerate([width, 2 * width, 4 * width]):
+            layers += [block(c, 1), block(c, 2), sn_conv(c, 2 * c, 1, padding=1 if i == 2 else 0, bias=False), lrelu()]
+        layers += [block(8 * width, 1), block(8 * width, 2), block(8 * width, 1), block(8 * width, 1)]
+        self.feed = nn.Sequential(*layers)
+        self.out = nn.Linear(8 * width, 1)
+
+    def forward(self, x):
+        return self.out(F.adaptive_avg_pool2d(self.feed(x), 1).flatten(1))
+
+
+def published(state):
+    """torch's spectral_norm names (weight_orig, then buffers weight_u, weight_v) → the published wrapper's
+    (bias, weight_u, weight_v, weight_bar: its order)."""
+    out, held = {}, {}
+    for name, t in state.items():
+        if name.endswith('.weight_orig'):
+            held[name[:-len('weight_orig')]] = t
+        elif name.endswith('.weight_v'):
+            prefix = name[:-len('weight_v')]
+            out[prefix + 'weight_u'] = state[prefix + 'weight_u']
+            out[name] = t
+            out[prefix + 'weight_bar'] = held.pop(prefix)
+        elif not name.endswith('.weight_u'):
+            out[name] = t
+    assert not held
+    return out
+
+
+# --- SE-ResNeXt extractor, REFERENCE §5 ---------------------------------------------------------------------
+
+EXTRACTOR = dict(input_channels=1, width=8, cardinality=8, stages=[2, 2])
+
+
+class SEBottleneck(nn.Module):
+    def __init__(self, cin, planes, cardinality, stride):
+        super().__init__()
+        mid, out = 2 * planes, 4 * planes
+        self.conv1, self.bn1 = conv(cin, mid, 1, bias=False), nn.BatchNorm2d(mid)
+        self.conv2, self.bn2 = conv(mid, mid, 3, stride=stride, padding=1, groups=cardinality, bias=False), nn.BatchNorm2d(mid)
+        self.conv3, self.bn3 = conv(mid, out, 1, bias=False), nn.BatchNorm2d(out)
+        self.selayer = SqueezeExcitation(out)
+        self.downsample = (nn.Sequential(conv(cin, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out))
+                           if stride != 1 or cin != out else None)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.relu(self.bn2(self.conv2(y)))
+        y = self.selayer(self.bn3(self.conv3(y)))
+        return self.relu((x if self.downsample is None else self.downsample(x)) + y)
+
+
+class SEResNeXt(nn.Module):
+    """Returns the stem (after ReLU, before max pooling) and each stage's output."""
+
+    def __init__(self, input_channels, width, cardinality, stages):
+        super().__init__()
+        self.conv1, self.bn1 = conv(input_channels, width, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(width)
+        self.relu, self.maxpool = nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1)
+        channels = width
+        for s, blocks in enumerate(stages):
+            planes = width * 2 ** s
+            layer = [SEBottleneck(channels if b == 0 else 4 * planes, planes, cardinality, 2 if s and b == 0 else 1) for b in range(blocks)]
+            setattr(self, f'layer{s + 1}', nn.Sequential(*layer))
+            channels = 4 * planes
+        self.stage_count = len(stages)
+
+    def forward(self, x):
+        outs = [self.relu(self.bn1(self.conv1(x)))]
+        y = self.maxpool(outs[0])
+        for s in range(self.stage_count):
+            y = getattr(self, f'layer{s + 1}')(y)
+            outs.append(y)
+        return outs
+
+
+# --- VGG16 features[:9], REFERENCE §6 -----------------------------------------------------------------------
+
+VGG_WIDTH = 16
+
+
+class Vgg16Features(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        w = width
+        self.features = nn.Sequential(conv(3, w, 3, padding=1), nn.ReLU(), conv(w, w, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                      conv(w, 2 * w, 3, padding=1), nn.ReLU(), conv(2 * w, 2 * w, 3, padding=1), nn.ReLU())
+        self.register_buffer('mean', torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, image):
+        return self.features(((image + 1) / 2 - self.mean) / self.std)
+
+
+# --- FFDNet (RGB), REFERENCE §8 -----------------------------------------------------------------------------
+
+FFDNET = dict(width=16, layers=4)
+SIGMA = 25 / 255
+
+
+class IntermediateDnCNN(nn.Module):
+    def __init__(self, width, layers):
+        super().__init__()
+        stack = [conv(15, width, 3, padding=1, bias=False), nn.ReLU()]
+        for _ in range(layers - 2):
+            stack += [conv(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+        stack.append(conv(width, 12, 3, padding=1, bias=False))
+        self.itermediate_dncnn = nn.Sequential(*stack)
+
+    def forward(self, x):
+        return self.itermediate_dncnn(x)
+
+
+class FFDNet(nn.Module):
+    """Predicts the noise; the σ map and the 2×2 downsampling as the FFDNet authors' code builds them (channel
+    4c + 2i + j holds x[c, i::2, j::2]), the upsampling by nn.PixelShuffle."""
+
+    def __init__(self, width, layers):
+        super().__init__()
+        self.intermediate_dncnn = IntermediateDnCNN(width, layers)
+        self.upsample = nn.PixelShuffle(2)
+
+    def forward(self, x, sigma):
+        n, c, h, w = x.shape
+        down = x.new_zeros(n, 4 * c, h // 2, w // 2)
+        for idx, (i, j) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
+            down[:, idx::4] = x[:, :, i::2, j::2]
+        noise_map = sigma.view(1, 1, 1, 1).expand(n, c, h // 2, w // 2)
+        return self.upsample(self.intermediate_dncnn(torch.cat([noise_map, down], 1)))
+
+
+def denoise(model, x, sigma):
+    """clamp(x − noise, 0, 1), an odd height or width padded by repeating the last row or column, cropped after."""
+    h, w = x.shape[2:]
+    padded = F.pad(x, (0, w % 2, 0, h % 2), mode='replicate')
+    noise = model(padded, sigma)
+    return padded, noise, torch.clamp(padded - noise, 0, 1)[:, :, :h, :w]
+
+
+# --- weights, inputs and the files ----------------------------------------------------------------------------
+
+def randomize(module, xavier_gain=None):
+    """Xavier-uniform conv weights where the recipe uses them (REFERENCE §6; `xavier_gain` None: PyTorch's default
+    init), biases uniform in ±0.1, batch-norm γ, β, statistics and the counter drawn."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d) and xavier_gain is not None:
+            nn.init.xavier_uniform_(m.weight_orig if hasattr(m, 'weight_orig') else m.weight, xavier_gain)
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)) and m.bias is not None:
+            nn.init.uniform_(m.bias, -0.1, 0.1)
+        if isinstance(m, nn.BatchNorm2d):
+            c = m.num_features
+            m.weight.data = 0.5 + 1.5 * torch.rand(c)
+            m.bias.data = 0.5 * torch.randn(c)
+            m.running_mean.copy_(0.5 * torch.randn(c))
+            m.running_var.copy_(0.5 + 1.5 * torch.rand(c))
+            m.num_batches_tracked.fill_(int(torch.randint(1, 10 ** 6, ())))
+
+
+def contiguous(tensors):
+    """Own, contiguous storages: torch.save writes a view's whole storage."""
+    return {k: v.detach().clone().contiguous() for k, v in tensors.items()}
+
+
+def report(name, out32, out64):
+    scale = out64.abs().max().item()
+    err = (out32.double() - out64).abs().max().item()
+    print(f'  {name:<28} {tuple(out32.shape)!s:<20} max|y| {scale:9.4g}  std {out32.std().item():9.4g}  '
+          f'torch f32 vs f64: max err / max|y| = {err / scale:.2e}')
+
+
+def run_in_both(model, *inputs):
+    """The float32 forward (the fixture) and the same forward in float64 (printed only)."""
+    model64 = copy.deepcopy(model).double()
+    with torch.no_grad():
+        out32 = model(*inputs)
+        out64 = model64(*(x.double() for x in inputs))
+    return out32, out64, model64
+
+
+def save(out_dir, net, weights, io):
+    for kind, tensors in (('weights', weights), ('io', io)):
+        path = os.path.join(out_dir, f'{net}.{kind}.pt')
+        torch.save(contiguous(tensors), path)
+        print(f'  {path}: {os.path.getsize(path):,} bytes, {sum(t.numel() for t in tensors.values()):,} values')
+
+
+def generator_fixture(out_dir):
+    torch.manual_seed(1)
+    model = GeneratorV1(**GENERATOR)
+    # Gain 1.5: with gain 1 the random network attenuates each decoder stage so much that a 1% error in tunnel4
+    # moved the image by 1e-4 of its scale; at 1.5 a 1% change of any stage moves it by ~1% (and nothing saturates).
+    randomize(model, xavier_gain=1.5)
+    n, h, w = 2, 64, 64
+    line, distance = torch.rand(n, 1, h, w), torch.rand(n, 1, h, w)
+    mask = (torch.rand(n, 1, h, w) > 0.9).float()
+    x = torch.cat([line, distance, (2 * torch.rand(n, 3, h, w) - 1) * mask, mask], 1)
+    features = F.relu(torch.randn(n, GENERATOR['feature_channels'], h // 8, w // 8))  # the extractor ends in ReLU
+    weights = model.state_dict()
+    (image, guide), (image64, guide64), _ = run_in_both(model.train(), x, features)
+    report('image', image, image64)
+    report('guide', guide, guide64)
+    save(out_dir, 'generator-v1', weights, {'input': x, 'features': features, 'image': image, 'guide': guide})
+
+
+def discriminator_fixture(out_dir):
+    torch.manual_seed(2)
+    model = DiscriminatorV1(**DISCRIMINATOR)
+    randomize(model, xavier_gain=1.0)
+    with torch.no_grad():  # the pooled features are ~1e-2: a larger `out` makes the logits depend on them, not just the bias
+        model.out.weight.mul_(50)
+    color = 2 * torch.rand(3, 3, 40, 40) - 1  # 40 → 19 → 9 → 4 → 2, padded to 4 → 2: odd sizes and the padded 1×1 conv
+    weights = published(copy.deepcopy(model.state_dict()))  # u, v before the forward
+    features = []  # the hook is copied with the model: the float32 forward's output, then the float64 one's
+    model.feed.register_forward_hook(lambda module, inputs, output: features.append(output))
+    logits, logits64, model64 = run_in_both(model.train(), color)  # train(): one power iteration per spectral norm
+    feed, feed64 = features
+    report('feed', feed, feed64)
+    report('logits', logits, logits64)
+    after = {k: v for k, v in published(model.state_dict()).items() if k.endswith(('.weight_u', '.weight_v'))}
+    after64 = {k: v for k, v in published(model64.state_dict()).items() if k.endswith(('.weight_u', '.weight_v'))}
+    moved = max((after[k] - weights[k]).abs().max().item() for k in after)
+    err = max((after[k].double() - after64[k]).abs().max().item() for k in after)
+    print(f'  u, v: {len(after)} vectors, moved by up to {moved:.3g}; torch f32 vs f64: max err {err:.2e}')
+    save(out_dir, 'discriminator-v1', weights, {'input': color, 'feed': feed, 'logits': logits, **after})
+
+
+def extractor_fixture(out_dir):
+    torch.manual_seed(3)
+    model = SEResNeXt(**EXTRACTOR)
+    randomize(model)
+    line = torch.rand(2, 1, 36, 28)  # odd sizes past the stride-2 stages: padding of the stem, pool and layer2
+    weights = model.state_dict()
+    outs, outs64, _ = run_in_both(model.eval(), line)
+    for name, o, o64 in zip(['stem', 'layer1', 'layer2'], outs, outs64):
+        report(name, o, o64)
+    save(out_dir, 'extractor', weights, {'input': line, 'stem': outs[0], 'layer1': outs[1], 'layer2': outs[2]})
+
+
+def vgg_fixture(out_dir):
+    torch.manual_seed(4)
+    model = Vgg16Features(VGG_WIDTH)
+    randomize(model)
+    image = 2 * torch.rand(2, 3, 17, 13) - 1  # odd: max pooling floors
+    weights = model.state_dict()
+    out, out64, _ = run_in_both(model.eval(), image)
+    report('relu2_2', out, out64)
+    save(out_dir, 'vgg16', weights, {'input': image, 'relu2_2': out})
+
+
+def ffdnet_fixture(out_dir):
+    torch.manual_seed(5)
+    model = nn.DataParallel(FFDNet(**FFDNET))  # as published: every name starts with `module.`
+    randomize(model)
+    with torch.no_grad():  # a small predicted noise, so that the clamp leaves most pixels alone
+        model.module.intermediate_dncnn.itermediate_dncnn[-1].weight.mul_(0.1)
+    image = torch.rand(2, 3, 9, 7)  # odd both ways: the replicated row and column
+    sigma = torch.tensor(SIGMA)
+    weights = model.state_dict()
+    model.eval()
+    model64 = copy.deepcopy(model).double()
+    with torch.no_grad():
+        padded, noise, out = denoise(model, image, sigma)
+        _, noise64, out64 = denoise(model64, image.double(), sigma.double())
+    report('noise', noise, noise64)
+    report('output', out, out64)
+    clamped = ((out == 0) | (out == 1)).float().mean().item()
+    print(f'  clamped: {clamped:.1%} of the output')
+    save(out_dir, 'ffdnet', weights, {'input': image, 'sigma': sigma, 'padded': padded, 'noise': noise, 'output': out})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('out_dir', nargs='?', default=os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'torch'))
+    out_dir = parser.parse_args().out_dir
+    os.makedirs(out_dir, exist_ok=True)
+    torch.set_num_threads(1)  # one accumulation order, the same on every machine
+    for name, make in [('generator-v1', generator_fixture), ('discriminator-v1', discriminator_fixture), ('extractor', extractor_fixture),
+                       ('vgg16', vgg_fixture), ('ffdnet', ffdnet_fixture)]:
+        print(f'{name} (torch {torch.__version__})')
+        make(out_dir)
+
+
+if __name__ == '__main__':
+    main()
