@@ -1,16 +1,18 @@
 // The browser app's tools in Chromium (helpers/browser-app.ts starts it as browser-app.test.ts does): a CBZ chapter
-// dropped on the view and its page strip, the document palette across pages and sessions, the eraser, the
-// eyedropper and the reference image, zoom and pan, auto-hint, CBZ export, a page too large for the device, a lost
-// device (the test kills Chromium's GPU process) and pasting a page. One tab runs through them in order, each test
-// starting where the last one left the app; every generator pass costs seconds on SwiftShader, so they are few
-// and the pages are small at working size 128.
+// dropped on the view and its page strip, the document palette across pages and sessions (a right click removes a
+// swatch), the eraser, the eyedropper and the reference image, zoom and pan (the middle button pans with any tool),
+// auto-hint, CBZ export, a page too large for the device, a lost device during a pass (the test kills Chromium's
+// GPU process) and pasting a page. One tab runs through them in order, each test starting where the last one left
+// the app; every generator pass costs seconds on SwiftShader, so they are few and the pages are small at working
+// size 128. Recovery from a device lost between passes, and passes at the size a too-large page is offered, are in
+// browser-app-recovery.test.ts.
 import { unzipSync, zipSync } from 'fflate';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Size } from '../src/data/resize.js';
-import { decodePixels, hasChromium, hexOf, maxDifference, meanAround, pagePng, useBrowserApp, type Pixels, type ViewTransform } from './helpers/browser-app.js';
+import { decodePixels, hasChromium, hexOf, maxDifference, meanAround, pagePng, useBrowserApp, zoomAbout, type Pixels, type ViewTransform } from './helpers/browser-app.js';
 
 // The chapter's pages, in the archive out of order: the app sorts them naturally (p1, p2, p10).
 const P1 = { width: 128, height: 160 };
@@ -49,6 +51,8 @@ describe.skipIf(!hasChromium)('the browser app’s tools in Chromium', () => {
   const busy = () => tab().waitForFunction(() => document.body.dataset.busy === 'true');
   const dotCount = () => tab().textContent('#dot-count');
   const hex = () => tab().inputValue('#hex');
+  /** The colours of the swatches `selector` finds, in order. */
+  const swatchColours = (selector: string) => tab().locator(selector).evaluateAll((bs) => bs.map((b) => (b as HTMLElement).dataset.colour));
   const setSplit = (split: number) =>
     tab().evaluate((v) => {
       const input = document.getElementById('split') as HTMLInputElement;
@@ -67,13 +71,6 @@ describe.skipIf(!hasChromium)('the browser app’s tools in Chromium', () => {
   };
   /** The stages the status line showed since the last call (a MutationObserver installed by the first test). */
   const stagesSeen = () => tab().evaluate(() => (window as unknown as { stages: string[] }).stages.splice(0));
-
-  /** PageView.zoomAt: the page point under (x, y) of the view stays there. */
-  function zoomAbout(view: ViewTransform, factor: number, x: number, y: number): ViewTransform {
-    const zoom = Math.min(32, Math.max(0.05, view.zoom * factor));
-    const [px, py] = [(x - view.panX) / view.zoom, (y - view.panY) / view.zoom];
-    return { zoom, panX: x - px * zoom, panY: y - py * zoom };
-  }
 
   /** The view's pixels are the result's under `view` (nearest-neighbour at zoom ≥ 1), wherever the page shows. */
   async function expectViewShows(result: Pixels, view: ViewTransform): Promise<void> {
@@ -157,6 +154,39 @@ describe.skipIf(!hasChromium)('the browser app’s tools in Chromium', () => {
     expect(saved.dots).toEqual([{ x: 40, y: 40, color: PALETTE_BLUE, size: 3 }]);
     const coloured = await app.exportedPixels('p1_colorized.png');
     expect(blueness(meanAround(coloured, 40, 40)) - blueness(meanAround(p1Plain, 40, 40))).toBeGreaterThan(0.2);
+  });
+
+  test('a right click on a document palette swatch removes it, for good; on other swatches it removes nothing', async () => {
+    const GREEN = '#33cc33';
+    await app.setColour(GREEN);
+    await tab().click('#palette-add');
+    const palette = () => swatchColours('#document-palette button');
+    expect(await palette()).toEqual([PALETTE_BLUE, GREEN]);
+    expect(await tab().getAttribute(`#document-palette button[data-colour="${GREEN}"]`, 'title')).toBe(`${GREEN} (right-click to remove)`);
+    // Whether each context menu's default (the browser's menu) was prevented, seen after the swatch's handler.
+    await tab().evaluate(() => {
+      const prevented: boolean[] = [];
+      (window as unknown as { menus: boolean[] }).menus = prevented;
+      document.addEventListener('contextmenu', (e) => prevented.push(e.defaultPrevented));
+    });
+    const menus = () => tab().evaluate(() => (window as unknown as { menus: boolean[] }).menus.splice(0));
+    await app.setColour('#123456');
+    await tab().click(`#document-palette button[data-colour="${GREEN}"]`, { button: 'right' });
+    expect(await palette()).toEqual([PALETTE_BLUE]);
+    expect(await tab().evaluate(() => localStorage.getItem('manga-colorize:document-palette'))).toBe(JSON.stringify([PALETTE_BLUE]));
+    expect(await menus()).toEqual([true]);
+    // A right click is no pick: the colour stays.
+    expect(await hex()).toBe('#123456');
+    // The recent colours and the built-in palette have no removal: a right click there leaves them as they are.
+    const recent = await swatchColours('#recent button');
+    expect(recent).toContain(PALETTE_BLUE);
+    await tab().click(`#recent button[data-colour="${PALETTE_BLUE}"]`, { button: 'right' });
+    await tab().click('#swatches button[data-colour="#ffffff"]', { button: 'right' });
+    expect(await menus()).toEqual([false, false]);
+    expect(await swatchColours('#recent button')).toEqual(recent);
+    expect(await tab().locator('#swatches button[data-colour="#ffffff"]').count()).toBe(1);
+    expect(await palette()).toEqual([PALETTE_BLUE]);
+    expect(await hex()).toBe('#123456');
   });
 
   test('the eraser removes the dot under a click and every dot in a dragged rectangle; a right click places none', async () => {
@@ -260,6 +290,50 @@ describe.skipIf(!hasChromium)('the browser app’s tools in Chromium', () => {
     expect(maxDifference(await app.exportedPixels('p1_colorized.png'), p1Plain)).toBeLessThanOrEqual(1 / 255);
   });
 
+  test('a middle-button drag pans the zoomed view whatever the tool, placing and erasing nothing', async () => {
+    const n = await app.passes();
+    const box = (await tab().locator('#view').boundingBox())!;
+    await tab().click('#zoom-in');
+    let view = zoomAbout(await app.fitted(P1), 1.25, box.width / 2, box.height / 2);
+    // The dot tool; the left button pressed and released during the drag (a chord, no pointerdown) adds nothing.
+    const from = await app.screenOf(60, 60, view);
+    await tab().mouse.move(from.x, from.y);
+    await tab().mouse.down({ button: 'middle' });
+    await tab().mouse.move(from.x - 20, from.y - 15, { steps: 2 });
+    await tab().mouse.down({ button: 'left' });
+    await tab().mouse.up({ button: 'left' });
+    await tab().mouse.move(from.x - 40, from.y - 30, { steps: 2 });
+    await tab().mouse.up({ button: 'middle' });
+    view = { ...view, panX: view.panX - 40, panY: view.panY - 30 };
+    await expectViewShows(p1Plain, view);
+    expect(await dotCount()).toBe('0 dots');
+
+    // The eraser: a middle drag whose rectangle holds a dot pans and leaves the dot.
+    await app.placeDot(50, 60, '#ff0000', view);
+    expect(await dotCount()).toBe('1 dot');
+    await tab().keyboard.press('e');
+    const start = await app.screenOf(40, 50, view);
+    await tab().mouse.move(start.x, start.y);
+    await tab().mouse.down({ button: 'middle' });
+    await tab().mouse.move(start.x + 80, start.y + 70, { steps: 4 });
+    await tab().mouse.up({ button: 'middle' });
+    view = { ...view, panX: view.panX + 80, panY: view.panY + 70 };
+    expect(await dotCount()).toBe('1 dot');
+    // A dot placed now lands on the page pixel under the pointer in the view panned twice.
+    await tab().keyboard.press('d');
+    await app.placeDot(70, 40, '#00ff00', view);
+    const saved = JSON.parse((await app.downloadFrom('#save-hints')).bytes.toString('utf8'));
+    expect(saved.dots.map(({ x, y }: { x: number; y: number }) => ({ x, y }))).toEqual([
+      { x: 50, y: 60 },
+      { x: 70, y: 40 },
+    ]);
+    await tab().keyboard.press('Control+z');
+    await tab().keyboard.press('Control+z');
+    expect(await dotCount()).toBe('0 dots');
+    await tab().click('#zoom-fit');
+    expect(await app.passes()).toBe(n);
+  });
+
   test('auto-hint runs the generator twice in one recolour; turning it off gives the one-pass result back', async () => {
     await stagesSeen();
     const n = await app.passes();
@@ -349,7 +423,8 @@ describe.skipIf(!hasChromium)('the browser app’s tools in Chromium', () => {
   test('after a reload the browser still has the weights and the document palette', async () => {
     await tab().reload();
     await tab().waitForFunction(() => /from tiny\.safetensors$/.test(document.getElementById('model-status')!.textContent!));
-    expect(await tab().getAttribute('#document-palette button', 'data-colour')).toBe(PALETTE_BLUE);
+    // The swatch removed with a right click stays removed.
+    expect(await swatchColours('#document-palette button')).toEqual([PALETTE_BLUE]);
     expect(app.consoleErrors).toEqual([]);
     expect(app.requests.filter((u) => !u.startsWith(app.server.url) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
   });

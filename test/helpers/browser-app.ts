@@ -72,6 +72,13 @@ export interface ViewTransform {
   panY: number;
 }
 
+/** PageView.zoomAt: the page point under (x, y) of the view (CSS pixels from its corner) stays there. */
+export function zoomAbout(view: ViewTransform, factor: number, x: number, y: number): ViewTransform {
+  const zoom = Math.min(32, Math.max(0.05, view.zoom * factor));
+  const [px, py] = [(x - view.panX) / view.zoom, (y - view.panY) / view.zoom];
+  return { zoom, panX: x - px * zoom, panY: y - py * zoom };
+}
+
 /** A file to drop or paste, as the page builds it. */
 export interface GivenFile {
   name: string;
