@@ -45,6 +45,7 @@ struct Params {
   hasBias: u32,
   alpha: f32,      // LeakyReLU slope
   splitLen: u32,   // conv_wgrad: pixels per piece
+  batch: u32,      // conv_gather: images, whose pixels form one index space
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -142,29 +143,36 @@ fn biasOf(channel: u32) -> f32 {
   return select(0.0, bias[min(channel, arrayLength(&bias) - 1u)], p.hasBias != 0u);
 }
 
-// Any geometry. An invocation owns 4·CV result pixels, interleaved with its neighbours' in groups of 4.
+// Any geometry. An invocation owns 4·CV result pixels, interleaved with its neighbours' in groups of 4. The
+// pixels of the whole batch form one index space (x and z of the grid, z only when x would overflow), so a small
+// result grid — the deepest layers' 4×4 — still fills every lane instead of one workgroup per image mostly
+// computing clamped duplicates.
 @compute @workgroup_size(WG_X)
-fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+               @builtin(num_workgroups) groups: vec3<u32>) {
   let rowBlocks = p.rowsPad / TM;
   let g = wg.y / rowBlocks;
   let row0 = (wg.y % rowBlocks) * TM;
-  let n = wg.z;
   let P = p.outH * p.outW;
+  let total = p.batch * P;
   let inPlane = p.inH * p.inW;
   let taps = p.kh * p.kw;
+  let imageStride = p.groups * p.chans * inPlane;
 
-  // The lane's pixels, clamped so every load stays in bounds (the store drops the extras).
+  // The lane's pixels (image, y, x), clamped so every load stays in bounds (the store drops the extras).
+  var img: array<u32, 16>;
   var oy: array<u32, 16>;
   var ox: array<u32, 16>;
-  let first = wg.x * WG_X * 4u * CV;
+  let first = (wg.x + wg.z * groups.x) * WG_X * 4u * CV;
   for (var j = 0u; j < 4u * CV; j++) {
-    let q = min(first + ((j / 4u) * WG_X + lid.x) * 4u + j % 4u, P - 1u);
-    oy[j] = q / p.outW;
-    ox[j] = q % p.outW;
+    let q = min(first + ((j / 4u) * WG_X + lid.x) * 4u + j % 4u, total - 1u);
+    img[j] = q / P;
+    oy[j] = (q % P) / p.outW;
+    ox[j] = (q % P) % p.outW;
   }
 
   var acc: Acc;
-  let sBase = (n * p.groups + g) * p.chans * inPlane;
+  let sBase = g * p.chans * inPlane;
   let chans4 = (p.chans + 3u) / 4u;
   for (var c4 = 0u; c4 < chans4; c4++) {
     // Channels past the group's last read its last channel again; their packed weights are zero.
@@ -179,7 +187,7 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
         for (var j = 0u; j < 4u * CV; j++) {
           let sx = source(ox[j], kx, p.strideX, p.padX, p.dilX, p.inW);
           let inside = sy[j] >= 0 && sx >= 0;
-          let offset = u32(max(sy[j], 0)) * p.inW + u32(max(sx, 0));
+          let offset = img[j] * imageStride + u32(max(sy[j], 0)) * p.inW + u32(max(sx, 0));
           for (var i = 0u; i < 4u; i++) { v[i][j / 4u][j % 4u] = select(0.0, S[plane[i] + offset], inside); }
         }
         accumulate(&acc, wc + (ky * p.kw + kx) * p.rowsPad, &v);
@@ -187,7 +195,6 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     }
   }
 
-  let outBase = (n * p.groups + g) * p.rows;
   for (var r = 0u; r < TM; r++) {
     let row = row0 + r;
     if (row >= p.rows) { break; }
@@ -197,7 +204,7 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
       let y = activate(values[cv] + b);
       for (var i = 0u; i < 4u; i++) {
         let q = first + (cv * WG_X + lid.x) * 4u + i;
-        if (q < P) { result[(outBase + row) * P + q] = y[i]; }
+        if (q < total) { result[((q / P) * p.groups + g) * p.rows * P + row * P + q % P] = y[i]; }
       }
     }
   }

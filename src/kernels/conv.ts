@@ -8,7 +8,7 @@ import { Tensor } from '../engine/tensor.js';
 import { binary, contiguousCopy, copyInto, fill, unary } from './elementwise.js';
 import { batchedMatmul } from './matmul.js';
 import { reduce } from './reduce.js';
-import { UniformWriter } from './uniforms.js';
+import { grid1d, UniformWriter } from './uniforms.js';
 
 export type Activation = 'none' | 'relu' | 'leakyRelu';
 const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, leakyRelu: 2 };
@@ -166,24 +166,34 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
   const packed = packWeight(W.tensor, g, rowsPad);
   const WG_X = workgroupWidth();
   const software = e.gpu.software;
-  // The vec4 path: stride 1, rows of whole pixel runs, vec4-aligned source rows.
+  // The vec4 path: stride 1, rows of whole pixel runs, vec4-aligned source rows, and an image that fills at
+  // least one workgroup (smaller grids go to conv_gather, which spreads the lanes over the batch).
   const unitStride = g.geom.stride[0] === 1 && g.geom.stride[1] === 1;
   const CV = !software ? 1 : g.outW % 16 === 0 ? 4 : g.outW % 8 === 0 ? 2 : 1;
-  const vec4 = unitStride && g.outW % (4 * CV) === 0 && g.inW % 4 === 0;
+  const pixels = g.outH * g.outW;
+  const vec4 = unitStride && g.outW % (4 * CV) === 0 && g.inW % 4 === 0 && pixels >= 4 * CV * WG_X;
   const cv = vec4 ? CV : software ? 2 : 1;
   const pixelsPerGroup = 4 * cv * WG_X;
   // The transposed gather at stride > 1 runs phase by phase (see conv_gather_phased).
   const phased = !vec4 && g.mode === 1 && !unitStride;
   const phases = phased ? g.geom.stride[0] * g.geom.stride[1] : 1;
-  const launchPixels = phased ? Math.ceil(g.outH / g.geom.stride[0]) * Math.ceil(g.outW / g.geom.stride[1]) : g.outH * g.outW;
   const uniforms = new UniformWriter()
     .u32(g.rows).u32(g.chans).u32(g.groups).u32(1)
     .u32(g.outH).u32(g.outW).u32(g.inH).u32(g.inW)
     .u32(g.kh).u32(g.kw).u32(g.geom.stride[0]).u32(g.geom.stride[1])
     .i32(g.geom.padding[0]).i32(g.geom.padding[2]).u32(g.geom.dilation[0]).u32(g.geom.dilation[1])
-    .u32(rowsPad).u32(B ? 1 : 0).f32(epilogue.slope).u32(0)
+    .u32(rowsPad).u32(B ? 1 : 0).f32(epilogue.slope).u32(0).u32(g.batch)
     .done();
-  const groups: [number, number, number] = [Math.ceil(launchPixels / pixelsPerGroup), (rowsPad / TM) * g.groups, g.batch * phases];
+  const rowBlocks = (rowsPad / TM) * g.groups;
+  let groups: [number, number, number];
+  if (vec4 || phased) {
+    const launchPixels = phased ? Math.ceil(g.outH / g.geom.stride[0]) * Math.ceil(g.outW / g.geom.stride[1]) : pixels;
+    groups = [Math.ceil(launchPixels / pixelsPerGroup), rowBlocks, g.batch * phases];
+  } else {
+    // conv_gather: the batch's pixels are one index space, folded into z when x would overflow.
+    const [x, z] = grid1d(g.batch * pixels, pixelsPerGroup);
+    groups = [x, rowBlocks, z];
+  }
   checkGrid(groups);
   // Without a bias the binding still needs a buffer; the kernel never reads it.
   const biasBuffer = B ? B.tensor.storage.buffer : S.tensor.storage.buffer;
@@ -358,7 +368,7 @@ function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: numbe
     .u32(outH).u32(outW).u32(inH).u32(inW)
     .u32(kh).u32(kw).u32(geom.stride[0]).u32(geom.stride[1])
     .i32(geom.padding[0]).i32(geom.padding[2]).u32(geom.dilation[0]).u32(geom.dilation[1])
-    .u32(0).u32(0).f32(0).u32(splitLen)
+    .u32(0).u32(0).f32(0).u32(splitLen).u32(n)
     .done();
   const groups: [number, number, number] = [Math.ceil((chans * kh * kw) / (4 * WG_X)), Math.ceil(rows / TM) * geom.groups, n * splits];
   checkGrid(groups);
