@@ -282,7 +282,7 @@ export class Engine {
         this.storage.lend(b);
       }
     }
-    const capture = new Capture(new Set(lenders.keys()));
+    const capture = new Capture();
     this.capture = capture;
     let result: T;
     let recorded = false;

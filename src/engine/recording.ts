@@ -27,8 +27,6 @@ export class Capture {
   /** A buffer read by the recording and then released by a tensor made before it: stale on every replay. */
   staleRead: GPUBuffer | null = null;
 
-  constructor(readonly lent: ReadonlySet<GPUBuffer>) {}
-
   dispatch(d: CapturedDispatch): void {
     this.dispatches.push(d);
     for (const b of d.buffers) this.referenced.add(b);
