@@ -254,6 +254,14 @@ describe('training on the software adapter', () => {
     const record = await trainer.trainStep();
     expect(record.lr_g).toBe(1e-6);
     expect(Number.isFinite(record.page_loss_d) && Number.isFinite(record.page_loss_g)).toBe(true);
+    // Adam counts each parameter's own updates, also across the two recorded G updates (the page one leaves the
+    // guide decoder out): guide decoder 1 (the normal update), every other parameter 3 (page, normal, page).
+    const names = trainer.generator.namedParameters().map(([name]) => name);
+    const steps = trainer.optimizerG.state().params.map((p) => p?.step ?? 0);
+    const guide = names.map((n, i) => [n, steps[i]] as const).filter(([n]) => n.startsWith('deconv_for_decoder'));
+    expect(guide.length).toBeGreaterThan(0);
+    expect(new Set(guide.map(([, k]) => k))).toEqual(new Set([1]));
+    expect(new Set(steps.filter((_, i) => !names[i].startsWith('deconv_for_decoder') && !names[i].startsWith('feature_conv')))).toEqual(new Set([3]));
     expect(trainer.skippedUpdates).toBe(0);
     trainer.dispose();
   });

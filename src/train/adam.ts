@@ -54,8 +54,6 @@ export class Adam {
   private readonly moments: (AdamParamState | null)[];
   /** Per parameter [step_size, bc2_sqrt] of its next update, written by prepare(). */
   private readonly schedule: Tensor;
-  /** The parameters the last update() dispatched, counted by settle(). */
-  private updated: number[] = [];
 
   constructor(
     readonly params: readonly Tensor[],
@@ -100,8 +98,7 @@ export class Adam {
   /** Updates every parameter that has a gradient, in place in its GPU buffer; parameters without one are skipped. */
   step(): void {
     this.prepare();
-    this.update();
-    this.settle(true);
+    this.settle(this.update(), true);
   }
 
   /** The host half before an update: creates missing moments and uploads every parameter's next step size. */
@@ -121,15 +118,16 @@ export class Adam {
   /**
    * The GPU half: one kernel per parameter with a gradient, with the step sizes of the last prepare(). With
    * `unlessNonFinite` (loss terms, a contiguous vector), the kernels change nothing when any of its values is
-   * NaN or ±Inf: the skip is decided on the GPU, so a recorded update needs no readback before it.
+   * NaN or ±Inf: the skip is decided on the GPU, so a recorded update needs no readback before it. Returns the
+   * indices of the parameters it updates, for settle() — kept with a recording, whose replays update the same.
    */
-  update(unlessNonFinite?: Tensor): void {
+  update(unlessNonFinite?: Tensor): readonly number[] {
     const { betas: [beta1, beta2], eps } = this.hyper;
     const check = unlessNonFinite ?? null;
     if (check && (!check.isContiguous || check.size === 0 || check.size > 64)) {
       throw new Error(`Adam.update: the finiteness check takes a contiguous tensor of 1–64 values, got [${check.shape.join(', ')}].`);
     }
-    this.updated = [];
+    const updated: number[] = [];
     this.params.forEach((param, i) => {
       const grad = param.grad;
       if (!grad) return;
@@ -143,7 +141,7 @@ export class Adam {
       }
       const state = this.moments[i];
       if (!state) throw new Error('Adam.update: call prepare() first (it creates the moments and uploads the step sizes).');
-      this.updated.push(i);
+      updated.push(i);
       if (param.size === 0) return;
       const uniforms = new UniformWriter()
         .u32(param.size)
@@ -163,11 +161,12 @@ export class Adam {
       const buffers = [param.storage.buffer, grad.storage.buffer, state.expAvg.storage.buffer, state.expAvgSq.storage.buffer, this.schedule.storage.buffer, (check ?? this.schedule).storage.buffer];
       engine().dispatch(kernel, uniforms, buffers, grid1d(param.size, WG));
     });
+    return updated;
   }
 
-  /** The host half after an update ran: an applied one counts a step for every parameter it updated. */
-  settle(applied: boolean): void {
-    if (applied) for (const i of this.updated) this.moments[i]!.step++;
+  /** The host half after an update ran: an applied one counts a step for each of the parameters update() returned. */
+  settle(updated: readonly number[], applied: boolean): void {
+    if (applied) for (const i of updated) this.moments[i]!.step++;
   }
 
   /** Drops every parameter's gradient (PyTorch's default set_to_none), freeing its buffer. */

@@ -146,8 +146,8 @@ export class Trainer {
   private prefetched: { index: number; batch: Promise<Batch> } | null = null;
   /** The tensors every recorded update reads its batch from: hinted input [N, 6, S, S], colour target [N, 3, S, S]. */
   private readonly slots: { input: Tensor; target: Tensor };
-  /** One recording per kind of update (keyed by its phase name) and the loss terms it writes. */
-  private readonly recordings = new Map<string, { recording: Recording; terms: Tensor }>();
+  /** One recording per kind of update (keyed by its phase name), the loss terms it writes, the parameters it updates. */
+  private readonly recordings = new Map<string, { recording: Recording; terms: Tensor; updated: readonly number[] }>();
 
   constructor(readonly options: TrainerOptions) {
     const { config, data, out } = options;
@@ -276,16 +276,17 @@ export class Trainer {
       entry.recording.replay();
     } else {
       const others = [...this.recordings.values()].map((e) => e.recording);
+      let updated: readonly number[] = [];
       const { recording, result } = engine().record(
         () => {
           const terms = compute();
-          optimizer.update(terms);
+          updated = optimizer.update(terms);
           optimizer.zeroGrad();
           return terms;
         },
         { shareScratchWith: others },
       );
-      entry = { recording, terms: keep(result) };
+      entry = { recording, terms: keep(result), updated };
       this.recordings.set(phase, entry);
     }
     const values = await entry.terms.data();
@@ -296,7 +297,7 @@ export class Trainer {
     }
     const terms = Object.fromEntries(names.map((n, i) => [n, values[i]]));
     const applied = allFinite(values);
-    optimizer.settle(applied);
+    optimizer.settle(entry.updated, applied);
     if (applied) {
       this.consecutiveBad = 0;
     } else {
