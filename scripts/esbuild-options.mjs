@@ -1,24 +1,25 @@
-// esbuild settings shared by `npm run build` and scripts/run.mjs: WGSL files load as text, native and heavy
-// packages stay in node_modules.
-export const nodeBundle = {
+// esbuild settings shared by `npm run build`, scripts/run.mjs and the browser app's build: one ES module per
+// entry, WGSL files loaded as text.
+const common = {
   bundle: true,
-  platform: 'node',
   format: 'esm',
-  target: 'node20',
   loader: { '.wgsl': 'text' },
-  external: ['webgpu', 'sharp', '@tensorflow/*', 'benny'],
   logLevel: 'warning',
   sourcemap: 'linked',
+};
+
+// The command-line entry points: native and heavy packages stay in node_modules.
+export const nodeBundle = {
+  ...common,
+  platform: 'node',
+  target: 'node20',
+  external: ['webgpu', 'sharp', '@tensorflow/*', 'benny'],
 };
 
 // The browser app (web/): one ES module per entry (the UI, the engine worker, the in-browser kernel tests).
 // Nothing is external: the static folder must work with no network and no node_modules.
 export const browserBundle = {
-  bundle: true,
+  ...common,
   platform: 'browser',
-  format: 'esm',
   target: 'es2022',
-  loader: { '.wgsl': 'text' },
-  logLevel: 'warning',
-  sourcemap: 'linked',
 };

@@ -229,13 +229,12 @@ export class PageSession {
 
   /** The generator's RGB for the prepared page and a 4-channel hint plane. */
   private async generate(hint: Plane): Promise<Plane> {
-    const data = planeToChw(hint);
     if (this.pass && !this.pass.recording.valid) this.releasePass();
     if (this.pass) {
-      engine().upload(this.pass.hint.storage.buffer, data);
+      engine().upload(this.pass.hint.storage.buffer, planeToChw(hint));
       this.pass.recording.replay();
     } else {
-      const h = keep(tensor(data, [1, 4, hint.height, hint.width]));
+      const h = keep(upload(hint));
       try {
         const { recording, result } = engine().record(() => tidy(() => this.model.colorizer.colorize(hintsOf(h))));
         this.pass = { hint: h, colour: keep(result), recording };

@@ -265,13 +265,8 @@ export class Trainer {
     if (batches.target) engine().upload(this.slots.target.storage.buffer, batches.target.target);
     optimizer.lr = lr;
     optimizer.prepare();
+    if (this.recordings.get(phase)?.recording.valid === false) this.forgetRecording(phase);
     let entry = this.recordings.get(phase);
-    if (entry && !entry.recording.valid) {
-      entry.recording.dispose();
-      entry.terms.dispose();
-      this.recordings.delete(phase);
-      entry = undefined;
-    }
     if (entry) {
       entry.recording.replay();
     } else {
@@ -290,11 +285,7 @@ export class Trainer {
       this.recordings.set(phase, entry);
     }
     const values = await entry.terms.data();
-    if (this.options.replay === false) {
-      entry.recording.dispose();
-      entry.terms.dispose();
-      this.recordings.delete(phase);
-    }
+    if (this.options.replay === false) this.forgetRecording(phase);
     const terms = Object.fromEntries(names.map((n, i) => [n, values[i]]));
     const applied = allFinite(values);
     optimizer.settle(entry.updated, applied);
@@ -307,6 +298,14 @@ export class Trainer {
       this.event('skip', `${phase} update skipped in step ${this.step + 1}: non-finite ${bad}`, { phase, terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, String(v)])) });
     }
     return { applied, loss: values[0], terms };
+  }
+
+  /** Frees the recording of `phase` and its loss terms. */
+  private forgetRecording(phase: string): void {
+    const entry = this.recordings.get(phase);
+    entry?.recording.dispose();
+    entry?.terms.dispose();
+    this.recordings.delete(phase);
   }
 
   private static readonly D_TERMS = ['loss', 'real', 'fake', 'grad_sum'] as const;
@@ -749,11 +748,7 @@ export class Trainer {
 
   /** Frees every tensor the trainer owns (networks, moments, recordings); the extractor and VGG are the caller's. */
   dispose(): void {
-    for (const { recording, terms } of this.recordings.values()) {
-      recording.dispose();
-      terms.dispose();
-    }
-    this.recordings.clear();
+    for (const phase of [...this.recordings.keys()]) this.forgetRecording(phase);
     this.slots.input.dispose();
     this.slots.target.dispose();
     this.optimizerG.dispose();
