@@ -32,10 +32,17 @@ export interface BenchCase {
   dispose?: () => void;
 }
 
+/** What a run may change: the page size of the whole-network suites (nets, colorize), 512×768 by default. */
+export interface BenchOptions {
+  page: { width: number; height: number };
+}
+
+export const DEFAULT_BENCH_OPTIONS: BenchOptions = { page: { width: 512, height: 768 } };
+
 /** A suite builds its cases only when selected, so filtered runs do not allocate everything. */
 export interface BenchSuite {
   name: string;
-  cases: () => Promise<BenchCase[]>;
+  cases: (options: BenchOptions) => Promise<BenchCase[]>;
 }
 
 async function medianMs(label: string, run: () => Promise<void>): Promise<number> {

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torch_nets import FFDNet, DiscriminatorV1, GeneratorV1, SEResNeXt, Vgg16Features, denoise, published
+from torch_nets import FFDNet, DiscriminatorV1, GeneratorV1, SEResNeXt, Vgg16Features, contiguous, denoise, published, randomize
 
 # Fixture sizes; they must equal the configurations in test/torch-parity.test.ts.
 GENERATOR = dict(
@@ -42,28 +42,6 @@ SIGMA = 25 / 255
 
 
 # --- weights, inputs and the files ----------------------------------------------------------------------------
-
-def randomize(module, xavier_gain=None):
-    """Xavier-uniform conv weights where the recipe uses them (REFERENCE §6; `xavier_gain` None: PyTorch's default
-    init), biases uniform in ±0.1, batch-norm γ, β, statistics and the counter drawn."""
-    for m in module.modules():
-        if isinstance(m, nn.Conv2d) and xavier_gain is not None:
-            nn.init.xavier_uniform_(m.weight_orig if hasattr(m, 'weight_orig') else m.weight, xavier_gain)
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)) and m.bias is not None:
-            nn.init.uniform_(m.bias, -0.1, 0.1)
-        if isinstance(m, nn.BatchNorm2d):
-            c = m.num_features
-            m.weight.data = 0.5 + 1.5 * torch.rand(c)
-            m.bias.data = 0.5 * torch.randn(c)
-            m.running_mean.copy_(0.5 * torch.randn(c))
-            m.running_var.copy_(0.5 + 1.5 * torch.rand(c))
-            m.num_batches_tracked.fill_(int(torch.randint(1, 10 ** 6, ())))
-
-
-def contiguous(tensors):
-    """Own, contiguous storages: torch.save writes a view's whole storage."""
-    return {k: v.detach().clone().contiguous() for k, v in tensors.items()}
-
 
 def report(name, out32, out64):
     scale = out64.abs().max().item()

@@ -10,7 +10,7 @@ with Adam (0.5, 0.9), lr G 1e-4 / D 4e-4, the frozen extractor on the line art, 
 G update, and like the trainer one readback of the loss terms per update.
 
 Needs PyTorch (GPU machines here have it; on Debian `apt-get install python3-torch` for a CPU check):
-    python3 tools/torch-train-step.py --device cuda --crop 512 --batch 4 [--steps 10] [--json out.json]
+    python3 tools/torch-train-step.py --device cuda --crop 512 --batch 4 [--steps 10] [--no-tf32] [--json out.json]
     python3 tools/torch-train-step.py --device cpu --crop 32 --batch 1 --steps 1     (a quick check on a CPU)
 Prints the median seconds per step; --json writes it with the settings and the device's name.
 """
@@ -22,17 +22,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from torch_nets import DiscriminatorV1, GeneratorV1, SEResNeXt, Vgg16Features
+from torch_nets import DiscriminatorV1, SEResNeXt, Vgg16Features, published_generator, set_precision
 
-DILATED = [1, 1, 2, 2, 4, 4, 2, 1]
 WHITE_THRESHOLD = 0.85
-
-
-def published_generator(width):
-    """src/nets/generator-v1.ts generatorV1Config: widths from `width` (64 published), blocks 20/8/8/5."""
-    tunnels = [(8 * width, 32, [1] * 20), (4 * width, 32, DILATED), (2 * width, 32, DILATED), (width, 16, [1, 2, 4, 2, 1])]
-    return GeneratorV1(6, [width // 2, width, 2 * width, 4 * width, 8 * width], 8 * width, tunnels)
-
 
 def white_penalty(output, target):
     """src/train/losses.ts whitePenalty: per image Σ(m·Σ_c (G + 1)/2)² / (3·Σm + 1), m = 1 off white pixels."""
@@ -48,11 +40,12 @@ def main():
     parser.add_argument('--batch', type=int, default=4)
     parser.add_argument('--width', type=int, default=64, help='network width (64: published; the cardinalities need ≥ 32)')
     parser.add_argument('--steps', type=int, default=10, help='timed steps after two warm-up steps')
+    parser.add_argument('--no-tf32', action='store_true', help='strict fp32: cuDNN convolutions without TF32 (PyTorch default: TF32 convolutions)')
     parser.add_argument('--json', help='write the result here')
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
-    torch.backends.cudnn.benchmark = True  # PyTorch's best case: picks the fastest convolution per shape
+    set_precision(tf32=not args.no_tf32)
 
     generator = published_generator(args.width).to(device).train()
     discriminator = DiscriminatorV1(args.width, 8).to(device).train()
@@ -111,7 +104,7 @@ def main():
         times.append(time.perf_counter() - start)
     median = statistics.median(times)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu ({torch.get_num_threads()} threads)'
-    result = dict(peer=f'PyTorch {torch.__version__}', device=name, crop=s, batch=n, width=args.width, steps=args.steps,
+    result = dict(peer=f'PyTorch {torch.__version__}', precision='fp32' if args.no_tf32 else 'tf32 convolutions (default)', device=name, crop=s, batch=n, width=args.width, steps=args.steps,
                   seconds_per_step=median, steps_per_second=1 / median, last_losses=dict(d=losses[0], g=losses[1]))
     print(f'{name}: {median:.3f} s per step ({s}² × {n}, width {args.width}; median of {args.steps}), losses D {losses[0]:.3f} G {losses[1]:.3f}')
     if args.json:

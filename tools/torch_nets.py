@@ -113,6 +113,15 @@ class GeneratorV1(nn.Module):
         return torch.tanh(self.exit(torch.cat([y, skips[0]], 1))), self.deconv_for_decoder(deepest)
 
 
+DILATED = [1, 1, 2, 2, 4, 4, 2, 1]
+
+
+def published_generator(width=64):
+    """src/nets/generator-v1.ts generatorV1Config: widths from `width` (64 published), blocks 20/8/8/5."""
+    tunnels = [(8 * width, 32, [1] * 20), (4 * width, 32, DILATED), (2 * width, 32, DILATED), (width, 16, [1, 2, 4, 2, 1])]
+    return GeneratorV1(6, [width // 2, width, 2 * width, 4 * width, 8 * width], 8 * width, tunnels)
+
+
 # --- v1 discriminator, REFERENCE §4 -----------------------------------------------------------------------
 
 
@@ -252,3 +261,37 @@ def denoise(model, x, sigma):
     padded = F.pad(x, (0, w % 2, 0, h % 2), mode='replicate')
     noise = model(padded, sigma)
     return padded, noise, torch.clamp(padded - noise, 0, 1)[:, :, :h, :w]
+
+
+def set_precision(tf32):
+    """PyTorch's two fp32 modes on NVIDIA GPUs: its default (tf32=True: cuDNN convolutions in TF32, matmuls in
+    fp32) or strict IEEE fp32 everywhere (tf32=False, what our kernels compute). cudnn.benchmark picks the fastest
+    algorithm per shape in both: PyTorch's best case."""
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+
+
+# --- seeded test weights, shared by the reference scripts ---------------------------------------------------
+
+
+def randomize(module, xavier_gain=None):
+    """Xavier-uniform conv weights where the recipe uses them (REFERENCE §6; `xavier_gain` None: PyTorch's default
+    init), biases uniform in ±0.1, batch-norm γ, β, statistics and the counter drawn."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d) and xavier_gain is not None:
+            nn.init.xavier_uniform_(m.weight_orig if hasattr(m, 'weight_orig') else m.weight, xavier_gain)
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)) and m.bias is not None:
+            nn.init.uniform_(m.bias, -0.1, 0.1)
+        if isinstance(m, nn.BatchNorm2d):
+            c = m.num_features
+            m.weight.data = 0.5 + 1.5 * torch.rand(c)
+            m.bias.data = 0.5 * torch.randn(c)
+            m.running_mean.copy_(0.5 * torch.randn(c))
+            m.running_var.copy_(0.5 + 1.5 * torch.rand(c))
+            m.num_batches_tracked.fill_(int(torch.randint(1, 10 ** 6, ())))
+
+
+def contiguous(tensors):
+    """Own, contiguous storages: torch.save writes a view's whole storage."""
+    return {k: v.detach().clone().contiguous() for k, v in tensors.items()}

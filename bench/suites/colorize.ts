@@ -1,6 +1,6 @@
 // The colorize command's cost per page: the whole page pipeline of src/colorize/pipeline.ts (resize_pad, XDoG at
 // mult 7, distance field, the published extractor and v1 generator with random weights, readback and
-// recombination) on a 512×768 grey page, the published working size. On a GPU adapter also a 20-page chapter,
+// recombination) on a 512×768 grey page, the published working size (bench --size changes it). On a GPU adapter also a 20-page chapter,
 // pages one after another as `npm run colorize` runs them, logged as pages/min (the record's ours_ms is the
 // chapter's time). On a software adapter a chapter would take most of an hour; the per-page time says the same.
 // `rerun` is the interactive loop's cost — what the browser app does between pointer-up and the new result —
@@ -17,17 +17,16 @@ import { GENERATOR_V1, GeneratorV1 } from '../../src/nets/generator-v1.js';
 import { syntheticPage } from '../../test/helpers/pages.js';
 import type { BenchCase, BenchSuite } from '../harness.js';
 
-const [W, H] = [512, 768];
 const CHAPTER = 20;
 
-function greyPage(seed: number): Plane {
+function greyPage(W: number, H: number, seed: number): Plane {
   const grey = toGrey(syntheticPage(W, H, seed));
   return createPlane(W, H, 3, Float32Array.from({ length: W * H * 3 }, (_, i) => grey.data[Math.floor(i / 3)]));
 }
 
 export const colorizeSuite: BenchSuite = {
   name: 'colorize',
-  async cases() {
+  async cases({ page: { width: W, height: H } }) {
     const e = engine();
     const generator = new GeneratorV1(GENERATOR_V1);
     const extractor = new SEResNeXt(EXTRACTOR_V1);
@@ -36,7 +35,7 @@ export const colorizeSuite: BenchSuite = {
       arch: 'v1',
       colorizer,
       denoiser: null,
-      defaultSize: 512,
+      defaultSize: Math.min(W, H, 512),
       description: 'published v1 generator and extractor, random weights',
       dispose() {
         colorizer.clearPage();
@@ -44,7 +43,7 @@ export const colorizeSuite: BenchSuite = {
         extractor.dispose();
       },
     };
-    const page = greyPage(1);
+    const page = greyPage(W, H, 1);
     const cases: BenchCase[] = [
       {
         suite: 'colorize',
@@ -63,9 +62,9 @@ export const colorizeSuite: BenchSuite = {
     const dots = (): HintSet => ({
       page: { width: W, height: H },
       hints: [
-        { x: 100 + (moved++ % 50), y: 200, rgb: [0.9, 0.2, 0.2] },
-        { x: 300, y: 400, rgb: [0.2, 0.4, 0.9] },
-        { x: 250, y: 650, rgb: [0.9, 0.8, 0.3] },
+        { x: Math.round(W * 0.2) + (moved++ % Math.round(W / 10)), y: Math.round(H * 0.26), rgb: [0.9, 0.2, 0.2] },
+        { x: Math.round(W * 0.59), y: Math.round(H * 0.52), rgb: [0.2, 0.4, 0.9] },
+        { x: Math.round(W * 0.49), y: Math.round(H * 0.85), rgb: [0.9, 0.8, 0.3] },
       ],
     });
     let session: PageSession | null = null;
@@ -82,7 +81,7 @@ export const colorizeSuite: BenchSuite = {
       },
     });
     if (!e.gpu.software) {
-      const chapter = Array.from({ length: CHAPTER }, (_, i) => greyPage(i + 2));
+      const chapter = Array.from({ length: CHAPTER }, (_, i) => greyPage(W, H, i + 2));
       let last = 0;
       cases.push({
         suite: 'colorize',

@@ -1,4 +1,4 @@
-// Whole networks: the published v1 generator (random weights) on a 512×768 portrait page, inference mode.
+// Whole networks: the published v1 generator (random weights) on a 512×768 portrait page (bench --size), inference mode.
 // No peer runs it on this adapter; the GFLOP/s figure and the peak memory are what to compare across devices.
 import { noGrad } from '../../src/autograd/tape.js';
 import { engine, keep, tidy } from '../../src/engine/engine.js';
@@ -6,13 +6,12 @@ import { GENERATOR_V1, GeneratorV1 } from '../../src/nets/generator-v1.js';
 import { randUniform } from '../../src/ops/index.js';
 import type { BenchSuite } from '../harness.js';
 
-const [H, W] = [768, 512];
 /** REFERENCE §3: ≈92 GMAC at 512² without the guide decoder; the cost scales with the area. */
-const GENERATOR_V1_FLOPS = 2 * 92e9 * ((H * W) / (512 * 512));
+const GENERATOR_V1_FLOPS_512 = 2 * 92e9;
 
 export const netsSuite: BenchSuite = {
   name: 'nets',
-  async cases() {
+  async cases({ page: { width: W, height: H } }) {
     const e = engine();
     const generator = new GeneratorV1(GENERATOR_V1);
     generator.eval();
@@ -22,7 +21,7 @@ export const netsSuite: BenchSuite = {
       {
         suite: 'nets',
         name: `generator-v1 ${W}x${H} fwd`,
-        flops: GENERATOR_V1_FLOPS,
+        flops: GENERATOR_V1_FLOPS_512 * ((H * W) / (512 * 512)),
         async ours() {
           e.resetPeakMemory();
           noGrad(() => tidy(() => generator.forward(input, features).image)).dispose();

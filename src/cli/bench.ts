@@ -3,7 +3,7 @@
 // (bench/results/latest.json unless --json says otherwise). The filter matches "suite/case" by substring.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { measure, type BenchRecord, type BenchSuite } from '../../bench/harness.js';
+import { DEFAULT_BENCH_OPTIONS, measure, type BenchOptions, type BenchRecord, type BenchSuite } from '../../bench/harness.js';
 import { colorizeSuite } from '../../bench/suites/colorize.js';
 import { convSuite } from '../../bench/suites/conv.js';
 import { dataSuite } from '../../bench/suites/data.js';
@@ -17,30 +17,37 @@ import { runCommand } from './command.js';
 
 const SUITES: BenchSuite[] = [roof, matmulSuite, convSuite, netsSuite, dataSuite, colorizeSuite, trainSuite];
 
-function parseArgs(argv: string[]): { filter: string; json: string } {
+const USAGE = 'usage: npm run bench -- [filter] [--json FILE] [--size WxH]';
+
+function parseArgs(argv: string[]): { filter: string; json: string; options: BenchOptions } {
   let filter = '';
   let json = 'bench/results/latest.json';
+  const options: BenchOptions = structuredClone(DEFAULT_BENCH_OPTIONS);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') {
       json = argv[++i] ?? '';
       if (!json) throw new Error('--json needs a file name.');
+    } else if (arg === '--size') {
+      const m = /^(\d+)x(\d+)$/.exec(argv[++i] ?? '');
+      if (!m || +m[1] % 16 || +m[2] % 16 || +m[1] === 0 || +m[2] === 0) throw new Error(`--size needs WxH in multiples of 16 (e.g. 512x768), got ${argv[i] ?? 'nothing'}.`);
+      options.page = { width: +m[1], height: +m[2] };
     } else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run bench -- [filter] [--json FILE]\nsuites: ' + SUITES.map((s) => s.name).join(', '));
+      console.log(`${USAGE}\nsuites: ${SUITES.map((s) => s.name).join(', ')}\n--size: the page of the nets and colorize suites (default 512x768)`);
       process.exit(0);
     } else if (arg.startsWith('-')) {
-      throw new Error(`Unknown option ${arg}; usage: npm run bench -- [filter] [--json FILE]`);
+      throw new Error(`Unknown option ${arg}; ${USAGE}`);
     } else {
       filter = arg;
     }
   }
-  return { filter, json };
+  return { filter, json, options };
 }
 
 const fmt = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(digits));
 
 async function main(): Promise<void> {
-  const { filter, json } = parseArgs(process.argv.slice(2));
+  const { filter, json, options } = parseArgs(process.argv.slice(2));
   const e = useEngine(new Engine(await nodeDevice()))!;
   console.log(`adapter: ${e.gpu.adapterName} (${e.gpu.backend}, ${e.gpu.featureLevel})`);
   const records: BenchRecord[] = [];
@@ -50,7 +57,7 @@ async function main(): Promise<void> {
     const selected = suite === roof || !filter || suite.name.includes(filter) || filter.startsWith(`${suite.name}/`);
     if (!selected) continue;
     console.log(`\n${suite.name}`);
-    for (const c of await suite.cases()) {
+    for (const c of await suite.cases(options)) {
       const wanted = suite === roof || !filter || `${c.suite}/${c.name}`.includes(filter) || c.suite.includes(filter);
       if (wanted) {
         const r = await measure(c, console.log);
@@ -72,6 +79,8 @@ async function main(): Promise<void> {
     adapter: e.gpu.adapterName,
     backend: e.gpu.backend,
     featureLevel: e.gpu.featureLevel,
+    features: e.gpu.adapterFeatures,
+    page: options.page,
     date: new Date().toISOString(),
     roof_gflops: roofGflops,
     records,

@@ -12,6 +12,9 @@ export interface GpuDevice {
   /** A CPU rasteriser (llvmpipe, SwiftShader, WARP): kernels pick CPU-friendly variants. */
   software: boolean;
   limits: Record<string, number>;
+  /** What the adapter offers (its optional features, sorted) and says of itself, for probes and bench records. */
+  adapterFeatures: string[];
+  adapterInfo: Record<string, unknown>;
 }
 
 /** The limits a compute engine needs raised above the WebGPU defaults (a 512² map at 64+ channels exceeds them). */
@@ -55,7 +58,28 @@ export async function openDevice(
   limits.minUniformBufferOffsetAlignment = device.limits.minUniformBufferOffsetAlignment;
   limits.minStorageBufferOffsetAlignment = device.limits.minStorageBufferOffsetAlignment;
   const software = /llvmpipe|lavapipe|softpipe|swiftshader|basic render|warp/i.test(adapterName);
-  return { device, gpu, adapterName: adapterName || 'unknown adapter', backend, featureLevel, software, limits };
+  const adapterFeatures = [...adapter.features].map(String).sort();
+  return { device, gpu, adapterName: adapterName || 'unknown adapter', backend, featureLevel, software, limits, adapterFeatures, adapterInfo: describeInfo(info) };
+}
+
+/** GPUAdapterInfo as plain data: the standard fields and whatever else the implementation adds (Dawn: subgroup
+ * sizes, subgroup-matrix configurations), nested objects copied field by field. */
+function describeInfo(info: GPUAdapterInfo): Record<string, unknown> {
+  const plain = (v: unknown, depth = 0): unknown => {
+    if (v === null || typeof v !== 'object' || depth > 3) return typeof v === 'function' ? undefined : v;
+    if (Symbol.iterator in v) return [...(v as Iterable<unknown>)].map((x) => plain(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const key in v) out[key] = plain((v as Record<string, unknown>)[key], depth + 1);
+    return out;
+  };
+  const known = ['vendor', 'architecture', 'device', 'description', 'subgroupMinSize', 'subgroupMaxSize', 'isFallbackAdapter', 'subgroupMatrixConfigs'];
+  const out: Record<string, unknown> = {};
+  for (const key of known) {
+    const value = plain((info as unknown as Record<string, unknown>)[key]);
+    if (value !== undefined) out[key] = value;
+  }
+  for (const key in info) if (!(key in out)) out[key] = plain((info as unknown as Record<string, unknown>)[key]);
+  return out;
 }
 
 /** The browser's device: navigator.gpu, core features first, then compatibility mode. */

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""The published v1 generator's forward in PyTorch, timed: the peer of `npm run bench -- nets` (bench/suites/nets.ts)
+on the same GPU.
+
+The generator of tools/torch_nets.py at the published sizes (or a reduced --width), random weights, eval mode, one
+page of --size W×H with the extractor's features at 1/8 of it. Timed in both of PyTorch's fp32 modes (strict IEEE
+fp32, what our kernels compute, and its default with TF32 convolutions), cudnn.benchmark on, the median of --runs
+after --warmup runs, each run waited for with torch.cuda.synchronize().
+
+    python3 tools/torch-generator-forward.py --device cuda [--size 512x768] [--json out.json]
+    python3 tools/torch-generator-forward.py --device cpu --size 64x64 --width 32 --runs 2   (a check on a CPU)
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+from torch_nets import published_generator, set_precision
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--size', default='512x768', help='page W×H (multiples of 16)')
+    parser.add_argument('--width', type=int, default=64, help='network width (64: published; the cardinalities need ≥ 32)')
+    parser.add_argument('--runs', type=int, default=20)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--json', help='write the result here')
+    args = parser.parse_args()
+    w, h = (int(v) for v in args.size.lower().split('x'))
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    generator = published_generator(args.width).to(device).eval().requires_grad_(False)
+    x = torch.rand(1, 6, h, w, device=device)
+    features = F.relu(torch.randn(1, 8 * args.width, h // 8, w // 8, device=device))
+
+    def median_ms():
+        times = []
+        for i in range(args.warmup + args.runs):
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            with torch.no_grad():
+                generator(x, features)
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            if i >= args.warmup:
+                times.append(1000 * (time.perf_counter() - start))
+        return statistics.median(times)
+
+    result = dict(peer=f'PyTorch {torch.__version__}', size=f'{w}x{h}', width=args.width, runs=args.runs,
+                  device=torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu ({torch.get_num_threads()} threads)')
+    for name, tf32 in (('fp32_ms', False), ('tf32_ms', True)):
+        set_precision(tf32)
+        result[name] = median_ms()
+    print(f"{result['device']}: generator-v1 {w}x{h} fwd {result['fp32_ms']:.2f} ms fp32, {result['tf32_ms']:.2f} ms TF32 convolutions (median of {args.runs})")
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(result, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
