@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { drawHintMode, hintsFromRgba, parseColour, parseHintJson, placeHints, sampleTrainingHints, sparseMask, SPARSE_SIGMA, truncatedNormal } from '../src/data/hints.js';
+import {
+  colouredRegions, dotOffsets, drawHintMode, hintsFromRgba, parseColour, parseHintJson, placeHints, sampleDots, sampleTrainingHints, sparseMask, SPARSE_SIGMA, truncatedNormal,
+} from '../src/data/hints.js';
 import { createPlane, planeToChw } from '../src/data/plane.js';
 import { seededRng } from '../src/data/random.js';
 import { syntheticPage } from './helpers/pages.js';
@@ -117,5 +119,86 @@ describe('user hints', () => {
     const set = parseHintJson(json({ width: 10, height: 5, hints: [] }));
     expect(() => placeHints(set, { width: 20, height: 10 }, { width: 512, height: 256 })).toThrow(/made for a 10×5 page, but this page is 20×10/);
     expect(parseColour('#FF8000')).toEqual([1, 128 / 255, 0]);
+  });
+});
+
+describe('dense dot hints (the regime a small model learns to obey)', () => {
+  // White paper, a black frame, and two flat regions: red on the left half, blue on the right half.
+  function regions(w = 48, h = 32) {
+    const data = new Float32Array(3 * w * h).fill(1);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = 3 * (y * w + x);
+        if (x < 2 || y < 2 || x >= w - 2 || y >= h - 2) data.set([0.02, 0.02, 0.02], i);
+        else if (y >= 8 && y < h - 8) data.set(x < w / 2 ? [0.9, 0.2, 0.1] : [0.2, 0.3, 0.8], i);
+      }
+    }
+    return createPlane(w, h, 3, data);
+  }
+
+  test('coloured regions exclude ink and paper', () => {
+    const plane = regions();
+    const mask = colouredRegions(plane);
+    expect(mask[0]).toBe(0); // ink
+    expect(mask[5 * 48 + 10]).toBe(0); // paper
+    expect(mask[12 * 48 + 10]).toBe(1);
+    expect(mask.reduce((a, b) => a + b, 0)).toBe(44 * 16);
+  });
+
+  test('counts, sizes, colours from the ground truth inside its regions, seeded', () => {
+    const plane = regions();
+    const region = colouredRegions(plane);
+    for (const size of [1, 3, 5, 9]) {
+      const { colour, mask, dots } = sampleDots(plane, 30, [size, size], seededRng(size));
+      expect(dots.length).toBe(30);
+      for (const d of dots) {
+        expect(region[d.index]).toBe(1);
+        expect([1, size]).toContain(d.size);
+      }
+      // Most dots fit in 16-pixel-tall regions even at size 9.
+      expect(dots.filter((d) => d.size === size).length).toBeGreaterThan(20);
+      // Every hint pixel is in a coloured region and carries exactly its ground-truth colour (flat regions).
+      for (let i = 0; i < mask.length; i++) {
+        if (!mask[i]) continue;
+        expect(region[i]).toBe(1);
+        for (let c = 0; c < 3; c++) expect(colour.data[3 * i + c]).toBeCloseTo(plane.data[3 * i + c], 6);
+      }
+      // The union of the dots' discs is the mask.
+      const expected = new Uint8Array(mask.length);
+      for (const d of dots) for (const [dx, dy] of d.size === 1 ? [[0, 0]] : dotOffsets(d.size)) expected[d.index + dy * 48 + dx] = 1;
+      expect([...mask]).toEqual([...expected]);
+    }
+    const a = sampleDots(plane, 50, [1, 9], seededRng(7));
+    const b = sampleDots(plane, 50, [1, 9], seededRng(7));
+    expect(a.dots).toEqual(b.dots);
+    expect(new Set(a.dots.map((d) => d.size)).size).toBeGreaterThan(4);
+    expect(sampleDots(createPlane(8, 8, 3, new Float32Array(192).fill(1)), 10, [1, 9], seededRng(1)).dots).toEqual([]);
+  });
+
+  test('the regime: dense share and counts; denseShare 0 is the published stream', () => {
+    const plane = regions();
+    const regime = { denseShare: 0.4, denseCount: [20, 150] as [number, number], dotSize: [1, 9] as [number, number] };
+    const rng = seededRng(12);
+    let dense = 0;
+    const draws = 500;
+    for (let i = 0; i < draws; i++) {
+      const { hint, mode } = sampleTrainingHints(plane, rng, regime);
+      if (mode !== 'dense') continue;
+      dense++;
+      let pixels = 0;
+      for (let p = 0; p < 48 * 32; p++) pixels += hint.data[4 * p + 3];
+      expect(pixels).toBeGreaterThan(0);
+    }
+    expect(Math.abs(dense / draws - 0.4)).toBeLessThan(5 * Math.sqrt((0.4 * 0.6) / draws));
+    const published = sampleTrainingHints(plane, seededRng(4));
+    const zero = sampleTrainingHints(plane, seededRng(4), { ...regime, denseShare: 0 });
+    expect(zero.mode).toBe(published.mode);
+    expect([...zero.hint.data]).toEqual([...published.hint.data]);
+    // The dot count is uniform in [min, max]: with a min = max regime, exactly that many dots (size-1 dots on a fresh canvas).
+    const one = sampleTrainingHints(plane, seededRng(5), { denseShare: 1, denseCount: [17, 17], dotSize: [1, 1] });
+    let pixels = 0;
+    for (let p = 0; p < 48 * 32; p++) pixels += one.hint.data[4 * p + 3];
+    expect(pixels).toBeLessThanOrEqual(17);
+    expect(pixels).toBeGreaterThan(12); // repeats are rare on 704 candidates
   });
 });

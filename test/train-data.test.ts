@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { splitManifest, TrainingLoader, type Batch } from '../src/data/loader.js';
 import { generatedSet, loadTrainingData } from '../src/train/batches.js';
-import { resolveConfig } from '../src/train/config.js';
+import { parseConfigFlags, resolveConfig } from '../src/train/config.js';
 
 const same = (a: Batch, b: Batch) => a.input.every((v, i) => Object.is(v, b.input[i])) && a.target.every((v, i) => Object.is(v, b.target[i]));
 
@@ -63,5 +63,27 @@ describe('training data', () => {
     expect(b.input.every((v) => v >= -1 && v <= 1) && b.target.every((v) => v >= -1 && v <= 1)).toBe(true);
     const trainIds = new Set((await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => data.train.batch(i)))).flatMap((x) => x.samples.map((s) => s.id)));
     expect(data.validation.flatMap((x) => x.samples.map((s) => s.id)).filter((id) => trainIds.has(id))).toEqual([]);
+  });
+
+  test('the hint regime: published for full/paper, dense dots for small/tiny, flags, validation, old checkpoints', async () => {
+    expect(resolveConfig({ preset: 'full', flags: { localFeatures: 'none' } }).hints.denseShare).toBe(0);
+    expect(resolveConfig({ preset: 'paper', flags: { localFeatures: 'none' } }).hints.denseShare).toBe(0);
+    expect(resolveConfig({ preset: 'small' }).hints).toEqual({ denseShare: 0.4, denseCount: [20, 150], dotSize: [1, 9] });
+    expect(resolveConfig({ preset: 'tiny' }).hints.denseShare).toBeGreaterThan(0);
+    const flags = parseConfigFlags(['--hints-dense-share', '0.25', '--hints-dense-count', '10,60', '--hints-dot-size=3,7']);
+    expect(resolveConfig({ preset: 'small', flags }).hints).toEqual({ denseShare: 0.25, denseCount: [10, 60], dotSize: [3, 7] });
+    expect(() => resolveConfig({ preset: 'small', flags: parseConfigFlags(['--hints-dot-size', '1,12']) })).toThrow(/--hints-dot-size/);
+    expect(() => resolveConfig({ preset: 'small', flags: parseConfigFlags(['--hints-dense-share', '1.5']) })).toThrow(/--hints-dense-share/);
+    expect(() => resolveConfig({ preset: 'small', flags: parseConfigFlags(['--hints-dense-count', '50,20']) })).toThrow(/--hints-dense-count/);
+    // A checkpoint's config from before the regime existed resumes with the published sampler.
+    const old = resolveConfig({ preset: 'tiny' }) as unknown as Record<string, unknown>;
+    delete old.hints;
+    expect(resolveConfig({ base: old as never }).hints.denseShare).toBe(0);
+    // The training stream carries dense samples; validation keeps its fixed hints.
+    const config = resolveConfig({ preset: 'tiny', flags: { crop: 32, batchSize: 2, imagesPerEpoch: 16, validationImages: 3, hints: { denseShare: 1 } } });
+    const data = await loadTrainingData(config);
+    const b = await data.train.batch(0);
+    expect(b.samples.map((s) => s.hints)).toEqual(['dense', 'dense']);
+    expect(data.validation.flatMap((x) => x.samples.map((s) => s.hints)).every((h) => h === 'fixed')).toBe(true);
   });
 });

@@ -4,11 +4,10 @@
 // it is saved as one page-pixel hint per covered model pixel, so `npm run colorize -- --hints` given the saved
 // file feeds the generator exactly what the app did. The file also carries the dots themselves ("dots", which
 // the command line ignores) so reloading it restores editable dots rather than a cloud of pixels.
-import { parseHintJson, type HintSet } from '../src/data/hints.js';
+import { dotOffsets, MAX_DOT_SIZE, MIN_DOT_SIZE, parseHintJson, type HintSet } from '../src/data/hints.js';
 import type { Size } from '../src/data/resize.js';
 
-export const MIN_DOT_SIZE = 1;
-export const MAX_DOT_SIZE = 9;
+export { dotOffsets, MAX_DOT_SIZE, MIN_DOT_SIZE } from '../src/data/hints.js';
 
 /** One dot: page pixel (x, y) (integers), colour "#rrggbb", size in model pixels (1–9). */
 export interface Dot {
@@ -22,17 +21,6 @@ export interface Dot {
 const toModel = (v: number, page: number, content: number) => Math.min(Math.floor(((v + 0.5) * content) / page), content - 1);
 /** A page pixel that lands on model pixel m (the one under m's centre). */
 const toPage = (m: number, page: number, content: number) => Math.min(Math.floor(((m + 0.5) * page) / content), page - 1);
-
-/** Offsets of the model pixels a dot of `size` covers: a disc of diameter `size` (a square for 1–3). */
-export function dotOffsets(size: number): [number, number][] {
-  const lo = -Math.floor((size - 1) / 2) || 0; // no −0 offsets
-  const centre = (size - 1) / 2 + lo; // 0 for odd sizes, ½ for even ones
-  const out: [number, number][] = [];
-  for (let dy = lo; dy < lo + size; dy++) {
-    for (let dx = lo; dx < lo + size; dx++) if ((dx - centre) ** 2 + (dy - centre) ** 2 <= (size / 2) ** 2) out.push([dx, dy]);
-  }
-  return out;
-}
 
 /**
  * The page-pixel hints of some dots for a page of size `page` whose network canvas content is `content`. A

@@ -1,6 +1,7 @@
 // The browser app's UI thread: pages, hint tools, the result view and exports. The engine runs in a worker
 // (web/worker.ts) so the UI never waits on the GPU; this file only sends it pages, weights and hint sets.
 import { workingShortSide } from '../src/colorize/pipeline.js';
+import { DEFAULT_BLEND, isBlendMode, type BlendMode } from '../src/colorize/recombine.js';
 import type { Architecture } from '../src/colorize/model.js';
 import { workingSize, type Size } from '../src/data/resize.js';
 import { EngineClient, EngineError, EngineRestarted } from './engine-client.js';
@@ -75,7 +76,12 @@ function setWorkingSize(size: number): void {
   if (p?.image) view.modelScale = p.image.width / contentSize(p).width;
   view.redraw();
 }
-const resultKey = (p: Page) => `${shortSide()}|${$<HTMLInputElement>('auto-hint').checked}|${JSON.stringify(p.history.dots)}`;
+/** The blend chosen in the toolbar (src/colorize/recombine.ts). */
+const blendMode = (): BlendMode => {
+  const value = $<HTMLSelectElement>('blend').value;
+  return isBlendMode(value) ? value : DEFAULT_BLEND;
+};
+const resultKey = (p: Page) => `${shortSide()}|${$<HTMLInputElement>('auto-hint').checked}|${blendMode()}|${JSON.stringify(p.history.dots)}`;
 
 // ---- status, progress and errors ----
 
@@ -335,7 +341,7 @@ async function colourPage(p: Page): Promise<number> {
   await preparePage(p);
   const hints = expandDots(p.history.dots, { width: p.image!.width, height: p.image!.height }, contentSize(p));
   const key = resultKey(p);
-  const out = await engine.request({ type: 'colorize', pageId: p.id, hints, autoHint: $<HTMLInputElement>('auto-hint').checked });
+  const out = await engine.request({ type: 'colorize', pageId: p.id, hints, autoHint: $<HTMLInputElement>('auto-hint').checked, blend: blendMode() });
   const image = new ImageData(out.rgba as Uint8ClampedArray<ArrayBuffer>, out.width, out.height);
   p.result?.bitmap.close();
   p.result = { image, bitmap: await createImageBitmap(image), key };
@@ -660,6 +666,7 @@ function setup(): void {
     void recolour();
   };
   $<HTMLInputElement>('auto-hint').onchange = () => void recolour();
+  $<HTMLSelectElement>('blend').onchange = () => void recolour();
   click('zoom-in', () => view.zoomAt(1.25, ...viewCentre()));
   click('zoom-out', () => view.zoomAt(1 / 1.25, ...viewCentre()));
   click('zoom-fit', () => view.fit());

@@ -1,6 +1,7 @@
 // Messages between the UI (web/main.ts) and the engine worker (web/worker.ts). Every request carries an id and
 // gets exactly one reply with that id; progress and device loss arrive as events in between.
 import type { Architecture } from '../src/colorize/model.js';
+import type { BlendMode } from '../src/colorize/recombine.js';
 import type { HintSet } from '../src/data/hints.js';
 import type { Size } from '../src/data/resize.js';
 
@@ -62,7 +63,7 @@ export type Request =
   | { type: 'load-weights'; files: { name: string; bytes: ArrayBuffer }[] }
   /** Prepares a page from its 8-bit RGBA pixels; `shortSide` is the working size (512 for v1). */
   | { type: 'open-page'; pageId: string; rgba: Uint8ClampedArray; width: number; height: number; shortSide: number }
-  | { type: 'colorize'; pageId: string; hints: HintSet; autoHint: boolean };
+  | { type: 'colorize'; pageId: string; hints: HintSet; autoHint: boolean; blend: BlendMode };
 
 export type RequestMessage = Request & { id: number };
 

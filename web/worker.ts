@@ -97,7 +97,7 @@ async function colorize(id: number, request: Extract<RequestMessage, { type: 'co
   if (!session || !session.key.startsWith(`${request.pageId}@`)) throw new Error('The page is not open in the engine; open it first.');
   const started = performance.now();
   const onStage = (stage: string) => post({ type: 'progress', id, stage });
-  const { image } = await session.page.colorize({ hints: request.hints, autoHint: request.autoHint ? {} : null, onStage });
+  const { image } = await session.page.colorize({ hints: request.hints, autoHint: request.autoHint ? {} : null, blend: request.blend, onStage });
   const rgba = new Uint8ClampedArray(image.width * image.height * 4);
   for (let i = 0; i < image.width * image.height; i++) {
     for (let c = 0; c < 3; c++) rgba[4 * i + c] = image.data[3 * i + c] * 255 + 0.5;

@@ -15,6 +15,7 @@ import { colourfulness, COLOUR_THRESHOLD } from '../colorize/colourfulness.js';
 import { hintsForPage, parseHintsFile, unusedPageNames, type HintsFile } from '../colorize/hint-files.js';
 import { DEFAULT_MODEL_PATH, loadColorModel, type Architecture, type ColorModel, type WeightsFile } from '../colorize/model.js';
 import { colorizePage, PageTooLargeError, type PageOptions } from '../colorize/pipeline.js';
+import { BLEND_MODES, DEFAULT_BLEND, isBlendMode, type BlendMode } from '../colorize/recombine.js';
 import { hintsFromRgba } from '../data/hints.js';
 import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
 import { temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
@@ -43,6 +44,9 @@ const USAGE = `usage: npm run colorize -- <inputs...> [-o <out>] [options]
                       of pixels sampled (default ${(100 * AUTO_HINT_DENSITY).toFixed(2)})
   --ignore-grey       auto-hint samples no greyish pixels
   --seed N            seed of the auto-hint sampling (default 0)
+  --blend MODE        how the colour meets the page at its size: multiply (default: colour under the page's
+                      ink, never lighter than the page), luminance (the page's luma, the network's chroma; for
+                      grey pages) or detail (the network's lightness plus the page's fine detail)
   --model-res         write the network's output at its working size instead of the page's size
   --format F          png (default), jpg or webp
   --force-color       colour pages that already look coloured (colourfulness ≥ ${COLOUR_THRESHOLD}) instead of copying them
@@ -66,13 +70,14 @@ interface Options {
   ignoreGrey: boolean;
   seed: number;
   modelRes: boolean;
+  blend: BlendMode;
   format: ImageFormat | null;
   forceColor: boolean;
   force: boolean;
   maxPixels: number;
 }
 
-const VALUE_OPTIONS = new Set(['out', 'weights', 'extractor', 'denoiser', 'denoise-sigma', 'arch', 'size', 'hints', 'seed', 'format', 'max-megapixels']);
+const VALUE_OPTIONS = new Set(['out', 'weights', 'extractor', 'denoiser', 'denoise-sigma', 'arch', 'size', 'hints', 'seed', 'format', 'max-megapixels', 'blend']);
 const FLAGS = new Set(['ignore-grey', 'model-res', 'force-color', 'force', 'help']);
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -120,6 +125,9 @@ function parseOptions(argv: string[]): Options | 'help' {
   if (format !== undefined && !(IMAGE_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--format must be one of ${IMAGE_FORMATS.join(', ')}, got "${format}".`);
   }
+  const blend = values.get('blend') ?? DEFAULT_BLEND;
+  if (!isBlendMode(blend)) throw new UsageError(`--blend must be one of ${BLEND_MODES.join(', ')}, got "${blend}".`);
+  if (values.has('blend') && flags.has('model-res')) throw new UsageError('--blend sets how the colour meets the page at its size; --model-res writes the network\'s output as it is. Use one.');
   let autoHintDensity: number | null = null;
   if (autoHint !== null) {
     const percent = autoHint === '' ? 100 * AUTO_HINT_DENSITY : Number(autoHint);
@@ -142,6 +150,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     ignoreGrey: flags.has('ignore-grey'),
     seed: number('seed', 0, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
     modelRes: flags.has('model-res'),
+    blend,
     format: (format as ImageFormat | undefined) ?? null,
     forceColor: flags.has('force-color'),
     force: flags.has('force'),
@@ -419,12 +428,13 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
       model = loadColorModel(files);
       const size = o.size ?? model.defaultSize;
       log(`model: ${model.description}`);
-      log(`device: ${device.adapterName} (${device.backend}); ${pages.length} page${pages.length === 1 ? '' : 's'} at working size ${size}${o.autoHint ? ', auto-hint' : ''}${o.modelRes ? ', model resolution' : ''}`);
+      log(`device: ${device.adapterName} (${device.backend}); ${pages.length} page${pages.length === 1 ? '' : 's'} at working size ${size}${o.autoHint ? ', auto-hint' : ''}${o.modelRes ? ', model resolution' : `, ${o.blend} blend`}`);
       const options: PageOptions = {
         size,
         denoiseSigma: o.denoiseSigma,
         autoHint: o.autoHint === null ? null : { density: o.autoHint, ignoreGrey: o.ignoreGrey, seed: o.seed },
         output: o.modelRes ? 'model' : 'page',
+        blend: o.blend,
       };
       const summary: Summary = { coloured: 0, copied: [], failed: [] };
       const bar = progressBar(pages.length, { unit: 'pages/min' });

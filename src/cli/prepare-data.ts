@@ -1,5 +1,5 @@
 // npm run prepare-data -- --input <dir|zip> --out <dir> [--size 512] [--mults 1,2,3] [--preset code|paper]
-//                         [--workers N] [--limit N]
+//                         [--workers N] [--limit N] [--skip N]
 // npm run prepare-data -- --openmoji --out <dir> [...]
 // Builds a training set (src/data/dataset.ts): for every colour image, in natural order, the resized colour
 // image, one XDoG sketch per mult and each sketch's distance field, plus manifest.json. Worker threads share the
@@ -31,7 +31,8 @@ const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) -
   --mults 1,2,3     XDoG mults, one sketch and distance field each (default 1,2,3)
   --preset          XDoG parameters: code (default) or paper
   --workers N       worker threads (default: one per core)
-  --limit N         only the first N sources (a trial run)`;
+  --limit N         only the first N sources (a trial run)
+  --skip N          leave out the first N sources (in natural order): a held-out set beside one made with --limit N`;
 
 const OPENMOJI_NOTICE =
   'All emojis designed by OpenMoji (https://openmoji.org/) – the open-source emoji and icon project. ' +
@@ -91,7 +92,7 @@ async function makeItem({ source, bytes }: Task, s: Settings): Promise<DatasetIt
 
 // ---- main thread --------------------------------------------------------------------------------------------
 
-function parse(argv: string[]): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number } {
+function parse(argv: string[]): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number; skip: number } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -105,6 +106,7 @@ function parse(argv: string[]): { settings: Settings; input: string | null; open
         preset: { type: 'string', default: 'code' },
         workers: { type: 'string', default: String(availableParallelism()) },
         limit: { type: 'string', default: '0' },
+        skip: { type: 'string', default: '0' },
         'max-megapixels': { type: 'string', default: String(DEFAULT_MAX_PIXELS / 1e6) },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -132,6 +134,7 @@ function parse(argv: string[]): { settings: Settings; input: string | null; open
     openmoji: values.openmoji!,
     workers: int('workers', values.workers!, 1),
     limit: int('limit', values.limit!, 0),
+    skip: int('skip', values.skip!, 0),
   };
 }
 
@@ -170,8 +173,9 @@ async function sources(input: string | null, openmoji: boolean): Promise<{ list:
 }
 
 async function main(): Promise<void> {
-  const { settings, input, openmoji, workers, limit } = parse(process.argv.slice(2));
-  const { list: all, zip } = await sources(input, openmoji);
+  const { settings, input, openmoji, workers, limit, skip } = parse(process.argv.slice(2));
+  const { list: everything, zip } = await sources(input, openmoji);
+  const all = everything.slice(skip);
   const list = limit ? all.slice(0, limit) : all;
   if (list.length === 0) throw noImagesFound(input ?? 'openmoji');
   await mkdir(join(settings.out, 'items'), { recursive: true });

@@ -1,7 +1,7 @@
 // One page from decoded pixels to colour (browser-neutral), REFERENCE §7 for v1 and §9 for v2:
 //   resize_pad to the working size → optional FFDNet denoise → v1: XDoG (mult 7) + distance field, v2: grey
 //   → generator without hints (or with the user's) → optional auto-hint second pass → crop the padding →
-//   at the page's own resolution: recombine with the page (src/colorize/recombine.ts); or the network's output
+//   at the page's own resolution: blend with the page (src/colorize/recombine.ts, `blend`); or the network's output
 //   at the working size (`output: 'model'`).
 // Everything before the generator depends on the page alone, so it is prepared once (PageSession.open, which
 // also fills the colorizer's page cache) and each hint set, the auto-hint pass included, reruns only the rest.
@@ -27,7 +27,7 @@ import { GeneratorV1 } from '../nets/generator-v1.js';
 import { noGrad, slice, tensor } from '../ops/index.js';
 import { autoHintMask, type AutoHintOptions } from './auto-hint.js';
 import type { Architecture, ColorModel } from './model.js';
-import { recombine } from './recombine.js';
+import { recombine, type BlendMode } from './recombine.js';
 
 export interface PrepareOptions {
   /** Working short side, a multiple of 32 (default: the model's, 512 for v1, 576 for v2). */
@@ -45,6 +45,8 @@ export interface ColourOptions {
   autoHint?: (AutoHintOptions & { seed?: number }) | null;
   /** `page` (default): the page's size, recombined with the page; `model`: the network's output, padding cropped. */
   output?: 'page' | 'model';
+  /** How the colour is blended with the page at the page's size (src/colorize/recombine.ts; default multiply). */
+  blend?: BlendMode;
   /** Names each stage as it starts (the app's progress line). */
   onStage?: (stage: string) => void;
 }
@@ -222,7 +224,7 @@ export class PageSession {
     let image = crop(colour, content.width, content.height);
     if (options.output !== 'model') {
       options.onStage?.('recombining with the page…');
-      image = recombine(this.page, image);
+      image = recombine(this.page, image, options.blend);
     }
     return { image, passes: options.autoHint ? 2 : 1, autoHints, working: content };
   }

@@ -1,35 +1,84 @@
 // Output at the page's own resolution (browser-neutral). The network sees the page at its working size (512
-// wide for v1); enlarging its colour to a 1,600-pixel scan would blur ink and text. So the colour is enlarged
-// and the page's own fine detail put back:
+// wide for v1); its colour is enlarged back to the page's size (bilinear; area when the page is smaller) and
+// blended with the page itself, so that ink and lettering come from the page, whatever the network does.
+// `grey` is the page's luma (REFERENCE §2 weights), `low` = up(down(grey)) the page as the network saw it
+// (down: the area resize to the working size), `up` the enlarged colour. Three blends (`--blend`):
 //
-//   out = up(colour) + (grey − up(down(grey)))        per pixel, the same amount added to R, G and B
-//
-// grey is the page's luma (REFERENCE §2 weights), down() the area resize to the working size that the network's
-// input went through, up() the enlargement back to the page's size (bilinear; area when the page is smaller).
-// grey − up(down(grey)) is exactly the detail the resize removed: the crisp edges of ink and lettering. Adding
-// the same amount to R, G and B changes luma only (Y' = 0.2125 R + 0.7154 G + 0.0721 B has weights summing to
-// 1; the colour differences B − Y', R − Y' do not move), so this is a chroma transfer: the network's hue and
-// saturation, the network's low-frequency lightness, the page's high-frequency lightness. A network output
-// that just reproduces its grey input gives back the page exactly. Values are clamped to [0, 1].
+//   multiply (default)  the network's colour as a layer of flat colour under the page's line art:
+//                         flat = clamp(up / max(low, ε), 0, 1)            (the network's shading taken out)
+//                         flat' = 1 − (1 − flat)·s(grey)                  (s: smoothstep from 0 at ink to 1 at grey ½)
+//                         out = flat' × grey                              per channel
+//                       The output is never lighter than the page (out ≤ grey in every channel), so ink stays
+//                       ink; where the page is dark, s fades the colour out, so an ink pixel of luma g comes out
+//                       within g·s(g) ≤ 12·g³ of g with at most that much colour (g = 0.1: 3/255).
+//   luminance           the page's luma with the network's chroma: out = grey + k·(up − Y(up)), with k ≤ 1 the
+//                       largest that keeps every channel in [0, 1] and the chroma (max − min channel) at most
+//                       grey·s(grey). The luma is the page's exactly, so ink and lettering keep their contrast,
+//                       but white paper stays white (no chroma fits at luma 1): for grey pages, not line art.
+//   detail              the earlier chroma transfer: out = up + (grey − low), the network's low-frequency
+//                       lightness plus the detail the resize removed, clamped. It reproduces the page only where
+//                       the network reproduces its input; a network that paints over lines greys them.
 //
 // API
-//   recombine(page, colour) → Plane   page: the original (RGB or grey, any size); colour: the network's RGB at
-//                                     the working size, padding already cropped.
-import { createPlane, toGrey, type Plane } from '../data/plane.js';
+//   recombine(page, colour, blend?) → Plane   page: the original (RGB or grey, any size); colour: the network's
+//                                             RGB at the working size, padding already cropped.
+//   BLEND_MODES, DEFAULT_BLEND, isBlendMode(text)
+import { createPlane, LUMA, toGrey, type Plane } from '../data/plane.js';
 import { resample, resizeArea } from '../data/resize.js';
 
-export function recombine(page: Plane, colour: Plane): Plane {
+export const BLEND_MODES = ['multiply', 'luminance', 'detail'] as const;
+export type BlendMode = (typeof BLEND_MODES)[number];
+/** Chosen by `npm run eval` (models/README.md): see the model card's blend comparison. */
+export const DEFAULT_BLEND: BlendMode = 'multiply';
+
+export const isBlendMode = (text: unknown): text is BlendMode => typeof text === 'string' && (BLEND_MODES as readonly string[]).includes(text);
+
+/** Below this low-frequency page luma the colour layer is not divided further (a large black fill). */
+const FLAT_EPSILON = 0.05;
+/** Page luma from which the colour layer is at full strength (multiply). */
+const FULL_COLOUR_LUMA = 0.5;
+
+const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+/** 0 at ink (grey 0), 1 from FULL_COLOUR_LUMA on, smooth in between. */
+function colourStrength(grey: number): number {
+  const x = clamp01(grey / FULL_COLOUR_LUMA);
+  return x * x * (3 - 2 * x);
+}
+
+export function recombine(page: Plane, colour: Plane, blend: BlendMode = DEFAULT_BLEND): Plane {
   if (colour.channels !== 3) throw new Error(`recombine takes an RGB colour plane, got ${colour.channels} channels.`);
+  if (!isBlendMode(blend)) throw new Error(`Unknown blend "${String(blend)}"; use one of ${BLEND_MODES.join(', ')}.`);
   const { width, height } = page;
   const grey = toGrey(page);
-  const lowGrey = resample(resizeArea(grey, colour.width, colour.height), width, height);
-  const up = resample(colour, width, height);
+  const same = colour.width === width && colour.height === height;
+  const low = same ? grey : resample(resizeArea(grey, colour.width, colour.height), width, height);
+  const up = same ? colour : resample(colour, width, height);
   const out = new Float32Array(width * height * 3);
   for (let i = 0; i < width * height; i++) {
-    const detail = grey.data[i] - lowGrey.data[i];
-    for (let c = 0; c < 3; c++) {
-      const v = up.data[3 * i + c] + detail;
-      out[3 * i + c] = v < 0 ? 0 : v > 1 ? 1 : v;
+    const g = grey.data[i];
+    const [r, gr, b] = [up.data[3 * i], up.data[3 * i + 1], up.data[3 * i + 2]];
+    if (blend === 'multiply') {
+      const divisor = Math.max(low.data[i], FLAT_EPSILON);
+      const s = colourStrength(g);
+      for (let c = 0; c < 3; c++) {
+        const flat = clamp01(up.data[3 * i + c] / divisor);
+        out[3 * i + c] = clamp01((1 - (1 - flat) * s) * g);
+      }
+    } else if (blend === 'luminance') {
+      const y = LUMA[0] * r + LUMA[1] * gr + LUMA[2] * b;
+      const d = [r - y, gr - y, b - y];
+      // At most g·s(g) of chroma: ink carries no more than a trace of colour.
+      const range = Math.max(...d) - Math.min(...d);
+      let k = range > 0 ? Math.min(1, (g * colourStrength(g)) / range) : 1;
+      for (const dc of d) {
+        if (dc > 0) k = Math.min(k, (1 - g) / dc);
+        else if (dc < 0) k = Math.min(k, g / -dc);
+      }
+      for (let c = 0; c < 3; c++) out[3 * i + c] = clamp01(g + Math.max(k, 0) * d[c]);
+    } else {
+      const detail = g - low.data[i];
+      for (let c = 0; c < 3; c++) out[3 * i + c] = clamp01(up.data[3 * i + c] + detail);
     }
   }
   return createPlane(width, height, 3, out);

@@ -10,7 +10,30 @@ export const HINT_MODES = { full: 0.01, sparse: 0.495, empty: 0.495 } as const;
 /** The sparse mode's threshold t ~ Normal(1, σ) truncated to [0, 1]; a pixel is a hint where U(0, 1) ≥ t. */
 export const SPARSE_SIGMA = 0.0005;
 
-export type HintMode = keyof typeof HINT_MODES;
+/** The published modes, and `dense`: dots as the app places them (see HintRegime). */
+export type HintMode = keyof typeof HINT_MODES | 'dense';
+
+/**
+ * What the training sampler draws besides the published modes. A share of samples gets `dense` hints instead
+ * of the published draw: a uniform number of dots in `denseCount`, each a disc of a uniform size in `dotSize`
+ * model pixels across (the app's dots, 1–9) centred on a pixel of a coloured region of the ground truth and
+ * filled with that pixel's colour. The published sampler is `denseShare` 0 (its random stream is then
+ * unchanged).
+ */
+export interface HintRegime {
+  /** Share of samples with dense dot hints, in [0, 1]; the rest follow the published draw. */
+  denseShare: number;
+  /** Dots per dense sample: an integer uniform in [min, max]. */
+  denseCount: [number, number];
+  /** Dot diameter in model pixels: an integer uniform in [min, max], within 1–9 (the app's sizes). */
+  dotSize: [number, number];
+}
+
+/** The published sampler alone (REFERENCE §2). */
+export const PUBLISHED_HINTS: HintRegime = { denseShare: 0, denseCount: [20, 150], dotSize: [1, 1] };
+/** The app's dot sizes. */
+export const MIN_DOT_SIZE = 1;
+export const MAX_DOT_SIZE = 9;
 
 /** A 4-channel hint plane from a colour plane (RGB in [0, 1]) and a 0/1 mask per pixel. */
 export function hintPlane(colour: Plane, mask: Uint8Array): Plane {
@@ -34,7 +57,7 @@ export function truncatedNormal(rng: Rng, mean: number, sigma: number): number {
 }
 
 /** Draws the mode: full with p 0.01, sparse 0.495, empty 0.495. */
-export function drawHintMode(rng: Rng): HintMode {
+export function drawHintMode(rng: Rng): keyof typeof HINT_MODES {
   const u = rng.next();
   if (u < HINT_MODES.full) return 'full';
   return u < HINT_MODES.full + HINT_MODES.sparse ? 'sparse' : 'empty';
@@ -51,8 +74,112 @@ export function sparseMask(size: Size, rng: Rng, sigma = SPARSE_SIGMA): Uint8Arr
   return mask;
 }
 
-/** The training sampler of REFERENCE §2 on a colour image: full, sparse or empty hints, seeded through `rng`. */
-export function sampleTrainingHints(colour: Plane, rng: Rng): { hint: Plane; mode: HintMode } {
+/** Offsets of the model pixels a dot of `size` covers: a disc of diameter `size` (a square for 1–3), as the app draws it. */
+export function dotOffsets(size: number): [number, number][] {
+  const lo = -Math.floor((size - 1) / 2) || 0; // no −0 offsets
+  const centre = (size - 1) / 2 + lo; // 0 for odd sizes, ½ for even ones
+  const out: [number, number][] = [];
+  for (let dy = lo; dy < lo + size; dy++) {
+    for (let dx = lo; dx < lo + size; dx++) if ((dx - centre) ** 2 + (dy - centre) ** 2 <= (size / 2) ** 2) out.push([dx, dy]);
+  }
+  return out;
+}
+
+/** Below this luma a pixel is ink, not a coloured region. */
+export const INK_LUMA = 0.25;
+/** A pixel whose channels are all at least this is paper (white), not a coloured region. */
+export const PAPER_LEVEL = 0.92;
+
+/**
+ * The pixels of the coloured regions of a colour image (RGB in [0, 1]): neither ink (Rec. 601 luma below
+ * INK_LUMA) nor paper (every channel at least PAPER_LEVEL). Where hints are drawn from the ground truth.
+ */
+export function colouredRegions(colour: Plane): Uint8Array {
+  const n = colour.width * colour.height;
+  const out = new Uint8Array(n);
+  const d = colour.data;
+  for (let i = 0; i < n; i++) {
+    const [r, g, b] = [d[3 * i], d[3 * i + 1], d[3 * i + 2]];
+    const luma = 0.299 * r + 0.587 * g + 0.114 * b;
+    out[i] = luma >= INK_LUMA && Math.min(r, g, b) < PAPER_LEVEL ? 1 : 0;
+  }
+  return out;
+}
+
+/** How far (largest channel difference) a dot's pixels may be from its centre's colour to count as one region. */
+const DOT_TOLERANCE = 0.12;
+/** Centres tried per dot before it falls back to a single pixel. */
+const DOT_TRIES = 4;
+
+/** Dots drawn from the ground truth: centres, sizes, the colour each carries. */
+export interface DotHints {
+  /** RGB per pixel in [0, 1] where `mask` is set (a dot's centre colour over its whole disc), else 0. */
+  colour: Plane;
+  mask: Uint8Array;
+  /** The dots' centre pixels (y·width + x) and sizes, in drawing order. */
+  dots: { index: number; size: number }[];
+}
+
+/**
+ * `count` dots on a colour image, seeded through `rng`: each centred on a uniformly drawn pixel of the coloured
+ * regions (colouredRegions), of a size uniform in `sizes`, filled with the centre's ground-truth colour. A
+ * dot must lie inside the image on pixels of its centre's region (coloured, within DOT_TOLERANCE of the centre
+ * colour), as a user places one; after DOT_TRIES centres that do not fit, the last becomes a single pixel.
+ * No coloured pixels: no dots. Later dots paint over earlier ones.
+ */
+export function sampleDots(colour: Plane, count: number, sizes: readonly [number, number], rng: Rng): DotHints {
+  const { width: w, height: h } = colour;
+  const region = colouredRegions(colour);
+  const candidates: number[] = [];
+  for (let i = 0; i < region.length; i++) if (region[i]) candidates.push(i);
+  const out = new Float32Array(3 * w * h);
+  const mask = new Uint8Array(w * h);
+  const dots: DotHints['dots'] = [];
+  if (!candidates.length) return { colour: createPlane(w, h, 3, out), mask, dots };
+  const d = colour.data;
+  const fits = (centre: number, offsets: [number, number][]) => {
+    const [cx, cy] = [centre % w, Math.floor(centre / w)];
+    return offsets.every(([dx, dy]) => {
+      const [x, y] = [cx + dx, cy + dy];
+      if (x < 0 || y < 0 || x >= w || y >= h) return false;
+      const i = y * w + x;
+      return region[i] === 1 && [0, 1, 2].every((c) => Math.abs(d[3 * i + c] - d[3 * centre + c]) <= DOT_TOLERANCE);
+    });
+  };
+  for (let k = 0; k < count; k++) {
+    const size = sizes[0] + rng.int(sizes[1] - sizes[0] + 1);
+    const offsets = dotOffsets(size);
+    let centre = -1;
+    let placed = 1;
+    for (let t = 0; t < DOT_TRIES; t++) {
+      centre = candidates[rng.int(candidates.length)];
+      if (fits(centre, offsets)) {
+        placed = size;
+        break;
+      }
+    }
+    const [cx, cy] = [centre % w, Math.floor(centre / w)];
+    for (const [dx, dy] of placed === 1 ? ([[0, 0]] as [number, number][]) : offsets) {
+      const i = (cy + dy) * w + (cx + dx);
+      mask[i] = 1;
+      for (let c = 0; c < 3; c++) out[3 * i + c] = d[3 * centre + c];
+    }
+    dots.push({ index: centre, size: placed });
+  }
+  return { colour: createPlane(w, h, 3, out), mask, dots };
+}
+
+/**
+ * The training sampler on a colour image, seeded through `rng`: with probability `regime.denseShare` dense
+ * dots (sampleDots), otherwise REFERENCE §2's draw of full, sparse or empty hints. The published regime
+ * (denseShare 0) draws exactly the published stream.
+ */
+export function sampleTrainingHints(colour: Plane, rng: Rng, regime: HintRegime = PUBLISHED_HINTS): { hint: Plane; mode: HintMode } {
+  if (regime.denseShare > 0 && rng.next() < regime.denseShare) {
+    const count = regime.denseCount[0] + rng.int(regime.denseCount[1] - regime.denseCount[0] + 1);
+    const dots = sampleDots(colour, count, regime.dotSize, rng);
+    return { hint: hintPlane(dots.colour, dots.mask), mode: 'dense' };
+  }
   const mode = drawHintMode(rng);
   const n = colour.width * colour.height;
   const mask = mode === 'full' ? new Uint8Array(n).fill(1) : mode === 'sparse' ? sparseMask(colour, rng) : new Uint8Array(n);

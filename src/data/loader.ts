@@ -5,7 +5,7 @@
 // come from a generator seeded by (seed, epoch, position). So prefetching or timing never changes what a run
 // sees, and a resumed run needs nothing but its step number. Isomorphic: files are read through `read`.
 import type { DatasetItem, Manifest } from './dataset.js';
-import { hintPlane, sampleTrainingHints, sparseMask } from './hints.js';
+import { hintPlane, PUBLISHED_HINTS, sampleTrainingHints, sparseMask, type HintRegime } from './hints.js';
 import { channelOf, createPlane, planeToChw, type Plane } from './plane.js';
 import { seededRng, type Rng } from './random.js';
 
@@ -25,6 +25,8 @@ export interface LoaderOptions {
    * `fixed`: for validation, see `fixedBatches`.
    */
   hints?: 'training' | 'fixed' | 'none';
+  /** What `training` hints draw besides the published modes (default: the published sampler alone). */
+  regime?: HintRegime;
 }
 
 /** Density of the fixed validation hints: the auto-hint threshold σ of REFERENCE §7 (≈0.24 % of pixels). */
@@ -213,7 +215,7 @@ export class TrainingLoader {
   private hints(colour: Plane, rng: Rng): { hint: Plane; mode: string } {
     switch (this.options.hints ?? 'training') {
       case 'training':
-        return sampleTrainingHints(colour, rng);
+        return sampleTrainingHints(colour, rng, this.options.regime ?? PUBLISHED_HINTS);
       case 'fixed':
         return { hint: hintPlane(colour, sparseMask(colour, rng, FIXED_HINT_SIGMA)), mode: 'fixed' };
       case 'none':

@@ -9,10 +9,13 @@
 //           used: the published weights have 20/8/8/5 and the paper gives no dilations for the extra blocks.)
 //   small — a generator of half the published width and fewer blocks at 256² crops, for about an hour on one
 //           GPU. Without the extractor branch, so the trained weights work without the published extractor
-//           (whose licence forbids redistribution, REFERENCE §5).
+//           (whose licence forbids redistribution, REFERENCE §5). Its hints add dense 1–9 px dots to the
+//           published sampler (SMALL_MODEL_HINTS below).
 //   tiny  — trains on a 2-core machine's software adapter in minutes: 64² crops, the smallest widths the
 //           networks allow (squeeze-excitation needs 16 channels), an 800-image epoch, no extractor branch, and
 //           a learning rate 10× the recipe's so that a few hundred steps show learning.
+
+import { MAX_DOT_SIZE, MIN_DOT_SIZE, PUBLISHED_HINTS, type HintRegime } from '../data/hints.js';
 
 export type PresetName = 'full' | 'paper' | 'small' | 'tiny';
 export const PRESET_NAMES: readonly PresetName[] = ['full', 'paper', 'small', 'tiny'];
@@ -30,6 +33,11 @@ export interface TrainConfig {
   imagesPerEpoch: number | null;
   /** Held-out images validated with fixed hints. */
   validationImages: number;
+  /**
+   * The hint sampler (src/data/hints.ts): the published draw (full / sparse / empty) for a share 1 − denseShare
+   * of the samples, dense dots as the app places them for the rest. `full`/`paper`: the published sampler.
+   */
+  hints: HintRegime;
   /** Square training crop, a multiple of 16. */
   crop: number;
   /** Images per batch; each step uses one batch for D and the next for G. */
@@ -98,6 +106,7 @@ const FULL: TrainConfig = {
   data: 'generated',
   imagesPerEpoch: null,
   validationImages: 16,
+  hints: { ...PUBLISHED_HINTS },
   crop: 512,
   batchSize: 4,
   generator: { width: 64, featureChannels: 512, dilations: PUBLISHED_DILATIONS, cardinality: [32, 32, 32, 16] },
@@ -126,12 +135,22 @@ const FULL: TrainConfig = {
   safety: { maxBadSteps: 5, rollbackLrFactor: 0.5, maxRollbacks: 3 },
 };
 
+/**
+ * The hint regime of the small presets. The published sampler (≈0.04 % of pixels as single dots, half the
+ * samples without hints) gives a small network too little signal to learn to follow hints (issue 14: the
+ * shipped model's output was the same with 0, 20 or 100 hints). So 40 % of the samples get 20–150 dots of
+ * 1–9 model pixels across, as the app places them; the other 60 % keep the published draw (about 30 % without
+ * hints, so colouring without hints is still learned). `tiny`'s 64² crops get fewer, smaller dots.
+ */
+const SMALL_MODEL_HINTS: HintRegime = { denseShare: 0.4, denseCount: [20, 150], dotSize: [1, 9] };
+
 /** Each preset as overrides of the defaults (which are `full`). */
 const PRESETS: Record<PresetName, DeepPartial<TrainConfig>> = {
   full: {},
   paper: { preset: 'paper', epochs: 20, lrDropEpoch: 15, finetuneSteps: 5000, finetuneEvery: 5 },
   small: {
     preset: 'small',
+    hints: SMALL_MODEL_HINTS,
     crop: 256,
     batchSize: 8,
     imagesPerEpoch: 4000,
@@ -144,6 +163,7 @@ const PRESETS: Record<PresetName, DeepPartial<TrainConfig>> = {
   },
   tiny: {
     preset: 'tiny',
+    hints: { denseShare: 0.4, denseCount: [4, 40], dotSize: [1, 5] },
     crop: 64,
     batchSize: 4,
     imagesPerEpoch: 800,
@@ -190,6 +210,9 @@ export const FIELDS: readonly Field[] = [
   { path: 'data', type: 'string', help: '"generated" or a prepared data-set directory' },
   { path: 'imagesPerEpoch', type: 'integer', nullable: true, help: 'images per epoch (none: the whole data set)' },
   { path: 'validationImages', type: 'integer', help: 'held-out images, validated with fixed hints' },
+  { path: 'hints.denseShare', type: 'number', help: 'share of samples with dense dot hints (0: the published sampler alone)' },
+  { path: 'hints.denseCount', type: 'pair', help: 'dots per dense sample, min,max: 20,150' },
+  { path: 'hints.dotSize', type: 'pair', help: 'dot diameter in model pixels, min,max within 1-9 (the app\'s dots): 1,9' },
   { path: 'crop', type: 'integer', help: 'square training crop in pixels, a multiple of 16' },
   { path: 'batchSize', type: 'integer', help: 'images per batch' },
   { path: 'generator.width', type: 'integer', help: 'generator base width (published 64)' },
@@ -366,7 +389,8 @@ export interface ConfigLayers {
 /** defaults ← preset (or base) ← file ← flags, validated. */
 export function resolveConfig({ preset, base, file = {}, flags = {} }: ConfigLayers): TrainConfig {
   const name = preset ?? flags.preset ?? file.preset ?? base?.preset ?? 'full';
-  const start = base ? clone(base) : presetConfig(name);
+  // A checkpoint saved before `hints` existed was trained with the published sampler.
+  const start = base ? merge({ hints: { ...PUBLISHED_HINTS } } as TrainConfig, base) : presetConfig(name);
   const config = merge(merge(start, file), flags);
   if (!base) config.preset = name;
   return validateConfig(config);
@@ -426,6 +450,10 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   if (problems.length) throw new ConfigError(`Invalid training configuration:\n  ${problems.join('\n  ')}`);
 
   const { generator: g, discriminator: d } = config;
+  check(isNum(config.hints.denseShare, 0, 1), 'hints.denseShare', 'in [0, 1]');
+  const isRange = (v: unknown, lo: number, hi: number) => Array.isArray(v) && v.length === 2 && v.every((x) => isInt(x, lo) && x <= hi) && v[0] <= v[1];
+  check(isRange(config.hints.denseCount, 1, 100_000), 'hints.denseCount', 'two integers min,max with 1 ≤ min ≤ max');
+  check(isRange(config.hints.dotSize, MIN_DOT_SIZE, MAX_DOT_SIZE), 'hints.dotSize', `two integers min,max with ${MIN_DOT_SIZE} ≤ min ≤ max ≤ ${MAX_DOT_SIZE}`);
   check(config.crop % 16 === 0 && config.crop >= 32, 'crop', 'a multiple of 16, at least 32 (the generator halves it four times)');
   check(config.lrDropEpoch <= config.epochs, 'lrDropEpoch', `at most epochs (${config.epochs}); equal means no drop`);
   check(isNum(config.lrDropFactor, 0, 1), 'lrDropFactor', 'in [0, 1]');

@@ -1,0 +1,58 @@
+// npm run eval's evaluation loop (src/eval/evaluate.ts) with a tiny random generator: hints from the original's
+// coloured regions, seeded; rows per mode, K and method; the baselines; the contact sheet; the table.
+import { describe, expect, test } from 'vitest';
+import { loadColorModel } from '../src/colorize/model.js';
+import { colouredRegions } from '../src/data/hints.js';
+import { contactSheet, evalHints, evaluate, formatTable } from '../src/eval/evaluate.js';
+import { useTestEngine } from './helpers/gpu.js';
+import { tinyGenerator } from './helpers/colorize.js';
+import { syntheticPage } from './helpers/pages.js';
+
+useTestEngine();
+
+describe('npm run eval', () => {
+  test('hints: K single pixels of the coloured regions, carrying the original colour, seeded per image and K', () => {
+    const original = syntheticPage(64, 64, 3);
+    const region = colouredRegions(original);
+    const hints = evalHints(original, 20, 0, 1);
+    expect(hints.length).toBe(20);
+    for (const h of hints) {
+      const i = h.y * 64 + h.x;
+      expect(region[i]).toBe(1);
+      expect(h.rgb).toEqual([...original.data.subarray(3 * i, 3 * i + 3)]);
+    }
+    expect(evalHints(original, 20, 0, 1)).toEqual(hints);
+    expect(evalHints(original, 20, 0, 2)).not.toEqual(hints);
+    expect(evalHints(original, 0, 0, 1)).toEqual([]);
+  });
+
+  test('rows for every mode, K and method; the unchanged input scores as itself; sheet and table', async () => {
+    const model = loadColorModel({ weights: await tinyGenerator({ localFeatures: 'none' }) });
+    try {
+      const images = [0, 1].map((k) => ({ name: `page-${k}`, colour: syntheticPage(80, 64, 10 + k) }));
+      const report = await evaluate(model, images, { size: 64, hints: [0, 5], blends: ['multiply', 'luminance'] });
+      expect(report.rows.length).toBe(2 * 2 * 4); // modes × K × (2 blends, input, flat fill)
+      for (const r of report.rows) {
+        expect(r.images).toBe(2);
+        expect(Number.isFinite(r.deltaE) && Number.isFinite(r.deltaEDrawing) && Number.isFinite(r.colourfulness)).toBe(true);
+        expect(Number.isNaN(r.deltaEHints)).toBe(r.k === 0);
+      }
+      const row = (mode: string, k: number, method: string) => report.rows.find((r) => r.mode === mode && r.k === k && r.method === method)!;
+      // Without hints the flat fill is the input itself; the grey input has no colour.
+      expect(row('grey', 0, 'flat-fill').deltaE).toBeCloseTo(row('grey', 0, 'input').deltaE, 6);
+      expect(row('grey', 0, 'input').colourfulness).toBe(0);
+      expect(row('xdog', 5, 'flat-fill').colourfulness).toBeGreaterThan(0);
+      // The grey page has the original's luma: it is close to it (the ΔE of chroma only).
+      expect(row('grey', 0, 'input').deltaE).toBeLessThan(row('xdog', 0, 'input').deltaE);
+      expect(report.sheet.length).toBe(2 * 2); // images × modes at the largest K
+      const sheet = contactSheet(report.sheet);
+      expect(sheet.width).toBe(4 * 80 + 5 * 4);
+      expect(sheet.height).toBe(4 * (64 + 4) + 4);
+      const table = formatTable(report);
+      expect(table.split('\n').length).toBe(2 + report.rows.length);
+      expect(table).toMatch(/\| xdog \| 5 \| model\/luminance \|/);
+    } finally {
+      model.dispose();
+    }
+  });
+});
