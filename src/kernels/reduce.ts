@@ -5,7 +5,7 @@ import sumEachSource from '../../shaders/sum-each.wgsl';
 import { engine, MAX_GROUPS_PER_DIM, type Kernel } from '../engine/engine.js';
 import { collapseDims, normalizeAxes } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { grid1d, UniformWriter } from './uniforms.js';
+import { grid1d, sizeClass, UniformWriter } from './uniforms.js';
 
 export type ReduceOp = 'sum' | 'max';
 const OPS: Record<ReduceOp, number> = { sum: 0, max: 1 };
@@ -61,7 +61,11 @@ function launch(
     .done();
   const serial = chunk <= SERIAL_MAX;
   const groups = serial ? grid1d(items, WG) : grid1d(items, 1);
-  engine().dispatch(kernel(op, serial ? 'reduce_serial' : 'reduce_parallel'), uniforms, [src.storage.buffer, dst.storage.buffer], groups);
+  engine().dispatch(kernel(op, serial ? 'reduce_serial' : 'reduce_parallel'), uniforms, [src.storage.buffer, dst.storage.buffer], groups, {
+    flops: outputs * length,
+    bytes: 4 * (outputs * length + items),
+    shape: `${outputs}×${length}${splits > 1 ? ` in ${splits}` : ''}`,
+  });
 }
 
 /** Tensors per sum_each launch: 7 inputs and the output are WebGPU's minimum of 8 storage buffers per stage. */
@@ -86,7 +90,12 @@ export function sumEach(tensors: readonly Tensor[]): Tensor {
       .done();
     // Unused bindings repeat the first tensor; the kernel never reads them.
     const buffers = Array.from({ length: SUM_EACH_INPUTS }, (_, k) => (part[k] ?? part[0]).storage.buffer);
-    engine().dispatch({ family: 'sum_each', source: sumEachSource, entry: 'sum_each' }, uniforms, [...buffers, out.storage.buffer], [part.length]);
+    const elements = part.reduce((n, t) => n + t.size, 0);
+    engine().dispatch({ family: 'sum_each', source: sumEachSource, entry: 'sum_each' }, uniforms, [...buffers, out.storage.buffer], [part.length], {
+      flops: elements,
+      bytes: 4 * elements,
+      shape: `${part.length} tensors, largest ${sizeClass(Math.max(...part.map((t) => t.size)))}`,
+    });
   }
   return out;
 }
