@@ -27,3 +27,13 @@ fn fma_roof(@builtin(global_invocation_id) gid: vec3<u32>) {
   // Summed into memory so the compiler cannot drop the chains.
   sink[gid.x] = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15;
 }
+
+// The adapter's copy roof: each invocation moves one vec4 from `src` to `sink` (16 bytes read, 16 written), a
+// streaming pattern no kernel's memory traffic can beat. Bytes per dispatch = 32 · invocations.
+@group(0) @binding(2) var<storage, read> src: array<vec4<f32>>;
+
+@compute @workgroup_size(64)
+fn copy_roof(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = gid.x + gid.y * groups.x * 64u;
+  if (i < params.iterations) { sink[i] = src[i]; }
+}

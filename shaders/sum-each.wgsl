@@ -1,11 +1,13 @@
-// The sum of each of up to 7 tensors (contiguous runs in their own buffers) in one launch: one workgroup per
-// tensor strides over it, then a tree reduction in workgroup memory. A training step checks every gradient for
-// NaN/Inf through their sum; with one reduction per parameter that was hundreds of launches per step.
+// Partial sums of up to 7 tensors (contiguous runs in their own buffers) in one launch: workgroup (c, k) sums
+// chunk c (CHUNK elements) of tensor k with a tree in workgroup memory and writes partial[k, c]; chunks past a
+// tensor's end write 0, so the partials form a dense [tensors, pieces] matrix that the reduction kernel sums in
+// a fixed order. A training step checks every gradient for NaN/Inf through their sum: one workgroup per
+// tensor left a 64-lane loop over millions of elements on the critical path of every update.
 // Seven inputs + the output keep to WebGPU's minimum of 8 storage buffers per stage.
 struct Params {
   count: u32,                    // tensors in this launch (≤ 7)
-  out_offset: u32,               // where the first sum goes in `out`
-  _pad0: u32,
+  out_offset: u32,               // element of partial[first tensor of this launch, 0] in `out`
+  pieces: u32,                   // partials per tensor (the row length of `out`)
   _pad1: u32,
   sizes: array<vec4<u32>, 2>,    // elements of each tensor
   offsets: array<vec4<u32>, 2>,  // first element of each tensor in its buffer
@@ -22,6 +24,8 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;
 
 const WG: u32 = 64u;
+/** Elements per workgroup: 64 per lane. */
+override CHUNK: u32 = 4096u;
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -40,16 +44,18 @@ fn load(k: u32, i: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn sum_each(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let k = wid.x;
+  let c = wid.x;
+  let k = wid.y;
   let size = p.sizes[k / 4u][k % 4u];
   let offset = p.offsets[k / 4u][k % 4u];
+  let end = min(size, (c + 1u) * CHUNK);
   var acc = 0.0;
-  for (var i = lid; i < size; i += WG) { acc += load(k, offset + i); }
+  for (var i = c * CHUNK + lid; i < end; i += WG) { acc += load(k, offset + i); }
   partial[lid] = acc;
   workgroupBarrier();
   for (var step = WG / 2u; step > 0u; step /= 2u) {
     if (lid < step) { partial[lid] += partial[lid + step]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[p.out_offset + k] = partial[0]; }
+  if (lid == 0u) { out[p.out_offset + k * p.pieces + c] = partial[0]; }
 }

@@ -84,12 +84,27 @@ describe('sumEach: the sums of many tensors in few launches', () => {
     const late = T.slice(base, [10], [30]);
     const launches = engine().counters.dispatches;
     const sums = sumEach([...tensors, late]);
-    expect(engine().counters.dispatches - launches).toBe(Math.ceil(18 / 7) + 1); // + the poison fill of the output
+    // 3 launches of partial sums, one reduction of the [18, 25] partials, the poison fills of partials and output.
+    expect(engine().counters.dispatches - launches).toBe(Math.ceil(18 / 7) + 3);
     const expected = [...hosts.map((h) => h.data.reduce((a, b) => a + b, 0)), (await late.data()).reduce((a, b) => a + b, 0)];
     const got = await sums.data();
     expect(got).toHaveLength(18);
     got.forEach((v, i) => expect(Math.abs(v - expected[i]), `tensor ${i}`).toBeLessThan(1e-5 * Math.sqrt(hosts[i]?.data.length ?? 20) + 1e-6));
     expect(() => sumEach([T.transpose(tensors[2], 0, 1)])).toThrow(/strided view; pass contiguous tensors/);
     for (const t of [...tensors, base, late, sums]) t.dispose();
+  });
+
+  test('a NaN or Inf anywhere in a tensor reaches its sum, in any chunk', async () => {
+    const values = Float32Array.from({ length: 3 * 4096 + 5 }, (_, i) => Math.sin(i));
+    const withNaN = values.slice();
+    withNaN[2 * 4096 + 17] = NaN;
+    const withInf = values.slice();
+    withInf[3 * 4096 + 4] = -Infinity;
+    const tensors = [values, withNaN, withInf].map((v) => T.tensor(v, [v.length]));
+    const got = await sumEach(tensors).data();
+    expect(Number.isFinite(got[0])).toBe(true);
+    expect(got[1]).toBeNaN();
+    expect(got[2]).toBe(-Infinity);
+    for (const t of tensors) t.dispose();
   });
 });

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   console.log(`adapter        ${gpu.adapterName}`);
   console.log(`backend        ${gpu.backend} (featureLevel ${gpu.featureLevel})${gpu.software ? ', software rasteriser (CPU)' : ''}`);
   console.log(`features       ${gpu.adapterFeatures.join(' ') || '(none)'}`);
+  console.log(`enabled        ${[...gpu.features].join(', ') || 'none of timestamp-query, shader-f16, subgroups'}`);
   const { subgroupMinSize, subgroupMaxSize, subgroupMatrixConfigs } = gpu.adapterInfo;
   if (subgroupMinSize !== undefined) console.log(`subgroups      ${subgroupMinSize}…${subgroupMaxSize} lanes`);
   if (Array.isArray(subgroupMatrixConfigs) && subgroupMatrixConfigs.length > 0) {

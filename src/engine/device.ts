@@ -15,6 +15,8 @@ export interface GpuDevice {
   /** What the adapter offers (its optional features, sorted) and says of itself, for probes and bench records. */
   adapterFeatures: string[];
   adapterInfo: Record<string, unknown>;
+  /** The optional features the device was opened with (those of OPTIONAL_FEATURES the adapter offers). */
+  features: ReadonlySet<string>;
 }
 
 /** The limits a compute engine needs raised above the WebGPU defaults (a 512² map at 64+ channels exceeds them). */
@@ -29,6 +31,9 @@ const WANTED_LIMITS = [
   'maxComputeWorkgroupsPerDimension',
   'maxStorageBuffersPerShaderStage',
 ] as const;
+
+/** Optional features requested whenever the adapter offers them: per-dispatch GPU timing (the profiler), f16, subgroups. */
+const OPTIONAL_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'];
 
 export class GpuUnavailableError extends Error {
   constructor(message: string) {
@@ -50,7 +55,11 @@ export async function openDevice(
     const value = (adapter.limits as unknown as Record<string, number | undefined>)[name];
     if (value !== undefined) requiredLimits[name] = value;
   }
-  const device = await adapter.requestDevice({ requiredLimits });
+  const offered = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  // A driver that lists a feature but cannot open a device with it still gets a device, without the extras.
+  const device = await adapter
+    .requestDevice({ requiredLimits, requiredFeatures: offered })
+    .catch(() => adapter.requestDevice({ requiredLimits }));
   const info = adapter.info;
   const adapterName = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' ');
   const limits: Record<string, number> = {};
@@ -59,7 +68,8 @@ export async function openDevice(
   limits.minStorageBufferOffsetAlignment = device.limits.minStorageBufferOffsetAlignment;
   const software = /llvmpipe|lavapipe|softpipe|swiftshader|basic render|warp/i.test(adapterName);
   const adapterFeatures = [...adapter.features].map(String).sort();
-  return { device, gpu, adapterName: adapterName || 'unknown adapter', backend, featureLevel, software, limits, adapterFeatures, adapterInfo: describeInfo(info) };
+  const features = new Set(OPTIONAL_FEATURES.filter((f) => device.features.has(f)));
+  return { device, gpu, adapterName: adapterName || 'unknown adapter', backend, featureLevel, software, limits, features, adapterFeatures, adapterInfo: describeInfo(info) };
 }
 
 /** GPUAdapterInfo as plain data: the standard fields and whatever else the implementation adds (Dawn: subgroup

@@ -15,6 +15,17 @@ export interface Kernel {
   constants?: Record<string, number>;
 }
 
+/**
+ * What one dispatch costs, for the profiler (src/engine/profiler.ts): its floating-point operations, the bytes it
+ * must move at least (each operand read once, each result written once), and a shape class that groups
+ * dispatches of one kernel whose cost differs ("3×3 64→64 @128×128"). Kernels pass it when they know it.
+ */
+export interface DispatchCost {
+  flops?: number;
+  bytes?: number;
+  shape?: string;
+}
+
 export class GpuError extends Error {
   constructor(message: string) {
     super(message);
@@ -147,9 +158,8 @@ export class Engine {
     this.staging.trim();
   }
 
-  private pipeline(kernel: Kernel): GPUComputePipeline {
+  private pipeline(kernel: Kernel, key: string): GPUComputePipeline {
     const constants = kernel.constants ?? {};
-    const key = `${kernel.family}:${kernel.entry}:${JSON.stringify(constants)}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       let module = this.modules.get(kernel.source);
@@ -170,15 +180,18 @@ export class Engine {
 
   /**
    * Records one dispatch into the current batch. Binding 0 is the kernel's uniform struct (`uniforms`, at most
-   * 256 bytes); bindings 1.. are `buffers` in order. Nothing runs until the batch is flushed.
+   * 256 bytes); bindings 1.. are `buffers` in order. Nothing runs until the batch is flushed. `cost` is kept with
+   * a recorded dispatch for the profiler.
    */
-  dispatch(kernel: Kernel, uniforms: Uint32Array, buffers: GPUBuffer[], groups: [number, number?, number?]): void {
+  dispatch(kernel: Kernel, uniforms: Uint32Array, buffers: GPUBuffer[], groups: [number, number?, number?], cost?: DispatchCost): void {
     this.checkHealthy();
     if (uniforms.byteLength > UNIFORM_SLOT_BYTES) throw new Error(`${kernel.family}: uniforms exceed ${UNIFORM_SLOT_BYTES} bytes`);
     if (this.slots === SLOTS_PER_BATCH) this.flush();
-    const pipeline = this.pipeline(kernel);
+    const key = `${kernel.family}:${kernel.entry}:${JSON.stringify(kernel.constants ?? {})}`;
+    const pipeline = this.pipeline(kernel, key);
     if (this.capture) {
-      this.capture.dispatch({ pipeline, uniforms: uniforms.slice(), buffers: [...buffers], groups: [groups[0], groups[1] ?? 1, groups[2] ?? 1] });
+      const grid: [number, number, number] = [groups[0], groups[1] ?? 1, groups[2] ?? 1];
+      this.capture.dispatch({ pipeline, kernel: key, uniforms: uniforms.slice(), buffers: [...buffers], groups: grid, cost });
       return;
     }
     const slot = this.slots++;
@@ -331,9 +344,9 @@ export class Engine {
     const count = capture.dispatches.length;
     const uniforms = this.device.createBuffer({ size: Math.max(count, 1) * UNIFORM_SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     const words = new Uint32Array((Math.max(count, 1) * UNIFORM_SLOT_BYTES) / 4);
-    const commands: RecordedCommand[] = capture.dispatches.map(({ pipeline, uniforms: u, buffers, groups }, slot) => {
+    const commands: RecordedCommand[] = capture.dispatches.map(({ pipeline, kernel, uniforms: u, buffers, groups, cost }, slot) => {
       words.set(u, (slot * UNIFORM_SLOT_BYTES) / 4);
-      return { pipeline, buffers, groups, bindGroup: this.recordingHost.bindGroup(pipeline, uniforms, slot, buffers) };
+      return { pipeline, kernel, buffers, groups, cost, bindGroup: this.recordingHost.bindGroup(pipeline, uniforms, slot, buffers) };
     });
     this.device.queue.writeBuffer(uniforms, 0, words);
     const recording = new Recording(this.recordingHost, commands, scratch, dependencies, uniforms);

@@ -9,13 +9,17 @@
 //     (`valid`), else the caller records again;
 //   - nothing is uploaded, read back or drawn at random inside it: those happen on the host, once, and
 //     would not happen again on replay (the engine refuses them while recording).
+import type { DispatchCost } from './engine.js';
 import type { BufferPool } from './pool.js';
 
 export interface CapturedDispatch {
   pipeline: GPUComputePipeline;
+  /** The pipeline's cache key, family:entry:constants (the profiler groups by it). */
+  kernel: string;
   uniforms: Uint32Array;
   buffers: GPUBuffer[];
   groups: [number, number, number];
+  cost?: DispatchCost;
 }
 
 /** What the engine notes while a recording's function runs. */
@@ -56,6 +60,8 @@ export interface RecordingHost {
 
 export interface RecordedCommand {
   readonly pipeline: GPUComputePipeline;
+  readonly kernel: string;
+  readonly cost?: DispatchCost;
   readonly buffers: readonly GPUBuffer[];
   readonly bindGroup: GPUBindGroup;
   readonly groups: [number, number, number];

@@ -18,11 +18,15 @@ const INSTALL_HINT =
 
 type Attempt = { backend: string; options: string[]; featureLevel: 'core' | 'compatibility'; env?: Record<string, string> };
 
+// Dawn rounds GPU timestamps to ~65 µs by default (a browser's guard against timing attacks); the profiler
+// (src/cli/profile.ts) times single dispatches, so Node's devices keep full precision.
+const PRECISE_TIMESTAMPS = 'disable-dawn-features=timestamp_quantization';
+
 function attempts(forced: string | undefined): Attempt[] {
-  const native: Attempt = { backend: 'native', options: [], featureLevel: 'core' };
+  const native: Attempt = { backend: 'native', options: [PRECISE_TIMESTAMPS], featureLevel: 'core' };
   const opengl: Attempt = {
     backend: 'opengl',
-    options: ['backend=opengl'],
+    options: ['backend=opengl', PRECISE_TIMESTAMPS],
     featureLevel: 'compatibility',
     // Dawn's GL backend needs EGL without a display server; Mesa reads this when EGL starts.
     env: { EGL_PLATFORM: 'surfaceless' },
@@ -37,12 +41,12 @@ function attempts(forced: string | undefined): Attempt[] {
     case 'vulkan':
     case 'metal':
     case 'd3d12':
-      return [{ backend: forced!, options: [`backend=${forced}`], featureLevel: 'core' }];
+      return [{ backend: forced!, options: [`backend=${forced}`, PRECISE_TIMESTAMPS], featureLevel: 'core' }];
     case 'swiftshader':
       if (!existsSync(SWIFTSHADER_ICD)) {
         throw new GpuUnavailableError(`WEBGPU_BACKEND=swiftshader needs ${SWIFTSHADER_ICD} (Debian package chromium).`);
       }
-      return [{ backend: 'swiftshader', options: ['backend=vulkan'], featureLevel: 'core', env: { VK_ICD_FILENAMES: SWIFTSHADER_ICD } }];
+      return [{ backend: 'swiftshader', options: ['backend=vulkan', PRECISE_TIMESTAMPS], featureLevel: 'core', env: { VK_ICD_FILENAMES: SWIFTSHADER_ICD } }];
     default:
       throw new GpuUnavailableError(
         `WEBGPU_BACKEND=${forced} is not a backend; use one of auto, native, vulkan, metal, d3d12, opengl, swiftshader.`,

@@ -197,6 +197,13 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
   checkGrid(groups);
   // Without a bias the binding still needs a buffer; the kernel never reads it.
   const biasBuffer = B ? B.tensor.storage.buffer : S.tensor.storage.buffer;
+  // Useful work only: the transposed gather (MODE 1) at stride s meets one tap in s² per output.
+  const taps = g.kh * g.kw / (g.mode === 1 ? g.geom.stride[0] * g.geom.stride[1] : 1);
+  const cost = {
+    flops: 2 * g.batch * g.groups * g.rows * g.chans * taps * pixels,
+    bytes: 4 * (S.tensor.size + W.tensor.size + (B?.tensor.size ?? 0) + out.size),
+    shape: convShape(g.kh, g.kw, g.groups * g.chans, g.groups * g.rows, g.groups, g.geom.stride, g.outH, g.outW, g.batch),
+  };
   e.dispatch(
     {
       family: 'conv',
@@ -207,10 +214,18 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
     uniforms,
     [S.tensor.storage.buffer, packed.storage.buffer, biasBuffer, out.storage.buffer],
     groups,
+    cost,
   );
   packed.dispose();
   for (const o of [S, W, B]) if (o?.temporary) o.tensor.dispose();
   return out;
+}
+
+/** The profiler's shape class of a convolution launch: "3×3 64→128 g32 s2 @128×128 ×4" (output size, batch). */
+function convShape(kh: number, kw: number, cin: number, cout: number, groups: number, stride: readonly number[], h: number, w: number, batch: number): string {
+  const g = groups > 1 ? ` g${groups}` : '';
+  const s = stride[0] > 1 || stride[1] > 1 ? ` s${stride[0]}` : '';
+  return `${kh}×${kw} ${cin}→${cout}${g}${s} @${h}×${w}${batch > 1 ? ` ×${batch}` : ''}`;
 }
 
 function checkGrid(groups: readonly number[]): void {
@@ -377,6 +392,11 @@ function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: numbe
     uniforms,
     [S.tensor.storage.buffer, D.tensor.storage.buffer, partial.storage.buffer, D.tensor.storage.buffer],
     groups,
+    {
+      flops: 2 * n * geom.groups * rows * chans * kh * kw * P,
+      bytes: 4 * (S.tensor.size + D.tensor.size + partial.size),
+      shape: `${convShape(kh, kw, geom.groups * chans, geom.groups * rows, geom.groups, geom.stride, outH, outW, n)} split ${splits}`,
+    },
   );
   for (const o of [S, D]) if (o.temporary) o.tensor.dispose();
   const shape = [geom.groups * rows, chans, kh, kw];

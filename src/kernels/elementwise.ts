@@ -47,7 +47,12 @@ function launch(entry: string, op: number, out: Tensor, operands: Tensor[], alph
     .u32Array(perDim, MAX_RANK * 4)
     .u32Array([out.offset, ...operands.map((t) => t.offset)], 4)
     .done();
-  engine().dispatch(kernel(entry, op), uniforms, [...operands.map((t) => t.storage.buffer), out.storage.buffer], grid1d(out.size, WG));
+  // Each operand read once at most (a broadcast one is smaller than the output), the output written once.
+  const bytes = 4 * (out.size + operands.reduce((n, t) => n + Math.min(t.size, out.size), 0));
+  engine().dispatch(kernel(entry, op), uniforms, [...operands.map((t) => t.storage.buffer), out.storage.buffer], grid1d(out.size, WG), {
+    bytes,
+    shape: `[${out.shape.join('×')}]${collapsed.shape.length > 1 ? ` rank ${collapsed.shape.length}` : ''}`,
+  });
 }
 
 export function unary(op: UnaryOp, x: Tensor, alpha = 0, beta = 0): Tensor {

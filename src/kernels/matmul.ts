@@ -75,7 +75,8 @@ function launch(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: nu
     groups = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
   }
   const uniforms = new UniformWriter().u32(M).u32(N).u32(K).u32(batch).u32(A.batchStride).u32(B.batchStride).u32(M * N).u32(0).done();
-  e.dispatch({ family: 'matmul', source, entry, constants }, uniforms, [A.tensor.storage.buffer, B.tensor.storage.buffer, out.storage.buffer], groups);
+  const cost = { flops: 2 * M * N * K * batch, bytes: 4 * (A.tensor.size + B.tensor.size + out.size), shape: `${M}×${N}×K${K}${batch > 1 ? ` ×${batch}` : ''}` };
+  e.dispatch({ family: 'matmul', source, entry, constants }, uniforms, [A.tensor.storage.buffer, B.tensor.storage.buffer, out.storage.buffer], groups, cost);
 }
 
 /** Invocations per workgroup of the register-tile kernels: one 8-wide SIMD vector on llvmpipe. */

@@ -60,7 +60,11 @@ function launch(entry: string, g: PoolGeometry, count: number, buffers: GPUBuffe
     .u32Array(strided.strides, 4)
     .u32Array(grad?.strides ?? [], 4)
     .done();
-  engine().dispatch({ family: 'pool', source, entry }, uniforms, buffers, grid1d(count, WG));
+  const [n] = g.input;
+  engine().dispatch({ family: 'pool', source, entry }, uniforms, buffers, grid1d(count, WG), {
+    bytes: 4 * n * c * (h * w + oh * ow),
+    shape: `${g.kernel.join('×')} s${g.stride[0]} ${c}@${h}×${w}${n > 1 ? ` ×${n}` : ''}`,
+  });
 }
 
 function expectShape(op: string, t: Tensor, expected: readonly number[]): void {

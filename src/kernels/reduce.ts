@@ -5,7 +5,7 @@ import sumEachSource from '../../shaders/sum-each.wgsl';
 import { engine, MAX_GROUPS_PER_DIM, type Kernel } from '../engine/engine.js';
 import { collapseDims, normalizeAxes } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { grid1d, UniformWriter } from './uniforms.js';
+import { grid1d, sizeClass, UniformWriter } from './uniforms.js';
 
 export type ReduceOp = 'sum' | 'max';
 const OPS: Record<ReduceOp, number> = { sum: 0, max: 1 };
@@ -61,32 +61,54 @@ function launch(
     .done();
   const serial = chunk <= SERIAL_MAX;
   const groups = serial ? grid1d(items, WG) : grid1d(items, 1);
-  engine().dispatch(kernel(op, serial ? 'reduce_serial' : 'reduce_parallel'), uniforms, [src.storage.buffer, dst.storage.buffer], groups);
+  engine().dispatch(kernel(op, serial ? 'reduce_serial' : 'reduce_parallel'), uniforms, [src.storage.buffer, dst.storage.buffer], groups, {
+    flops: outputs * length,
+    bytes: 4 * (outputs * length + items),
+    shape: `${outputs}×${length}${splits > 1 ? ` in ${splits}` : ''}`,
+  });
 }
 
 /** Tensors per sum_each launch: 7 inputs and the output are WebGPU's minimum of 8 storage buffers per stage. */
 const SUM_EACH_INPUTS = 7;
+/** Elements one sum_each workgroup sums (its CHUNK). */
+const SUM_EACH_CHUNK = 4096;
 
-/** [n]: the sum of every element of each of `tensors` (contiguous views), 7 tensors per launch. */
+/**
+ * [n]: the sum of every element of each of `tensors` (contiguous views). Each launch of 7 tensors writes
+ * partial sums of 4096-element chunks into an [n, pieces] matrix (pieces for the largest tensor, zeros past
+ * each one's end), which one reduction sums in a fixed order: deterministic, and no tensor's sum waits on one
+ * workgroup walking it alone.
+ */
 export function sumEach(tensors: readonly Tensor[]): Tensor {
   for (const [i, t] of tensors.entries()) {
     t.assertAlive();
     if (!t.isContiguous) throw new Error(`sumEach: tensor ${i} [${t.shape.join(', ')}] is a strided view; pass contiguous tensors.`);
   }
-  const out = Tensor.empty([tensors.length]);
+  const pieces = Math.max(1, ...tensors.map((t) => Math.ceil(t.size / SUM_EACH_CHUNK)));
+  if (pieces > MAX_GROUPS_PER_DIM) throw new Error(`sumEach: a tensor of ${Math.max(...tensors.map((t) => t.size))} elements exceeds ${MAX_GROUPS_PER_DIM * SUM_EACH_CHUNK}.`);
+  const partials = Tensor.empty([tensors.length, pieces]);
   for (let first = 0; first < tensors.length; first += SUM_EACH_INPUTS) {
     const part = tensors.slice(first, first + SUM_EACH_INPUTS);
     const uniforms = new UniformWriter()
       .u32(part.length)
-      .u32(out.offset + first)
-      .u32(0)
+      .u32(partials.offset + first * pieces)
+      .u32(pieces)
       .u32(0)
       .u32Array(part.map((t) => t.size), 8)
       .u32Array(part.map((t) => t.offset), 8)
       .done();
     // Unused bindings repeat the first tensor; the kernel never reads them.
     const buffers = Array.from({ length: SUM_EACH_INPUTS }, (_, k) => (part[k] ?? part[0]).storage.buffer);
-    engine().dispatch({ family: 'sum_each', source: sumEachSource, entry: 'sum_each' }, uniforms, [...buffers, out.storage.buffer], [part.length]);
+    const elements = part.reduce((n, t) => n + t.size, 0);
+    engine().dispatch(
+      { family: 'sum_each', source: sumEachSource, entry: 'sum_each', constants: { CHUNK: SUM_EACH_CHUNK } },
+      uniforms,
+      [...buffers, partials.storage.buffer],
+      [pieces, part.length],
+      { flops: elements, bytes: 4 * elements, shape: `${part.length} tensors, largest ${sizeClass(Math.max(...part.map((t) => t.size)))}` },
+    );
   }
+  const out = reduce('sum', partials, [1]);
+  partials.dispose();
   return out;
 }

@@ -42,6 +42,12 @@ export class UniformWriter {
   }
 }
 
+/** A size class for the profiler's table: the power of two at or above `n` ("≤64Ki"). */
+export function sizeClass(n: number): string {
+  const p = 2 ** Math.ceil(Math.log2(Math.max(n, 1)));
+  return p >= 2 ** 20 ? `≤${p / 2 ** 20}Mi` : p >= 2 ** 10 ? `≤${p / 2 ** 10}Ki` : `≤${p}`;
+}
+
 /** A 1-D launch of `threads` invocations as a 2-D grid that respects the per-dimension workgroup limit. */
 export function grid1d(threads: number, workgroupSize: number): [number, number] {
   const groups = Math.max(1, Math.ceil(threads / workgroupSize));

@@ -12,7 +12,7 @@ import source from '../../shaders/adam.wgsl';
 import { engine, keep } from '../engine/engine.js';
 import { Tensor } from '../engine/tensor.js';
 import { contiguousCopy, fill } from '../kernels/elementwise.js';
-import { grid1d, UniformWriter } from '../kernels/uniforms.js';
+import { grid1d, sizeClass, UniformWriter } from '../kernels/uniforms.js';
 
 export interface AdamHyperparameters {
   lr: number;
@@ -159,7 +159,8 @@ export class Adam {
         .f32(eps)
         .done();
       const buffers = [param.storage.buffer, grad.storage.buffer, state.expAvg.storage.buffer, state.expAvgSq.storage.buffer, this.schedule.storage.buffer, (check ?? this.schedule).storage.buffer];
-      engine().dispatch(kernel, uniforms, buffers, grid1d(param.size, WG));
+      // Reads parameter, gradient and both moments, writes three of them back.
+      engine().dispatch(kernel, uniforms, buffers, grid1d(param.size, WG), { flops: 12 * param.size, bytes: 28 * param.size, shape: sizeClass(param.size) });
     });
     return updated;
   }

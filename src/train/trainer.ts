@@ -300,6 +300,11 @@ export class Trainer {
     return { applied, loss: values[0], terms };
   }
 
+  /** The recording of each kind of update made so far, by phase (D, G, ...), for the profiler (src/cli/profile.ts). */
+  get recordedUpdates(): ReadonlyMap<string, Recording> {
+    return new Map([...this.recordings].map(([phase, entry]) => [phase, entry.recording]));
+  }
+
   /** Frees the recording of `phase` and its loss terms. */
   private forgetRecording(phase: string): void {
     const entry = this.recordings.get(phase);
