@@ -81,6 +81,7 @@ const result = {
   peers,
   bench: records,
   profile: json('profile.json'),
+  profile_train: json('profile-train.json'),
 };
 writeFileSync(outJson, JSON.stringify(result, null, 2) + '\n');
 

@@ -38,7 +38,7 @@ else
     test/recording.test.ts test/torch-parity.test.ts test/nets-forward.test.ts test/autograd.test.ts test/random.test.ts
     test/resample.test.ts test/xdog.test.ts test/batch-norm.test.ts test/linear.test.ts test/losses.test.ts
     test/train-trainer.test.ts)
-  MATMUL=matmul; CONV=conv; PROFILE=(train --preset full)
+  MATMUL=matmul; CONV=conv; PROFILE=(nets --size 512x768)
 fi
 
 summarize() {
@@ -108,6 +108,7 @@ if [ $native = 1 ] || [ $quick = 1 ]; then
   [ -f .gpu/app/profile.mjs ] && phase profile 60 $NODE .gpu/app/profile.mjs "${PROFILE[@]}" --json "$WORK/profile.json"
   phase bench-matmul 45 $NODE .gpu/app/bench.mjs $MATMUL --json "$WORK/bench-matmul.json"
   phase bench-conv 75 $NODE .gpu/app/bench.mjs $CONV --json "$WORK/bench-conv.json"
+  [ $quick = 0 ] && [ -f .gpu/app/profile.mjs ] && phase profile-train 60 $NODE .gpu/app/profile.mjs train --preset full --json "$WORK/profile-train.json"
 fi
 summarize table
 echo

@@ -84,7 +84,15 @@ const walk = (name) => {
   for (const dep of Object.keys({ ...dependencies, ...optionalDependencies })) walk(dep);
 };
 EXTERNAL.forEach(walk);
-writeFileSync(join(PACK, 'node_modules.tar.xz'), run('tar', ['-cJf', '-', ...[...closure].map((n) => `node_modules/${n}`)], { maxBuffer: 2 ** 30 }));
+// Packed again only when the closure changed (npm ci then changes the lock file's time too).
+const listed = [...closure].sort().join('\n');
+const stamp = join(PACK, 'node_modules.list');
+const tarball = join(PACK, 'node_modules.tar.xz');
+const fresh = existsSync(tarball) && existsSync(stamp) && readFileSync(stamp, 'utf8') === listed && statSync(tarball).mtimeMs >= statSync('package-lock.json').mtimeMs;
+if (!fresh) {
+  writeFileSync(tarball, run('tar', ['-cJf', '-', ...[...closure].map((n) => `node_modules/${n}`)], { maxBuffer: 2 ** 30 }));
+  writeFileSync(stamp, listed);
+}
 
 // What travels: tracked files and untracked ones git does not ignore, plus the pack.
 const tree = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'])
