@@ -5,8 +5,9 @@
 #     bash tools/gpu-check.sh "$OUT"            (≤ 6 minutes on an H200)
 #     bash tools/gpu-check.sh --quick [OUT]     (here, on the software adapter at small sizes: tests the script)
 # Each phase runs under its own timeout and, when it ends, refreshes OUT/gpu-check.json (every phase's results,
-# the adapter and versions: tools/gpu-check-summary.mjs) and OUT/gpu-check-logs.tar.xz, so a late failure or a
-# killed run still returns what finished; OUT never holds more than four files. The summary table comes last.
+# the adapter and versions: tools/gpu-check-summary.mjs) and OUT/gpu-check-logs.tar.gz, so a late failure or a
+# killed run still returns what finished; OUT never holds more than three files. The summary table comes last.
+# GPU_CHECK_SKIP=phase,phase leaves phases out (a rerun after a partial check); GPU_CHECK_BUDGET=seconds.
 # Commit the JSON as bench/results/<date>-<adapter>-gpu-check.json (the summary prints that name).
 set -uo pipefail
 quick=0
@@ -42,7 +43,7 @@ else
 fi
 
 summarize() {
-  tar -C "$WORK" -cJf "$OUT/gpu-check-logs.tar.xz" . 2>/dev/null
+  tar -C "$WORK" -czf "$OUT/gpu-check-logs.tar.gz" . 2>/dev/null
   $NODE tools/gpu-check-summary.mjs "$WORK" "$OUT/gpu-check.json" ${1:+--table "$OUT/summary.txt"} >/dev/null 2>"$WORK/summary.err" || cat "$WORK/summary.err" >&2
 }
 
@@ -50,6 +51,10 @@ summarize() {
 phase() {
   local name=$1 limit=$2; shift 2
   local now=$(( $(date +%s) - START ))
+  if [[ ",${GPU_CHECK_SKIP:-}," == *",$name,"* ]]; then
+    printf '%s\tskipped\t0\tGPU_CHECK_SKIP\n' "$name" >> "$WORK/phases.tsv"
+    echo "== $name: skipped (GPU_CHECK_SKIP)"; return
+  fi
   if [ $now -ge "$BUDGET" ]; then
     printf '%s\tskipped\t0\tover the %ss budget\n' "$name" "$BUDGET" >> "$WORK/phases.tsv"
     echo "== $name: skipped (${now}s used of ${BUDGET}s)"; return
@@ -82,7 +87,7 @@ versions() {
   echo "node $($NODE --version)"
   echo "webgpu $($NODE -p 'require("./node_modules/webgpu/package.json").version')"
   echo "torch $($PYTHON -c 'import torch; print(torch.__version__, torch.version.cuda or "cpu")' 2>&1 | tail -1)"
-  echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git status --porcelain 2>/dev/null | grep -q . && echo ' (with uncommitted changes)')"
+  echo "commit $(cat .gpu/commit.txt 2>/dev/null || git describe --always --dirty 2>/dev/null || echo unknown) (packed)"
 }
 versions > "$WORK/versions.txt" 2>&1
 # The PyTorch inputs of the parity check are written first: the torch phase does not depend on our adapter.
@@ -91,21 +96,24 @@ have_torch=1; $PYTHON -c 'import torch' 2>/dev/null || { have_torch=0; echo "   
 if [ $native = 1 ] || [ $quick = 1 ]; then
   phase tests 180 $NODE node_modules/vitest/vitest.mjs run "${TESTS[@]}" --reporter=default --reporter=json --outputFile.json="$WORK/tests.json"
   if [ $have_torch = 1 ]; then
-    phase parity-torch 90 $PYTHON tools/torch-published-parity.py "$WORK/parity-data" "${PARITY[@]}"
-    phase parity 120 $NODE .gpu/app/torch-parity.mjs "$WORK/parity-data" --json "$WORK/parity.json"
-    rm -rf "$WORK/parity-data"
+    # PyTorch's inputs and weights (hundreds of MB at the published size) stay out of the results folder.
+    PARITY_DATA=$(mktemp -d)
+    phase parity-torch 90 $PYTHON tools/torch-published-parity.py "$PARITY_DATA" "${PARITY[@]}"
+    phase parity 120 $NODE .gpu/app/torch-parity.mjs "$PARITY_DATA" --json "$WORK/parity.json"
+    rm -rf "$PARITY_DATA"
   fi
 fi
-if [ $have_torch = 1 ]; then
-  phase torch-generator 60 $PYTHON tools/torch-generator-forward.py "${GFWD[@]}" --json "$WORK/torch-generator.json"
-  phase torch-train-fp32 60 $PYTHON tools/torch-train-step.py "${STEP[@]}" --no-tf32 --json "$WORK/torch-train-fp32.json"
-  phase torch-train-tf32 60 $PYTHON tools/torch-train-step.py "${STEP[@]}" --json "$WORK/torch-train-tf32.json"
-fi
+# Speed, ours and PyTorch's, the most telling first: a check cut short by its budget loses the least.
+[ $have_torch = 1 ] && phase torch-generator 60 $PYTHON tools/torch-generator-forward.py "${GFWD[@]}" --json "$WORK/torch-generator.json"
+[ $have_torch = 1 ] && phase torch-train-fp32 60 $PYTHON tools/torch-train-step.py "${STEP[@]}" --no-tf32 --json "$WORK/torch-train-fp32.json"
 if [ $native = 1 ] || [ $quick = 1 ]; then
   phase bench-nets 60 $NODE .gpu/app/bench.mjs nets --size $PAGE --json "$WORK/bench-nets.json"
   phase bench-train 120 $NODE .gpu/app/bench.mjs train --json "$WORK/bench-train.json"
-  phase bench-colorize $([ $quick = 1 ] && echo 150 || echo 90) $NODE .gpu/app/bench.mjs colorize --size $PAGE --json "$WORK/bench-colorize.json"
   [ -f .gpu/app/profile.mjs ] && phase profile 60 $NODE .gpu/app/profile.mjs "${PROFILE[@]}" --json "$WORK/profile.json"
+  phase bench-colorize $([ $quick = 1 ] && echo 150 || echo 90) $NODE .gpu/app/bench.mjs colorize --size $PAGE --json "$WORK/bench-colorize.json"
+fi
+[ $have_torch = 1 ] && phase torch-train-tf32 60 $PYTHON tools/torch-train-step.py "${STEP[@]}" --json "$WORK/torch-train-tf32.json"
+if [ $native = 1 ] || [ $quick = 1 ]; then
   phase bench-matmul 45 $NODE .gpu/app/bench.mjs $MATMUL --json "$WORK/bench-matmul.json"
   phase bench-conv 75 $NODE .gpu/app/bench.mjs $CONV --json "$WORK/bench-conv.json"
   [ $quick = 0 ] && [ -f .gpu/app/profile.mjs ] && phase profile-train 60 $NODE .gpu/app/profile.mjs train --preset full --json "$WORK/profile-train.json"
@@ -113,6 +121,6 @@ fi
 summarize table
 echo
 cat "$OUT/summary.txt"
-echo "total $(( $(date +%s) - START ))s; results in $OUT (gpu-check.json, summary.txt, gpu-check-logs.tar.xz)"
+echo "total $(( $(date +%s) - START ))s; results in $OUT (gpu-check.json, summary.txt, gpu-check-logs.tar.gz)"
 # The check fails when a correctness phase failed; speed phases that time out are reported, not fatal.
 ! grep -qP '^(probe|tests|parity)\t(failed|timeout)' "$WORK/phases.tsv"

@@ -47,6 +47,8 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });
 
+// The GPU machine's copy of the tree may not carry the repository's history: the pack names the commit.
+writeFileSync(join(PACK, 'commit.txt'), run('git', ['describe', '--always', '--dirty']).toString());
 if (appOnly) {
   console.log(`gpu-pack: ${entries.length} bundles in ${join(PACK, 'app')} (${entries.join(', ')})`);
   process.exit(0);
