@@ -17,7 +17,8 @@ import { GENERATOR_V1, GeneratorV1 } from '../../src/nets/generator-v1.js';
 import { syntheticPage } from '../../test/helpers/pages.js';
 import type { BenchCase, BenchSuite } from '../harness.js';
 
-const CHAPTER = 20;
+/** Pages of the chapter case; BENCH_CHAPTER=N changes it and runs the case on a software adapter too. */
+const CHAPTER = Number(process.env.BENCH_CHAPTER ?? 20);
 
 function greyPage(W: number, H: number, seed: number): Plane {
   const grey = toGrey(syntheticPage(W, H, seed));
@@ -80,7 +81,7 @@ export const colorizeSuite: BenchSuite = {
         session?.dispose();
       },
     });
-    if (!e.gpu.software) {
+    if (!e.gpu.software || process.env.BENCH_CHAPTER) {
       const chapter = Array.from({ length: CHAPTER }, (_, i) => greyPage(W, H, i + 2));
       let last = 0;
       cases.push({

@@ -25,7 +25,7 @@ import { GENERATOR_V1, GeneratorV1 } from '../nets/generator-v1.js';
 import { Vgg16Features } from '../nets/vgg16.js';
 import { randUniform, tensor, zeros } from '../ops/index.js';
 import { loadTrainingData } from '../train/batches.js';
-import { resolveConfig, type PresetName } from '../train/config.js';
+import { presetConfig, resolveConfig, type PresetName } from '../train/config.js';
 import { Trainer } from '../train/trainer.js';
 import { runCommand, UsageError } from './command.js';
 
@@ -164,8 +164,8 @@ async function trainPasses(args: ProfileArgs, method: TimingMethod, log: (line: 
     if (args.size[0] !== args.size[1]) throw new UsageError('train: --size sets the square crop, e.g. 128x128.');
     flags.crop = args.size[0];
   }
-  const probe = resolveConfig({ preset, flags: flags as never });
-  const frozen = probe.localFeatures === 'extractor';
+  // The presets with the extractor branch need its weights to validate: random ones cost the same work.
+  const frozen = presetConfig(preset).localFeatures === 'extractor';
   if (frozen) Object.assign(flags, { extractorWeights: 'random (profile)', vggWeights: 'random (profile)' });
   const config = resolveConfig({ preset, flags: flags as never });
   const extractor = frozen ? new SEResNeXt(EXTRACTOR_V1) : null;
