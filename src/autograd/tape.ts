@@ -8,10 +8,11 @@ export interface GradNode {
   op: string;
   inputs: readonly Tensor[];
   /**
-   * Gradients w.r.t. each input (null where an input needs none), given the output's gradient. The caller
-   * owns and disposes what it returns, so a rule returns new tensors or views, never a saved tensor itself.
+   * Gradients w.r.t. each input, given the output's gradient and which inputs need one (`needs[i]`: a rule
+   * computes nothing for an input that needs none, as PyTorch's needs_input_grad; it returns null there). The
+   * caller owns and disposes what it returns, so a rule returns new tensors or views, never a saved tensor itself.
    */
-  backward(grad: Tensor): readonly (Tensor | null)[];
+  backward(grad: Tensor, needs: readonly boolean[]): readonly (Tensor | null)[];
 }
 
 /** How the ops reach the elementwise add / fills without an import cycle (set by src/ops/index.ts). */
@@ -56,6 +57,7 @@ export function detach(t: Tensor): Tensor {
   return t.view(t.shape, t.strides, t.offset);
 }
 
+/** Every tensor root depends on through tensors that need gradients, root first, each after all its users. */
 function topologicalOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>([root]);
@@ -90,8 +92,18 @@ export function backward(root: Tensor, grad?: Tensor): void {
   if (!grad && root.size !== 1) throw new Error(`backward(): ${root} is not a scalar; pass the upstream gradient explicitly.`);
   if (grad && grad.shape.join() !== root.shape.join()) throw new Error(`backward(): gradient shape [${grad.shape}] differs from [${root.shape}].`);
 
+  const order = topologicalOrder(root);
+  // tidy() or dispose() may have freed part of the graph (a loss returned from tidy keeps only itself): what lies
+  // behind a freed tensor is unreachable, and walking on would hand its gradient to the freed tensor as if it
+  // were a leaf, losing every parameter's gradient without a word.
+  const freed = order.find((t) => t.isDisposed);
+  if (freed) {
+    throw new Error(
+      `backward(): ${freed} in the graph of ${root} was disposed (by tidy() or dispose()), so the gradients behind it ` +
+        'cannot be computed. Call backward() inside the tidy() that computes the loss, or keep() what it needs.',
+    );
+  }
   noGrad(() => {
-    const order = topologicalOrder(root);
     // Every tensor in `grads` is owned here (its own Tensor object), so it can be disposed once consumed.
     const grads = new Map<Tensor, Tensor>([[root, grad ? detach(grad) : m.onesLike(root)]]);
     for (const t of order) {
@@ -104,7 +116,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
       }
       // Temporaries of the rule are freed at once; only the gradients it returns survive.
       const node = t.node;
-      const inputGrads = tidy(() => node.backward(g));
+      const inputGrads = tidy(() => node.backward(g, node.inputs.map((input) => input.requiresGrad)));
       t.node.inputs.forEach((input, i) => {
         const gi = inputGrads[i];
         if (!gi || !input.requiresGrad) return;

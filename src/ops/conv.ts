@@ -63,13 +63,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const epilogue = epilogueOf(options);
   const y = conv2dForward(x, weight, bias, geom, epilogue);
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record(y, 'conv2d', inputs, (g) => {
+  return record(y, 'conv2d', inputs, (g, needs) => {
     const through = throughActivation(g, y, epilogue);
     const gy = through.grad;
     const grads = [
-      x.requiresGrad ? conv2dInputGrad(gy, weight, geom, x.shape) : null,
-      weight.requiresGrad ? conv2dWeightGrad(gy, x, weight.shape, geom) : null,
-      bias?.requiresGrad ? reduce('sum', gy, [0, 2, 3]) : null,
+      needs[0] ? conv2dInputGrad(gy, weight, geom, x.shape) : null,
+      needs[1] ? conv2dWeightGrad(gy, x, weight.shape, geom) : null,
+      bias && needs[2] ? reduce('sum', gy, [0, 2, 3]) : null,
     ];
     if (through.temporary) gy.dispose();
     return grads;
@@ -82,13 +82,13 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   const epilogue = epilogueOf(options);
   const y = convTranspose2dForward(x, weight, bias, geom, pair(options.outputPadding, 0), epilogue);
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record(y, 'conv_transpose2d', inputs, (g) => {
+  return record(y, 'conv_transpose2d', inputs, (g, needs) => {
     const through = throughActivation(g, y, epilogue);
     const gy = through.grad;
     const grads = [
-      x.requiresGrad ? convTranspose2dInputGrad(gy, weight, geom, x.shape) : null,
-      weight.requiresGrad ? convTranspose2dWeightGrad(gy, x, weight.shape, geom) : null,
-      bias?.requiresGrad ? reduce('sum', gy, [0, 2, 3]) : null,
+      needs[0] ? convTranspose2dInputGrad(gy, weight, geom, x.shape) : null,
+      needs[1] ? convTranspose2dWeightGrad(gy, x, weight.shape, geom) : null,
+      bias && needs[2] ? reduce('sum', gy, [0, 2, 3]) : null,
     ];
     if (through.temporary) gy.dispose();
     return grads;

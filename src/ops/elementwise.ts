@@ -19,8 +19,11 @@ function asTensor(v: Scalar): Tensor {
 // ---- unary ---------------------------------------------------------------------------------------------
 
 type UnaryRule = (g: Tensor, x: Tensor, y: Tensor, alpha: number, beta: number) => Tensor;
+/** An op declared without a gradient: its output never joins the graph (PyTorch's comparisons, sign). */
+const NOT_DIFFERENTIABLE = 'not differentiable';
 
-const unaryGrad: Partial<Record<UnaryOp, UnaryRule>> = {
+// Total tables: an op without an entry is a type error, so no op silently cuts the graph.
+const unaryGrad: Record<UnaryOp, UnaryRule | typeof NOT_DIFFERENTIABLE> = {
   copy: (g) => g,
   neg: (g) => unary('neg', g),
   abs: (g, x) => mul(g, unary('sign', x)),
@@ -33,12 +36,13 @@ const unaryGrad: Partial<Record<UnaryOp, UnaryRule>> = {
   tanh: (g, _x, y) => binary('tanhGrad', g, y),
   clamp: (g, x, _y, lo, hi) => mul(g, mul(binary('ge', x, scalar(lo)), binary('le', x, scalar(hi)))),
   affine: (g, _x, _y, a) => unary('affine', g, a, 0),
+  sign: NOT_DIFFERENTIABLE,
 };
 
 function unaryOp(op: UnaryOp, x: Tensor, alpha = 0, beta = 0): Tensor {
   const y = unary(op, x, alpha, beta);
   const rule = unaryGrad[op];
-  return rule ? record(y, op, [x], (g) => [rule(g, x, y, alpha, beta)]) : y;
+  return rule === NOT_DIFFERENTIABLE ? y : record(y, op, [x], (g) => [rule(g, x, y, alpha, beta)]);
 }
 
 export const neg = (x: Tensor) => unaryOp('neg', x);
@@ -56,7 +60,7 @@ export const sigmoid = (x: Tensor) => unaryOp('sigmoid', x);
 export const tanh = (x: Tensor) => unaryOp('tanh', x);
 export const clamp = (x: Tensor, lo: number, hi: number) => unaryOp('clamp', x, lo, hi);
 /** sign(x) ∈ {−1, 0, 1}; not differentiable. */
-export const sign = (x: Tensor) => unary('sign', x);
+export const sign = (x: Tensor) => unaryOp('sign', x);
 /** x·scale + shift in one pass. */
 export const affine = (x: Tensor, scale: number, shift: number) => unaryOp('affine', x, scale, shift);
 /** A differentiable copy with its own storage. */
@@ -64,18 +68,35 @@ export const copy = (x: Tensor) => unaryOp('copy', x);
 
 // ---- binary (broadcasting) -------------------------------------------------------------------------------
 
-type BinaryRule = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null];
+/** The gradients of a and b, each computed only where `needs` asks (null otherwise). */
+type BinaryRule = (g: Tensor, a: Tensor, b: Tensor, y: Tensor, needs: readonly boolean[]) => [Tensor | null, Tensor | null];
 
-const binaryGrad: Partial<Record<BinaryOp, BinaryRule>> = {
-  add: (g) => [g, g],
-  sub: (g) => [g, unary('neg', g)],
-  mul: (g, a, b) => [mul(g, b), mul(g, a)],
-  div: (g, _a, b, y) => [div(g, b), neg(div(mul(g, y), b))],
+/** [f(), null] or the like: each side's gradient only where it is needed. */
+const either = (needs: readonly boolean[], ga: () => Tensor, gb: () => Tensor): [Tensor | null, Tensor | null] => [needs[0] ? ga() : null, needs[1] ? gb() : null];
+
+/** g where `winner` (a 0/1 mask) holds, g/2 on ties (a = b), as PyTorch splits minimum's and maximum's gradient. */
+const tieSplit = (g: Tensor, winner: Tensor, a: Tensor, b: Tensor) => mul(g, add(winner, unary('affine', binary('eq', a, b), 0.5, 0)));
+
+const binaryGrad: Record<BinaryOp, BinaryRule | typeof NOT_DIFFERENTIABLE> = {
+  add: (g, _a, _b, _y, n) => either(n, () => g, () => g),
+  sub: (g, _a, _b, _y, n) => either(n, () => g, () => unary('neg', g)),
+  mul: (g, a, b, _y, n) => either(n, () => mul(g, b), () => mul(g, a)),
+  div: (g, _a, b, y, n) => either(n, () => div(g, b), () => neg(div(mul(g, y), b))),
   // d/da a^b = b·a^(b−1); d/db = a^b·ln a (defined for a > 0).
-  pow: (g, a, b, y) => [mul(g, mul(b, binary('pow', a, sub(b, 1)))), mul(g, mul(y, unary('log', a)))],
-  // Ties send the whole gradient to a, so the two parts always sum to g.
-  min: (g, a, b) => [mul(g, binary('le', a, b)), mul(g, binary('gt', a, b))],
-  max: (g, a, b) => [mul(g, binary('ge', a, b)), mul(g, binary('lt', a, b))],
+  pow: (g, a, b, y, n) => either(n, () => mul(g, mul(b, binary('pow', a, sub(b, 1)))), () => mul(g, mul(y, unary('log', a)))),
+  min: (g, a, b, _y, n) => either(n, () => tieSplit(g, binary('lt', a, b), a, b), () => tieSplit(g, binary('gt', a, b), a, b)),
+  max: (g, a, b, _y, n) => either(n, () => tieSplit(g, binary('gt', a, b), a, b), () => tieSplit(g, binary('lt', a, b), a, b)),
+  eq: NOT_DIFFERENTIABLE,
+  ne: NOT_DIFFERENTIABLE,
+  lt: NOT_DIFFERENTIABLE,
+  le: NOT_DIFFERENTIABLE,
+  gt: NOT_DIFFERENTIABLE,
+  ge: NOT_DIFFERENTIABLE,
+  // The backward kernels of the activations run under noGrad; a second derivative is not offered.
+  reluGrad: NOT_DIFFERENTIABLE,
+  leakyReluGrad: NOT_DIFFERENTIABLE,
+  sigmoidGrad: NOT_DIFFERENTIABLE,
+  tanhGrad: NOT_DIFFERENTIABLE,
 };
 
 function binaryOp(op: BinaryOp, a: Scalar, b: Scalar): Tensor {
@@ -83,9 +104,9 @@ function binaryOp(op: BinaryOp, a: Scalar, b: Scalar): Tensor {
   const tb = asTensor(b);
   const y = binary(op, ta, tb);
   const rule = binaryGrad[op];
-  if (!rule) return y;
-  return record(y, op, [ta, tb], (g) => {
-    const [ga, gb] = rule(g, ta, tb, y);
+  if (rule === NOT_DIFFERENTIABLE) return y;
+  return record(y, op, [ta, tb], (g, needs) => {
+    const [ga, gb] = rule(g, ta, tb, y, needs);
     return [ga && sumTo(ga, ta.shape), gb && sumTo(gb, tb.shape)];
   });
 }
@@ -127,8 +148,8 @@ export function where(cond: Tensor, a: Scalar, b: Scalar): Tensor {
   const ta = asTensor(a);
   const tb = asTensor(b);
   const y = select(cond, ta, tb);
-  return record(y, 'where', [cond, ta, tb], (g) => {
+  return record(y, 'where', [cond, ta, tb], (g, needs) => {
     const zero = scalar(0);
-    return [null, sumTo(select(cond, g, zero), ta.shape), sumTo(select(cond, zero, g), tb.shape)];
+    return [null, needs[1] ? sumTo(select(cond, g, zero), ta.shape) : null, needs[2] ? sumTo(select(cond, zero, g), tb.shape) : null];
   });
 }

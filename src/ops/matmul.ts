@@ -9,8 +9,8 @@ import { transpose } from './shape.js';
 /** a [..., M, K] · b [..., K, N] → [..., M, N], batch dims broadcast. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   const y = batchedMatmul(a, b);
-  return record(y, 'matmul', [a, b], (g) => [
-    a.requiresGrad ? sumTo(batchedMatmul(g, transpose(b)), a.shape) : null,
-    b.requiresGrad ? sumTo(batchedMatmul(transpose(a), g), b.shape) : null,
+  return record(y, 'matmul', [a, b], (g, needs) => [
+    needs[0] ? sumTo(batchedMatmul(g, transpose(b)), a.shape) : null,
+    needs[1] ? sumTo(batchedMatmul(transpose(a), g), b.shape) : null,
   ]);
 }

@@ -89,7 +89,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
     copyInto(out.view(part, out.strides, at * out.strides[ax]), t);
     at += t.shape[ax];
   }
-  return record(out, 'concat', xs, (g) => xs.map((t, i) => slice(g, shape.map((_, d) => (d === ax ? starts[i] : 0)), t.shape)));
+  return record(out, 'concat', xs, (g, needs) => xs.map((t, i) => (needs[i] ? slice(g, shape.map((_, d) => (d === ax ? starts[i] : 0)), t.shape) : null)));
 }
 
 /** Pads with a constant: pads[d] = [before, after] for the leading dims listed (missing dims: none). */
