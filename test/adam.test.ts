@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { relativeError } from '../src/autograd/gradcheck.js';
+import { relativeError } from '../src/ops/gradcheck.js';
 import { keep } from '../src/engine/engine.js';
 import type { HostTensor } from '../src/kernels/host.js';
 import * as T from '../src/ops/index.js';

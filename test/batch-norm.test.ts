@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gradcheck, relativeError } from '../src/autograd/gradcheck.js';
+import { gradcheck, relativeError } from '../src/ops/gradcheck.js';
 import { host, type HostTensor } from '../src/kernels/host.js';
 import * as T from '../src/ops/index.js';
 import { expectClose, randomHost } from './helpers/check.js';

@@ -6,7 +6,8 @@ import { AUTO_HINT_DENSITY, autoHintMask, isGreyish } from '../src/colorize/auto
 import { colourfulness, COLOUR_THRESHOLD } from '../src/colorize/colourfulness.js';
 import { hintsForPage, parseHintsFile, unusedPageNames } from '../src/colorize/hint-files.js';
 import { detectArchitecture, loadColorModel, ModelError } from '../src/colorize/model.js';
-import { colorizePage, PageSession, workingShortSide } from '../src/colorize/pipeline.js';
+import { colorizePage, PageSession } from '../src/colorize/pipeline.js';
+import { workingShortSide } from '../src/colorize/working-size.js';
 import { recombine } from '../src/colorize/recombine.js';
 import { createPlane, toGrey, type Plane } from '../src/data/plane.js';
 import { seededRng } from '../src/data/random.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gradcheck } from '../src/autograd/gradcheck.js';
+import { gradcheck } from '../src/ops/gradcheck.js';
 import { engine } from '../src/engine/engine.js';
 import type { HostTensor } from '../src/kernels/host.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gradcheck } from '../src/autograd/gradcheck.js';
+import { gradcheck } from '../src/ops/gradcheck.js';
 import * as T from '../src/ops/index.js';
 import { binaryReference, selectReference, unaryReference } from '../src/kernels/elementwise.ref.js';
 import { mapBroadcast } from '../src/kernels/host.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gradcheck, hostRandom } from '../src/autograd/gradcheck.js';
+import { gradcheck, hostRandom } from '../src/ops/gradcheck.js';
 import type { HostTensor } from '../src/kernels/host.js';
 import * as T from '../src/ops/index.js';
 import { bceWithLogits, l1Loss, mseLoss, whitePenalty } from '../src/train/losses.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gradcheck } from '../src/autograd/gradcheck.js';
+import { gradcheck } from '../src/ops/gradcheck.js';
 import { matmulReference } from '../src/kernels/matmul.ref.js';
 import * as T from '../src/ops/index.js';
 import { expectClose, randomHost } from './helpers/check.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gradcheck } from '../src/autograd/gradcheck.js';
+import { gradcheck } from '../src/ops/gradcheck.js';
 import type { HostTensor } from '../src/kernels/host.js';
 import { poolGeometry, type PoolSize } from '../src/kernels/pool.js';
 import { avgPool2dReference, maxPool2dBackwardReference, maxPool2dReference } from '../src/kernels/pool.ref.js';

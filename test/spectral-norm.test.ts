@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gradcheck, relativeError } from '../src/autograd/gradcheck.js';
+import { gradcheck, relativeError } from '../src/ops/gradcheck.js';
 import { keep, tidy } from '../src/engine/engine.js';
 import type { HostTensor } from '../src/kernels/host.js';
 import { normalizeInto } from '../src/kernels/normalize.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { readSafetensors } from '../src/io/safetensors.js';
-import { PROJECT_GENERATOR_FORMAT } from '../src/colorize/model.js';
+import { PROJECT_GENERATOR_FORMAT } from '../src/nets/architectures.js';
 import { parseLog, type EventRecord, type StepRecord, type ValidationRecord } from '../src/train/log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'train-cli-'));

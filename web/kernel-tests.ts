@@ -3,7 +3,7 @@
 // adjoint identities), reductions and pooling — run on navigator.gpu, so differences between the browser's
 // WebGPU and Dawn in Node (WGSL validation, limits, buffer mapping) show up. Results go to the page as a table
 // and to `window.kernelTestResults` for the browser test (test/browser-app.test.ts).
-import { hostNormal, hostRandom, relativeError } from '../src/autograd/gradcheck.js';
+import { hostNormal, hostRandom, relativeError } from '../src/ops/gradcheck.js';
 import { browserDevice } from '../src/engine/device.js';
 import { Engine, useEngine } from '../src/engine/engine.js';
 import { sizeOf, type Shape } from '../src/engine/shape.js';

@@ -1,6 +1,6 @@
 // The browser app's UI thread: pages, hint tools, the result view and exports. The engine runs in a worker
 // (web/worker.ts) so the UI never waits on the GPU; this file only sends it pages, weights and hint sets.
-import { workingShortSide } from '../src/colorize/pipeline.js';
+import { workingShortSide } from '../src/colorize/working-size.js';
 import { DEFAULT_BLEND, isBlendMode, type BlendMode } from '../src/colorize/recombine.js';
 import type { Architecture } from '../src/colorize/model.js';
 import { workingSize, type Size } from '../src/data/resize.js';

@@ -5,7 +5,7 @@
 import { engine, keep } from '../../src/engine/engine.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dShape, type ConvGeometry } from '../../src/kernels/conv.js';
-import { relativeError } from '../../src/autograd/gradcheck.js';
+import { relativeError } from '../../src/ops/gradcheck.js';
 import { randUniform } from '../../src/ops/index.js';
 import type { BenchCase, BenchSuite } from '../harness.js';
 import { tfjsPeer } from '../peers/tfjs.js';

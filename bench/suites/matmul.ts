@@ -2,7 +2,7 @@
 // convolution (4096 pixels × 64 output channels × 576 = 64·3·3 reduction).
 import { engine, keep } from '../../src/engine/engine.js';
 import { matmul, randUniform } from '../../src/ops/index.js';
-import { relativeError } from '../../src/autograd/gradcheck.js';
+import { relativeError } from '../../src/ops/gradcheck.js';
 import type { BenchSuite } from '../harness.js';
 import { tfjsPeer } from '../peers/tfjs.js';
 

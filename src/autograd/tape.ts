@@ -1,30 +1,10 @@
 // Reverse-mode autodiff. Each differentiable op links its output to a GradNode (its inputs and a closure
 // mapping the output's gradient to theirs); backward() walks that graph in reverse topological order.
-// The gradient rules themselves sit beside their ops in src/ops/, one table per op family.
+// The gradient rules themselves sit beside their ops in src/ops/, one table per op family; the tape itself
+// needs only the kernels' add, fill and copy to sum and seed gradients.
 import { keep, tidy } from '../engine/engine.js';
-import type { Tensor } from '../engine/tensor.js';
-
-export interface GradNode {
-  op: string;
-  inputs: readonly Tensor[];
-  /**
-   * Gradients w.r.t. each input, given the output's gradient and which inputs need one (`needs[i]`: a rule
-   * computes nothing for an input that needs none, as PyTorch's needs_input_grad; it returns null there). The
-   * caller owns and disposes what it returns, so a rule returns new tensors or views, never a saved tensor itself.
-   */
-  backward(grad: Tensor, needs: readonly boolean[]): readonly (Tensor | null)[];
-}
-
-/** How the ops reach the elementwise add / fills without an import cycle (set by src/ops/index.ts). */
-export interface GradMath {
-  add(a: Tensor, b: Tensor): Tensor;
-  onesLike(t: Tensor): Tensor;
-  contiguous(t: Tensor): Tensor;
-}
-let math: GradMath | null = null;
-export function provideGradMath(m: GradMath): void {
-  math = m;
-}
+import type { GradNode, Tensor } from '../engine/tensor.js';
+import { binary, contiguousCopy, fill } from '../kernels/elementwise.js';
 
 let gradEnabled = true;
 
@@ -85,8 +65,6 @@ function topologicalOrder(root: Tensor): Tensor[] {
  * gradient (default: ones, which needs a single-element root). The graph is released afterwards.
  */
 export function backward(root: Tensor, grad?: Tensor): void {
-  if (!math) throw new Error('autograd: import the ops (src/ops) before calling backward().');
-  const m = math;
   root.assertAlive();
   if (!root.requiresGrad) throw new Error(`backward(): ${root} does not require grad (no input had requiresGrad, or it was computed under noGrad).`);
   if (!grad && root.size !== 1) throw new Error(`backward(): ${root} is not a scalar; pass the upstream gradient explicitly.`);
@@ -105,13 +83,13 @@ export function backward(root: Tensor, grad?: Tensor): void {
   }
   noGrad(() => {
     // Every tensor in `grads` is owned here (its own Tensor object), so it can be disposed once consumed.
-    const grads = new Map<Tensor, Tensor>([[root, grad ? detach(grad) : m.onesLike(root)]]);
+    const grads = new Map<Tensor, Tensor>([[root, grad ? detach(grad) : fill(root.shape, 1)]]);
     for (const t of order) {
       const g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
       if (!t.node) {
-        accumulateLeaf(t, g, m);
+        accumulateLeaf(t, g);
         continue;
       }
       // Temporaries of the rule are freed at once; only the gradients it returns survive.
@@ -126,7 +104,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
         const owned = detach(gi);
         const previous = grads.get(input);
         if (previous) {
-          grads.set(input, m.add(previous, owned));
+          grads.set(input, binary('add', previous, owned));
           previous.dispose();
           owned.dispose();
         } else {
@@ -140,9 +118,9 @@ export function backward(root: Tensor, grad?: Tensor): void {
   });
 }
 
-function accumulateLeaf(leaf: Tensor, g: Tensor, m: GradMath): void {
+function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   const previous = leaf.grad;
-  const total = previous ? m.add(previous, g) : m.contiguous(g);
+  const total = previous ? binary('add', previous, g) : contiguousCopy(g);
   leaf.grad = keep(total);
   previous?.dispose();
   if (total !== g) g.dispose();

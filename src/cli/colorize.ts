@@ -24,7 +24,7 @@ import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
 import { openZip } from '../io/zip.js';
 import { runCommand, UsageError } from './command.js';
-import { formatDuration, progressBar } from './progress.js';
+import { formatDuration, progressBar } from '../io/progress.js';
 
 const USAGE = `usage: npm run colorize -- <inputs...> [-o <out>] [options]
   <inputs>            page images (PNG, JPEG, WebP, TIFF, GIF), folders of them (searched recursively) and

@@ -17,7 +17,7 @@ import { nodeDevice } from '../io/dawn.js';
 import { listImages, openTrainingSet } from '../io/dataset.js';
 import { readImage, writePng } from '../io/image.js';
 import { runCommand, UsageError } from './command.js';
-import { progressBar } from './progress.js';
+import { progressBar } from '../io/progress.js';
 
 const USAGE = `usage: npm run eval -- --data DIR [--weights FILE] [--size N] [--hints 0,20,100] [--out DIR] [options]
   --data DIR               held-out colour images: a prepared set (npm run prepare-data) or a folder of images

@@ -20,7 +20,7 @@ import { finishedItem, IMAGE_EXTENSIONS, listImages, noImagesFound, writeItem, w
 import { decodeImage, DEFAULT_MAX_PIXELS, readImage, renderSvg } from '../io/image.js';
 import { openZip, type ZipArchive } from '../io/zip.js';
 import { runCommand, UsageError } from './command.js';
-import { progressBar } from './progress.js';
+import { progressBar } from '../io/progress.js';
 
 const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) --out <dir> [options]
   --input DIR|ZIP   colour images (PNG, JPEG, WebP, TIFF, GIF), searched recursively / every entry of the archive

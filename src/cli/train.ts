@@ -22,7 +22,7 @@ import {
 } from '../train/config.js';
 import { summaryLine, Trainer } from '../train/trainer.js';
 import { runCommand, UsageError } from './command.js';
-import { formatDuration, progressBar } from './progress.js';
+import { formatDuration, progressBar } from '../io/progress.js';
 
 const USAGE = `usage: npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
        npm run train -- --out DIR --resume [settings]

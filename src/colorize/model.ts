@@ -20,13 +20,9 @@ import { EXTRACTOR_V1, SEResNeXt } from '../nets/extractor.js';
 import { FFDNet } from '../nets/ffdnet.js';
 import { GENERATOR_V1, GeneratorV1, generatorV1Config, type GeneratorV1Config } from '../nets/generator-v1.js';
 import { GeneratorV2 } from '../nets/generator-v2.js';
+import { PROJECT_GENERATOR_FORMAT } from '../nets/architectures.js';
 import type { Module } from '../nets/module.js';
 
-/**
- * The __metadata__ format of a generator exported by training (the value exportGenerator in
- * src/train/checkpoint.ts writes; that module is Node-only, so the browser-neutral reader names it here).
- */
-export const PROJECT_GENERATOR_FORMAT = 'manga-colorize/generator-v1/1';
 
 /**
  * This project's own small generator (trained without the extractor, so it needs no other file), relative to

@@ -26,8 +26,9 @@ import { ColorizerV1, type Hints } from '../nets/colorizer.js';
 import { GeneratorV1 } from '../nets/generator-v1.js';
 import { noGrad, slice, tensor } from '../ops/index.js';
 import { autoHintMask, type AutoHintOptions } from './auto-hint.js';
-import type { Architecture, ColorModel } from './model.js';
+import type { ColorModel } from './model.js';
 import { recombine, type BlendMode } from './recombine.js';
+import { workingShortSide } from './working-size.js';
 
 export interface PrepareOptions {
   /** Working short side, a multiple of 32 (default: the model's, 512 for v1, 576 for v2). */
@@ -62,14 +63,6 @@ export interface PageResult {
   autoHints: number;
   /** The page's size inside the network's canvas. */
   working: Size;
-}
-
-/**
- * The short side resize_pad scales to. v2's reference code scales landscape pages to 1.5 × size on their short
- * side (864 for 576: a spread's height matches a portrait page's); v1 uses size either way.
- */
-export function workingShortSide(arch: Architecture, page: Size, size: number): number {
-  return arch === 'v2' && page.width > page.height ? Math.round(size * 1.5) : size;
 }
 
 /** The page's canvas is too large for the device: `fits` is the largest working size that would fit (0: none). */

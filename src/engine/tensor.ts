@@ -2,12 +2,21 @@
 // A float32 n-d tensor in a GPU buffer. Views (reshape, permute, slice, expand) share one Storage and differ
 // in shape, strides and offset; the buffer returns to the pool when the last view is disposed.
 import { engine, type Disposable, type Engine } from './engine.js';
-import type { GradNode } from '../autograd/tape.js';
-import { contiguousCopy, fillInto } from '../kernels/elementwise.js';
-
 import { checkShape, rowMajorStrides, sizeOf, type Shape } from './shape.js';
 
 export type { Shape };
+
+/** What autograd (src/autograd/tape.ts) links a tensor to: the op that made it, its inputs and its gradient rule. */
+export interface GradNode {
+  op: string;
+  inputs: readonly Tensor[];
+  /**
+   * Gradients w.r.t. each input, given the output's gradient and which inputs need one (`needs[i]`: a rule
+   * computes nothing for an input that needs none, as PyTorch's needs_input_grad; it returns null there). The
+   * caller owns and disposes what it returns, so a rule returns new tensors or views, never a saved tensor itself.
+   */
+  backward(grad: Tensor, needs: readonly boolean[]): readonly (Tensor | null)[];
+}
 
 /** A pooled GPU buffer shared by every view of it. */
 export class Storage {
@@ -60,7 +69,8 @@ export class Tensor {
     const e = engine();
     const n = sizeOf(shape);
     const t = new Tensor(new Storage(e, e.acquireBuffer(Math.max(n, 1) * 4), n), shape);
-    if (e.poisonNewTensors) fillInto(t, NaN);
+    // A debugging aid (tests): a kernel that reads what it never wrote sees NaN, not an old buffer's values.
+    if (e.poisonNewTensors && n > 0) e.upload(t.storage.buffer, new Float32Array(n).fill(NaN));
     return t;
   }
 
@@ -80,12 +90,21 @@ export class Tensor {
     this.assertAlive();
     if (this.size === 0) return new Float32Array(0);
     if (this.isContiguous) return this.storage.engine.download(this.storage.buffer, this.offset * 4, this.size * 4);
-    const copy = contiguousCopy(this);
-    try {
-      return await copy.data();
-    } finally {
-      copy.dispose();
+    // A strided view: read the span of storage it covers and gather on the host (strides are never negative).
+    const span = this.shape.reduce((last, n, d) => last + (n - 1) * this.strides[d], 0) + 1;
+    const stored = await this.storage.engine.download(this.storage.buffer, this.offset * 4, span * 4);
+    const out = new Float32Array(this.size);
+    const index = new Array<number>(this.rank).fill(0);
+    for (let i = 0, at = 0; i < this.size; i++) {
+      out[i] = stored[at];
+      for (let d = this.rank - 1; d >= 0; d--) {
+        at += this.strides[d];
+        if (++index[d] < this.shape[d]) break;
+        at -= this.strides[d] * this.shape[d];
+        index[d] = 0;
+      }
     }
+    return out;
   }
 
   /** A view of this tensor's storage with another layout. */

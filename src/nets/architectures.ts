@@ -7,6 +7,12 @@ import { GeneratorV2 } from './generator-v2.js';
 import type { Module } from './module.js';
 import { Vgg16Features } from './vgg16.js';
 
+/**
+ * The __metadata__ format of a generator this project trained and exported (src/train/checkpoint.ts writes it,
+ * src/colorize/model.ts reads it): its sizes travel in the file, so no flag has to repeat them.
+ */
+export const PROJECT_GENERATOR_FORMAT = 'manga-colorize/generator-v1/1';
+
 export const ARCHITECTURES = {
   'v1-generator': () => new GeneratorV1(),
   'v1-discriminator': () => new DiscriminatorV1(),

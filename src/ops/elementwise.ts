@@ -3,7 +3,7 @@
 import { record } from '../autograd/tape.js';
 import { Tensor } from '../engine/tensor.js';
 import { binary, fill, select, unary, type BinaryOp, type UnaryOp } from '../kernels/elementwise.js';
-import { sumTo } from './reduce.js';
+import { sumTo } from './sum-to.js';
 
 export type Scalar = Tensor | number;
 

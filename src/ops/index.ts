@@ -1,9 +1,4 @@
 // The public, differentiable tensor API.
-import { provideGradMath } from '../autograd/tape.js';
-import { onesLike } from './create.js';
-import { add } from './elementwise.js';
-import { contiguous } from './shape.js';
-
 export { backward, detach, noGrad } from '../autograd/tape.js';
 export { Tensor } from '../engine/tensor.js';
 export * from './create.js';
@@ -12,8 +7,6 @@ export * from './linear.js';
 export * from './matmul.js';
 export * from './reduce.js';
 export * from './shape.js';
-
-provideGradMath({ add, onesLike, contiguous });
 export * from './conv.js';
 export * from './pool.js';
 export * from './pixel-shuffle.js';

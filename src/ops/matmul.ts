@@ -3,7 +3,7 @@
 import { record } from '../autograd/tape.js';
 import type { Tensor } from '../engine/tensor.js';
 import { batchedMatmul } from '../kernels/matmul.js';
-import { sumTo } from './reduce.js';
+import { sumTo } from './sum-to.js';
 import { transpose } from './shape.js';
 
 /** a [..., M, K] · b [..., K, N] → [..., M, N], batch dims broadcast. */

@@ -1,7 +1,7 @@
 // Differentiable reductions: sum, mean, max over any axes.
 import { record } from '../autograd/tape.js';
 import { normalizeAxes } from '../engine/shape.js';
-import type { Shape, Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import { reduce } from '../kernels/reduce.js';
 import { div, eq, mul } from './elementwise.js';
 import { expand, reshape } from './shape.js';
@@ -36,10 +36,3 @@ export function max(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   });
 }
 
-/** Sums a broadcast gradient back to `shape` (the inverse of broadcasting, for binary-op rules). */
-export function sumTo(g: Tensor, shape: Shape): Tensor {
-  if (g.shape.join() === shape.join()) return g;
-  const lead = g.rank - shape.length;
-  const axes = g.shape.map((_, d) => d).filter((d) => d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1));
-  return reshape(sum(g, axes, true), shape);
-}

@@ -4,7 +4,7 @@ import { record } from '../autograd/tape.js';
 import { broadcastStrides, normalizeAxes, rowMajorStrides, sizeOf } from '../engine/shape.js';
 import { Tensor, type Shape } from '../engine/tensor.js';
 import { contiguousCopy, copyInto, fillInto } from '../kernels/elementwise.js';
-import { sumTo } from './reduce.js';
+import { sumTo } from './sum-to.js';
 
 /** x laid out row-major with no offset: x itself when it already is, else a copy. */
 export function contiguous(x: Tensor): Tensor {

@@ -12,9 +12,9 @@
 // earlier checkpoint. The store keeps the newest `keepLast` checkpoints and the best by validation L1.
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_GENERATOR_FORMAT } from '../colorize/model.js';
 import { FileWriteError, isTemporaryName, writeFileAtomic } from '../io/atomic-file.js';
 import { readSafetensors, writeSafetensors, type TensorData } from '../io/safetensors.js';
+import { PROJECT_GENERATOR_FORMAT } from '../nets/architectures.js';
 import type { StateDict, StateEntry } from '../nets/module.js';
 import { validateConfig, type TrainConfig } from './config.js';
 

@@ -24,7 +24,7 @@
 // are deterministic, and a checkpoint holds every other piece of state, so resuming continues bit for bit.
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { formatDuration } from '../cli/progress.js';
+import { formatDuration } from '../io/progress.js';
 import { engine, keep, tidy } from '../engine/engine.js';
 import type { Recording } from '../engine/recording.js';
 import { Generator, defaultGenerator } from '../kernels/random.js';

@@ -1,6 +1,6 @@
 // Shared test helpers: random host tensors and comparisons against the float64 references.
 import { expect } from 'vitest';
-import { hostNormal, hostRandom, relativeError } from '../../src/autograd/gradcheck.js';
+import { hostNormal, hostRandom, relativeError } from '../../src/ops/gradcheck.js';
 import { sizeOf, type Shape } from '../../src/engine/shape.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import type { HostTensor } from '../../src/kernels/host.js';

@@ -1,6 +1,7 @@
 // Weight files and pages for the colorize tests: tiny random generators in the project's exported format (the
 // metadata exportGenerator writes), the published extractor with random weights, and grey manga-like pages.
-import { PROJECT_GENERATOR_FORMAT, type WeightsFile } from '../../src/colorize/model.js';
+import type { WeightsFile } from '../../src/colorize/model.js';
+import { PROJECT_GENERATOR_FORMAT } from '../../src/nets/architectures.js';
 import { toGrey, type Plane } from '../../src/data/plane.js';
 import { Generator } from '../../src/kernels/random.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';

@@ -1,8 +1,8 @@
 // Gradient checking against a float64 reference: the GPU's backward pass gives ⟨∇L, v⟩ for random directions
 // v, and central finite differences of the float64 reference forward give the same number independently.
 // L = ⟨w, f(x)⟩ with random weights w, so every output element's gradient path is exercised.
-import { tensor } from '../ops/create.js';
-import { backward } from './tape.js';
+import { backward } from '../autograd/tape.js';
+import { tensor } from './create.js';
 import { sizeOf } from '../engine/shape.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { HostTensor } from '../kernels/host.js';
