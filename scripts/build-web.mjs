@@ -1,6 +1,7 @@
 // npm run build:web: bundles the browser app (web/) into a static folder, dist/web by default, that any static
 // host can serve. `--out DIR` writes elsewhere. The project's default model (models/default.safetensors), when
-// it exists, is copied to <out>/models/ and named in <out>/app-config.json, so the app loads it without asking.
+// it exists, is copied to <out>/models/ and named in <out>/app-config.json, so the app loads it without asking;
+// its eval scores (models/default.eval.json) go with it.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +33,11 @@ if (existsSync(model)) {
 } else {
   rmSync(shipped, { force: true });
 }
+// Its scores from `npm run eval` travel with it: the app shows them in one line while the shipped model is in use.
+const scores = 'models/default.eval.json';
+const withScores = existsSync(model) && existsSync(scores);
+if (withScores) copyFileSync(scores, join(outdir, scores));
+else rmSync(join(outdir, scores), { force: true });
 // The app reads this instead of probing for the model, so a build without one makes no failing request.
-writeFileSync(join(outdir, 'app-config.json'), JSON.stringify({ defaultModel: existsSync(model) ? model : null }));
+writeFileSync(join(outdir, 'app-config.json'), JSON.stringify({ defaultModel: existsSync(model) ? model : null, defaultModelEval: withScores ? scores : null }));
 console.log(`built the browser app into ${outdir}/${existsSync(model) ? ' (with the default model)' : ''}`);

@@ -137,18 +137,18 @@ describe('colorizePage', () => {
 });
 
 describe('recombine', () => {
-  test('a network output equal to its grey input gives back the page exactly; colour keeps the page\'s ink', () => {
+  test('detail blend: a network output equal to its grey input gives back the page exactly; colour keeps the page\'s ink', () => {
     const page = greyPage(150, 210, 2);
     const grey = toGrey(page);
     const small = resizeArea(grey, 64, 90);
     const identity = createPlane(64, 90, 3, Float32Array.from({ length: 64 * 90 * 3 }, (_, i) => small.data[Math.floor(i / 3)]));
-    const back = recombine(page, identity);
+    const back = recombine(page, identity, 'detail');
     let worst = 0;
     for (let i = 0; i < back.data.length; i++) worst = Math.max(worst, Math.abs(back.data[i] - grey.data[Math.floor(i / 3)]));
     expect(worst).toBeLessThan(1e-5);
     // A flat colour: the page's dark strokes stay dark at full resolution, its paper takes the colour.
     const flat = createPlane(64, 90, 3, Float32Array.from({ length: 64 * 90 * 3 }, (_, i) => [0.9, 0.6, 0.3][i % 3] * small.data[Math.floor(i / 3)]));
-    const out = recombine(page, flat);
+    const out = recombine(page, flat, 'detail');
     for (let i = 0; i < grey.data.length; i++) {
       if (grey.data[i] < 0.05) expect(Math.max(out.data[3 * i], out.data[3 * i + 1], out.data[3 * i + 2])).toBeLessThan(0.35);
     }

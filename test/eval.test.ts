@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { loadColorModel } from '../src/colorize/model.js';
 import { colouredRegions } from '../src/data/hints.js';
 import { contactSheet, evalHints, evaluate, formatTable } from '../src/eval/evaluate.js';
+import { evalSummary, type EvalJson } from '../src/eval/summary.js';
 import { useTestEngine } from './helpers/gpu.js';
 import { tinyGenerator } from './helpers/colorize.js';
 import { syntheticPage } from './helpers/pages.js';
@@ -51,6 +52,14 @@ describe('npm run eval', () => {
       const table = formatTable(report);
       expect(table.split('\n').length).toBe(2 + report.rows.length);
       expect(table).toMatch(/\| xdog \| 5 \| model\/luminance \|/);
+      // The one line for the user, from the JSON as eval.json writes it (NaN as null).
+      const json = JSON.parse(JSON.stringify({ data: 'test', ...report, sheet: [] }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as EvalJson;
+      const line = evalSummary(json);
+      const xdog5 = row('xdog', 5, 'model/multiply');
+      expect(line).toContain('eval on 2 held-out images at 64 px (multiply blend): line art with 5 hints');
+      expect(line).toContain(`drawing ΔE00 ${xdog5.deltaEDrawing.toFixed(1)}`);
+      expect(line).toContain(`paint bucket ${row('xdog', 5, 'flat-fill').deltaEDrawing.toFixed(1)}`);
+      expect(evalSummary(json, 'luminance')).toContain(`ΔE00 at the hints ${row('xdog', 5, 'model/luminance').deltaEHints.toFixed(1)}`);
     } finally {
       model.dispose();
     }

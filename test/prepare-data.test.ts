@@ -102,6 +102,11 @@ describe('npm run prepare-data', () => {
     expect(readFileSync(join(out, 'ATTRIBUTION.md'), 'utf8')).toMatch(/CC BY-SA 4\.0/);
     expect(readFileSync(join(out, 'LICENSE-openmoji.txt'), 'utf8')).toMatch(/Attribution-ShareAlike 4\.0/);
     expect(statSync(join(out, manifest.items[0].lineart!)).size).toBeGreaterThan(0);
+    // --skip 1 --limit 1: the second source alone, for a held-out set beside one made with --limit 1.
+    const skipped = join(dir, 'openmoji-skip');
+    expect(run('--openmoji', '--out', skipped, '--size', '64', '--mults', '1', '--skip', '1', '--limit', '1', '--workers', '1').status).toBe(0);
+    const held = JSON.parse(readFileSync(join(skipped, 'manifest.json'), 'utf8')) as Manifest;
+    expect(held.items.map((i) => i.source)).toEqual([manifest.items[1].source]);
   });
 
   test('usage errors', () => {
@@ -110,6 +115,7 @@ describe('npm run prepare-data', () => {
       [['--input', join(dir, 'in')], /No output folder/],
       [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--mults', '1,1'], /--mults must be distinct/],
       [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--size', 'big'], /--size must be an integer ≥ 32/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--skip', 'some'], /--skip must be an integer ≥ 0/],
     ] as [string[], RegExp][]) {
       const r = run(...args);
       expect(r.status).toBe(2);

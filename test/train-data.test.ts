@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { splitManifest, TrainingLoader, type Batch } from '../src/data/loader.js';
 import { generatedSet, loadTrainingData } from '../src/train/batches.js';
-import { parseConfigFlags, resolveConfig } from '../src/train/config.js';
+import { describeHints, parseConfigFlags, resolveConfig } from '../src/train/config.js';
 
 const same = (a: Batch, b: Batch) => a.input.every((v, i) => Object.is(v, b.input[i])) && a.target.every((v, i) => Object.is(v, b.target[i]));
 
@@ -70,6 +70,8 @@ describe('training data', () => {
     expect(resolveConfig({ preset: 'paper', flags: { localFeatures: 'none' } }).hints.denseShare).toBe(0);
     expect(resolveConfig({ preset: 'small' }).hints).toEqual({ denseShare: 0.4, denseCount: [20, 150], dotSize: [1, 9] });
     expect(resolveConfig({ preset: 'tiny' }).hints.denseShare).toBeGreaterThan(0);
+    expect(describeHints(resolveConfig({ preset: 'small' }))).toBe('hints: 40 % of the images get 20–150 dots of 1–9 px from coloured regions, the rest the published sampler');
+    expect(describeHints(resolveConfig({ preset: 'full', flags: { localFeatures: 'none' } }))).toMatch(/published sampler \(≈0.04 %/);
     const flags = parseConfigFlags(['--hints-dense-share', '0.25', '--hints-dense-count', '10,60', '--hints-dot-size=3,7']);
     expect(resolveConfig({ preset: 'small', flags }).hints).toEqual({ denseShare: 0.25, denseCount: [10, 60], dotSize: [3, 7] });
     expect(() => resolveConfig({ preset: 'small', flags: parseConfigFlags(['--hints-dot-size', '1,12']) })).toThrow(/--hints-dot-size/);

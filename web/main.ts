@@ -2,6 +2,7 @@
 // (web/worker.ts) so the UI never waits on the GPU; this file only sends it pages, weights and hint sets.
 import { workingShortSide } from '../src/colorize/working-size.js';
 import { DEFAULT_BLEND, isBlendMode, type BlendMode } from '../src/colorize/recombine.js';
+import { evalSummary, type EvalJson } from '../src/eval/summary.js';
 import type { Architecture } from '../src/colorize/model.js';
 import { workingSize, type Size } from '../src/data/resize.js';
 import { EngineClient, EngineError, EngineRestarted } from './engine-client.js';
@@ -228,6 +229,7 @@ async function sendWeights(files: { name: string; bytes: ArrayBuffer }[]): Promi
 /** Loads a model; weights the user `chose` (picked or dropped) are remembered by the browser. */
 async function loadWeights(files: { name: string; bytes: ArrayBuffer }[], chose: boolean): Promise<void> {
   if (chose) state.userChoseWeights = true;
+  $('model-eval').hidden = true; // the shipped model's scores, shown only while it is the one in use
   const info = await sendWeights(files);
   setWorkingSize(info.defaultSize);
   if (chose) await saveWeights(files).catch((e: Error) => showInfo(`The weights work but could not be remembered by this browser (${e.message}).`));
@@ -243,7 +245,7 @@ async function loadInitialWeights(): Promise<void> {
     await loadWeights(stored.files, false);
     return;
   }
-  const config = (await fetch('app-config.json').then((r) => (r.ok ? r.json() : null), () => null)) as { defaultModel: string | null } | null;
+  const config = (await fetch('app-config.json').then((r) => (r.ok ? r.json() : null), () => null)) as { defaultModel: string | null; defaultModelEval?: string | null } | null;
   if (!config?.defaultModel) return;
   setStage('loading the default model…');
   const response = await fetch(config.defaultModel);
@@ -251,6 +253,12 @@ async function loadInitialWeights(): Promise<void> {
   const bytes = await response.arrayBuffer();
   if (state.userChoseWeights) return;
   await loadWeights([{ name: config.defaultModel.split('/').pop()!, bytes }], false);
+  if (state.userChoseWeights || !config.defaultModelEval) return;
+  // One line naming the shipped model and its scores from `npm run eval` (models/README.md has the table).
+  const scores = (await fetch(config.defaultModelEval).then((r) => (r.ok ? r.json() : null), () => null)) as EvalJson | null;
+  if (!scores || state.userChoseWeights) return;
+  $('model-eval').textContent = `shipped demo model (models/README.md): ${evalSummary(scores)}`;
+  $('model-eval').hidden = false;
 }
 
 async function restartEngine(): Promise<void> {

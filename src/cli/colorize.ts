@@ -17,6 +17,7 @@ import { DEFAULT_MODEL_PATH, loadColorModel, type Architecture, type ColorModel,
 import { colorizePage, PageTooLargeError, type PageOptions } from '../colorize/pipeline.js';
 import { BLEND_MODES, DEFAULT_BLEND, isBlendMode, type BlendMode } from '../colorize/recombine.js';
 import { hintsFromRgba } from '../data/hints.js';
+import { evalSummary, type EvalJson } from '../eval/summary.js';
 import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
 import { temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
@@ -323,6 +324,17 @@ function removeTemporariesOnSignal(): void {
 
 // ---- the run ---------------------------------------------------------------------------------------------
 
+/** The shipped model's line: its card and its scores from `npm run eval` (models/default.eval.json), when present. */
+function shippedModelLine(weights: string): string {
+  const card = `${DEFAULT_MODEL_PATH.replace(/\/[^/]*$/, '')}/README.md`;
+  const evalFile = weights.replace(/\.safetensors$/, '.eval.json');
+  try {
+    return `the project's shipped demo model (${card}); ${evalSummary(JSON.parse(readFileSync(evalFile, 'utf8')) as EvalJson)}`;
+  } catch {
+    return `the project's shipped demo model (${card}); no eval scores beside it (${basename(evalFile)})`;
+  }
+}
+
 function readWeights(path: string, what: string): WeightsFile {
   try {
     return { bytes: readFileSync(path), name: path };
@@ -428,6 +440,7 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
       model = loadColorModel(files);
       const size = o.size ?? model.defaultSize;
       log(`model: ${model.description}`);
+      if (resolve(weightsPath) === resolve(defaultWeights)) log(shippedModelLine(defaultWeights));
       log(`device: ${device.adapterName} (${device.backend}); ${pages.length} page${pages.length === 1 ? '' : 's'} at working size ${size}${o.autoHint ? ', auto-hint' : ''}${o.modelRes ? ', model resolution' : `, ${o.blend} blend`}`);
       const options: PageOptions = {
         size,

@@ -5,7 +5,7 @@
 // <out>/contact-sheet.png (input | hints | output | original), and prints the table.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_PATH, loadColorModel } from '../colorize/model.js';
@@ -122,7 +122,8 @@ export async function main(argv: string[]): Promise<number> {
     if (!existsSync(o.weights)) throw new UsageError(`--weights ${o.weights}: no such file.`);
     const { images, description } = await heldOut(o);
     useEngine(new Engine(await nodeDevice()));
-    const model = loadColorModel({ weights: { bytes: readFileSync(o.weights), name: o.weights }, extractor: null, denoiser: null });
+    const weightsName = relative(process.cwd(), resolve(o.weights));
+    const model = loadColorModel({ weights: { bytes: readFileSync(o.weights), name: weightsName }, extractor: null, denoiser: null });
     console.log(`model: ${model.description}\ndata: ${description}; size ${o.size}, hints ${o.hints.join(',')}, blend ${o.blends.join(',')}`);
     const bar = progressBar(images.length * 2, { unit: 'inputs/min' });
     const start = performance.now();
@@ -132,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
     const table = formatTable(report);
     await mkdir(o.out, { recursive: true });
     const { sheet, ...rest } = report;
-    const json = { weights: o.weights, model: model.description, data: description, seconds: (performance.now() - start) / 1000, ...rest, sheet: sheet.map((r) => ({ name: r.name, mode: r.mode, k: r.k })) };
+    const json = { weights: weightsName, model: model.description, data: description, seconds: (performance.now() - start) / 1000, ...rest, sheet: sheet.map((r) => ({ name: r.name, mode: r.mode, k: r.k })) };
     await writeFile(join(o.out, 'eval.json'), `${JSON.stringify(json, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
     await writeFile(join(o.out, 'eval.md'), `${table}\n`);
     await writePng(join(o.out, 'contact-sheet.png'), contactSheet(sheet), { overwrite: true });

@@ -101,7 +101,7 @@ export function colouredRegions(colour: Plane): Uint8Array {
   for (let i = 0; i < n; i++) {
     const [r, g, b] = [d[3 * i], d[3 * i + 1], d[3 * i + 2]];
     const luma = 0.299 * r + 0.587 * g + 0.114 * b;
-    out[i] = luma >= INK_LUMA && Math.min(r, g, b) < PAPER_LEVEL ? 1 : 0;
+    out[i] = luma >= INK_LUMA && (r < PAPER_LEVEL || g < PAPER_LEVEL || b < PAPER_LEVEL) ? 1 : 0;
   }
   return out;
 }
@@ -130,25 +130,31 @@ export interface DotHints {
 export function sampleDots(colour: Plane, count: number, sizes: readonly [number, number], rng: Rng): DotHints {
   const { width: w, height: h } = colour;
   const region = colouredRegions(colour);
-  const candidates: number[] = [];
-  for (let i = 0; i < region.length; i++) if (region[i]) candidates.push(i);
+  let found = 0;
+  for (let i = 0; i < region.length; i++) found += region[i];
+  const candidates = new Int32Array(found);
+  for (let i = 0, k = 0; i < region.length; i++) if (region[i]) candidates[k++] = i;
   const out = new Float32Array(3 * w * h);
   const mask = new Uint8Array(w * h);
   const dots: DotHints['dots'] = [];
   if (!candidates.length) return { colour: createPlane(w, h, 3, out), mask, dots };
   const d = colour.data;
+  const offsetsOf = new Map<number, [number, number][]>();
   const fits = (centre: number, offsets: [number, number][]) => {
     const [cx, cy] = [centre % w, Math.floor(centre / w)];
-    return offsets.every(([dx, dy]) => {
+    const [r0, g0, b0] = [d[3 * centre], d[3 * centre + 1], d[3 * centre + 2]];
+    for (const [dx, dy] of offsets) {
       const [x, y] = [cx + dx, cy + dy];
       if (x < 0 || y < 0 || x >= w || y >= h) return false;
       const i = y * w + x;
-      return region[i] === 1 && [0, 1, 2].every((c) => Math.abs(d[3 * i + c] - d[3 * centre + c]) <= DOT_TOLERANCE);
-    });
+      if (!region[i] || Math.abs(d[3 * i] - r0) > DOT_TOLERANCE || Math.abs(d[3 * i + 1] - g0) > DOT_TOLERANCE || Math.abs(d[3 * i + 2] - b0) > DOT_TOLERANCE) return false;
+    }
+    return true;
   };
   for (let k = 0; k < count; k++) {
     const size = sizes[0] + rng.int(sizes[1] - sizes[0] + 1);
-    const offsets = dotOffsets(size);
+    let offsets = offsetsOf.get(size);
+    if (!offsets) offsetsOf.set(size, (offsets = dotOffsets(size)));
     let centre = -1;
     let placed = 1;
     for (let t = 0; t < DOT_TRIES; t++) {

@@ -10,6 +10,7 @@
 // API
 //   evaluate(model, images, options) → Promise<EvalReport>;  formatTable(report) → markdown
 //   contactSheet(report's sheet rows) → RGB plane: input | hints | output | original per row
+//   (src/eval/summary.ts: evalSummary(eval.json) → the one line colorize and the app show for the shipped model)
 import { colourfulness } from '../colorize/colourfulness.js';
 import type { ColorModel } from '../colorize/model.js';
 import { PageSession } from '../colorize/pipeline.js';
@@ -232,3 +233,4 @@ export function contactSheet(rows: readonly SheetRow[]): Plane {
   });
   return createPlane(width, height, 3, out);
 }
+

@@ -502,3 +502,14 @@ export function describeLocalFeatures(config: TrainConfig): string {
     ? 'local features: none — the extractor branch is off; the generator gets zeros in place of its local features'
     : `local features: frozen extractor from ${config.extractorWeights}`;
 }
+
+/** One line saying how hints are drawn, for the log and the terminal. */
+export function describeHints(config: TrainConfig): string {
+  const { denseShare, denseCount, dotSize } = config.hints;
+  if (denseShare === 0) return 'hints: the published sampler (≈0.04 % of pixels as single dots, half the images without hints)';
+  const range = ([a, b]: [number, number]) => (a === b ? `${a}` : `${a}–${b}`);
+  return (
+    `hints: ${Math.round(denseShare * 100)} % of the images get ${range(denseCount)} dots of ${range(dotSize)} px from coloured regions, ` +
+    'the rest the published sampler'
+  );
+}

@@ -41,7 +41,7 @@ import type { Batch, TrainingData } from './batches.js';
 import {
   CheckpointStore, exportGenerator, type CheckpointContents, type FileSystem, type MomentEntry, type OptimizerMeta, type TrainingState, type ValidationMetrics,
 } from './checkpoint.js';
-import { describeLocalFeatures, frozenDifferences, MODEL_KEYS, type TrainConfig } from './config.js';
+import { describeHints, describeLocalFeatures, frozenDifferences, MODEL_KEYS, type TrainConfig } from './config.js';
 import { TrainingLog, type EventName, type StepRecord, type ValidationRecord } from './log.js';
 import { bceWithLogits, l1Loss, mseLoss, whitePenalty } from './losses.js';
 import { sampleGrid } from './samples.js';
@@ -699,7 +699,7 @@ export class Trainer {
    */
   async run({ shouldStop = () => null }: { shouldStop?: () => string | null } = {}): Promise<TrainingSummary> {
     const { config } = this;
-    this.event('start', `${config.preset} preset, ${this.totalSteps} steps, data: ${this.data.train.description}; ${describeLocalFeatures(config)}`, { config });
+    this.event('start', `${config.preset} preset, ${this.totalSteps} steps, data: ${this.data.train.description}; ${describeLocalFeatures(config)}; ${describeHints(config)}`, { config });
     if (config.loss.perceptual > 0 && !this.vgg) {
       this.event('warning', 'perceptual loss off: no VGG16 weights given (--vgg-weights <torchvision vgg16 file>); training uses L1, adversarial and white-penalty terms only');
     }
