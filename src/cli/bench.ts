@@ -13,35 +13,36 @@ import { roof } from '../../bench/suites/roof.js';
 import { trainSuite } from '../../bench/suites/train.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
-import { runCommand } from './command.js';
+import { flagsHelp, HELP_FLAG, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 
 const SUITES: BenchSuite[] = [roof, matmulSuite, convSuite, netsSuite, dataSuite, colorizeSuite, trainSuite];
 
-function parseArgs(argv: string[]): { filter: string; json: string } {
-  let filter = '';
-  let json = 'bench/results/latest.json';
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--json') {
-      json = argv[++i] ?? '';
-      if (!json) throw new Error('--json needs a file name.');
-    } else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run bench -- [filter] [--json FILE]\nsuites: ' + SUITES.map((s) => s.name).join(', '));
-      process.exit(0);
-    } else if (arg.startsWith('-')) {
-      throw new Error(`Unknown option ${arg}; usage: npm run bench -- [filter] [--json FILE]`);
-    } else {
-      filter = arg;
-    }
-  }
-  return { filter, json };
+const SPECS: FlagSpec[] = [
+  { name: 'json', value: 'FILE', help: 'where the records go (default bench/results/latest.json)' },
+  VERBOSE_FLAG,
+  HELP_FLAG,
+];
+
+const USAGE = `usage: npm run bench -- [filter] [--json FILE]
+Times the kernels against a peer library on the same adapter; the filter matches "suite/case" by substring.
+suites: ${SUITES.map((s) => s.name).join(', ')}
+${flagsHelp(SPECS)}`;
+
+function parseArgs(argv: string[]): { filter: string; json: string; verbose: boolean } | null {
+  const parsed = commandFlags(argv, SPECS, USAGE);
+  if (!parsed) return null;
+  if (parsed.positionals.length > 1) throw new UsageError(`One filter at most, got ${parsed.positionals.join(' ')}.`);
+  return { filter: parsed.positionals[0] ?? '', json: parsed.values.get('json') || 'bench/results/latest.json', verbose: parsed.switches.has('verbose') };
 }
 
 const fmt = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(digits));
 
 async function main(): Promise<void> {
-  const { filter, json } = parseArgs(process.argv.slice(2));
-  const e = useEngine(new Engine(await nodeDevice()))!;
+  const options = parseArgs(process.argv.slice(2));
+  if (!options) return;
+  const { filter, json, verbose } = options;
+  const e = useEngine(new Engine(await nodeDevice({ verbose })))!;
   console.log(`adapter: ${e.gpu.adapterName} (${e.gpu.backend}, ${e.gpu.featureLevel})`);
   const records: BenchRecord[] = [];
   let roofGflops: number | null = null;
@@ -80,4 +81,4 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${records.length} records to ${json}`);
 }
 
-process.exit(await runCommand(main));
+process.exit(await runCommand(main, { name: 'bench' }));

@@ -21,6 +21,7 @@ import { temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
+import { parseFlags, type FlagSpec } from '../io/flags.js';
 import { openZip } from '../io/zip.js';
 import { runCommand, UsageError } from './command.js';
 import { formatDuration, progressBar } from './progress.js';
@@ -47,7 +48,9 @@ const USAGE = `usage: npm run colorize -- <inputs...> [-o <out>] [options]
   --format F          png (default), jpg or webp
   --force-color       colour pages that already look coloured (colourfulness ≥ ${COLOUR_THRESHOLD}) instead of copying them
   --force             overwrite existing outputs
-  --max-megapixels N  refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6})`;
+  --max-megapixels N  refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6})
+  --verbose           show Dawn's full diagnostics (which backends were tried)
+  -h, --help          show this text`;
 
 /** The default model: this project's own small generator, shipped in the repository (path from its root). */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -70,42 +73,25 @@ interface Options {
   forceColor: boolean;
   force: boolean;
   maxPixels: number;
+  verbose: boolean;
 }
 
 const VALUE_OPTIONS = new Set(['out', 'weights', 'extractor', 'denoiser', 'denoise-sigma', 'arch', 'size', 'hints', 'seed', 'format', 'max-megapixels']);
-const FLAGS = new Set(['ignore-grey', 'model-res', 'force-color', 'force', 'help']);
+const FLAGS = new Set(['ignore-grey', 'model-res', 'force-color', 'force', 'verbose']);
+
+/** The flag table for the shared parser (src/io/flags.ts); the help is USAGE. */
+const SPECS: FlagSpec[] = [
+  ...[...VALUE_OPTIONS].map((name): FlagSpec => ({ name, value: 'V', help: '', ...(name === 'out' ? { short: 'o' } : {}) })),
+  ...[...FLAGS].map((name): FlagSpec => ({ name, help: '' })),
+  // The percentage is optional: the next argument is taken only when it is a number.
+  { name: 'auto-hint', value: 'P', optionalValue: (next) => /^\d*\.?\d+$/.test(next), help: '' },
+];
 
 function parseOptions(argv: string[]): Options | 'help' {
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  const inputs: string[] = [];
-  let autoHint: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '-h') return 'help';
-    if (!arg.startsWith('-') || arg === '-') {
-      inputs.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg === '-o' ? 'out' : arg.slice(2, eq < 0 ? undefined : eq);
-    const inline = eq < 0 ? null : arg.slice(eq + 1);
-    if (name === 'auto-hint') {
-      // The percentage is optional: take the next argument only when it is a number.
-      if (inline !== null) autoHint = inline;
-      else if (/^\d*\.?\d+$/.test(argv[i + 1] ?? '')) autoHint = argv[++i];
-      else autoHint = '';
-    } else if (VALUE_OPTIONS.has(name)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`${arg} needs a value.`);
-      values.set(name, value);
-    } else if (FLAGS.has(name) && inline === null) {
-      flags.add(name);
-    } else {
-      throw new UsageError(`Unknown option ${arg}.`);
-    }
-  }
-  if (flags.has('help')) return 'help';
+  const parsed = parseFlags(argv, SPECS);
+  if (parsed.help) return 'help';
+  const { values, switches: flags, positionals: inputs } = parsed;
+  const autoHint = values.get('auto-hint') ?? null;
   if (!inputs.length) throw new UsageError('No input given: name page images, folders or CBZ/ZIP files.');
   const number = (name: string, fallback: number, ok: (n: number) => boolean, what: string) => {
     const text = values.get(name);
@@ -146,6 +132,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     forceColor: flags.has('force-color'),
     force: flags.has('force'),
     maxPixels: number('max-megapixels', DEFAULT_MAX_PIXELS / 1e6, (n) => n > 0, 'a positive number') * 1e6,
+    verbose: flags.has('verbose'),
   };
 }
 
@@ -412,7 +399,7 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
     }
     checkOutputs(targets, format, o.force);
 
-    const created = run.engine ? null : useEngine(new Engine(await nodeDevice()));
+    const created = run.engine ? null : useEngine(new Engine(await nodeDevice({ verbose: o.verbose })));
     const device = (run.engine ?? created!).gpu;
     let model: ColorModel | null = null;
     try {

@@ -1,9 +1,17 @@
-// `npm run gpu-info`: which WebGPU adapter the engine finds, through which backend, with which limits.
+// `npm run gpu-info`: which WebGPU adapter the engine finds, through which backend, with which limits, and
+// Dawn's own messages about the backends it tried (the other commands show them only with --verbose).
 import { nodeDevice } from '../io/dawn.js';
-import { runCommand } from './command.js';
+import { commandFlags, runCommand } from './command.js';
+
+const USAGE = `usage: npm run gpu-info
+Shows the WebGPU adapter the engine would use, its backend and limits, and every backend tried on the way
+(WEBGPU_BACKEND=native|vulkan|metal|d3d12|opengl|swiftshader forces one). Dawn's own loader messages are shown
+in full here.
+  -h, --help  show this text`;
 
 async function main(): Promise<void> {
-  const gpu = await nodeDevice();
+  if (!commandFlags(process.argv.slice(2), [], USAGE)) return;
+  const gpu = await nodeDevice({ verbose: true });
   console.log(`adapter        ${gpu.adapterName}`);
   console.log(`backend        ${gpu.backend} (featureLevel ${gpu.featureLevel})${gpu.software ? ", software rasteriser (CPU)" : ""}`);
   const mib = (v: number) => (v >= 2 ** 20 ? `${(v / 2 ** 20).toFixed(0)} MiB` : `${v}`);
@@ -13,4 +21,4 @@ async function main(): Promise<void> {
   gpu.device.destroy();
 }
 
-process.exit(await runCommand(main));
+process.exit(await runCommand(main, { name: 'gpu-info' }));

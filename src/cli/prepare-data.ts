@@ -9,7 +9,6 @@ import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { buildItem, naturalCompare, type DatasetItem } from '../data/dataset.js';
 import { toGrey } from '../data/plane.js';
@@ -19,7 +18,8 @@ import { nodeDevice } from '../io/dawn.js';
 import { finishedItem, IMAGE_EXTENSIONS, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, readImage, renderSvg } from '../io/image.js';
 import { openZip, type ZipArchive } from '../io/zip.js';
-import { runCommand, UsageError } from './command.js';
+import { VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 import { progressBar } from './progress.js';
 
 const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) --out <dir> [options]
@@ -31,7 +31,9 @@ const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) -
   --mults 1,2,3     XDoG mults, one sketch and distance field each (default 1,2,3)
   --preset          XDoG parameters: code (default) or paper
   --workers N       worker threads (default: one per core)
-  --limit N         only the first N sources (a trial run)`;
+  --limit N         only the first N sources (a trial run)
+  --verbose         show Dawn's full diagnostics
+  -h, --help        show this text`;
 
 const OPENMOJI_NOTICE =
   'All emojis designed by OpenMoji (https://openmoji.org/) – the open-source emoji and icon project. ' +
@@ -66,7 +68,7 @@ type Reply = { index: number; item: DatasetItem } | { index: number; error: stri
 // ---- worker -------------------------------------------------------------------------------------------------
 
 async function workerMain(settings: Settings): Promise<void> {
-  useEngine(new Engine(await nodeDevice()));
+  useEngine(new Engine(await nodeDevice({ quiet: true })));
   parentPort!.on('message', async (task: Task) => {
     try {
       parentPort!.postMessage({ index: task.index, item: await makeItem(task, settings) } satisfies Reply);
@@ -91,31 +93,27 @@ async function makeItem({ source, bytes }: Task, s: Settings): Promise<DatasetIt
 
 // ---- main thread --------------------------------------------------------------------------------------------
 
-function parse(argv: string[]): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        input: { type: 'string' },
-        openmoji: { type: 'boolean', default: false },
-        out: { type: 'string' },
-        size: { type: 'string', default: '512' },
-        mults: { type: 'string', default: '1,2,3' },
-        preset: { type: 'string', default: 'code' },
-        workers: { type: 'string', default: String(availableParallelism()) },
-        limit: { type: 'string', default: '0' },
-        'max-megapixels': { type: 'string', default: String(DEFAULT_MAX_PIXELS / 1e6) },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+const SPECS: FlagSpec[] = [
+  ...['input', 'out', 'size', 'mults', 'preset', 'workers', 'limit', 'max-megapixels'].map((name): FlagSpec => ({ name, value: 'V', help: '' })),
+  { name: 'openmoji', help: '' },
+  VERBOSE_FLAG,
+];
+
+function parse(argv: string[]): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number; verbose: boolean } | null {
+  const parsed = commandFlags(argv, SPECS, USAGE);
+  if (!parsed) return null;
+  const given = Object.fromEntries(parsed.values);
+  const values = {
+    input: given.input,
+    openmoji: parsed.switches.has('openmoji'),
+    out: given.out,
+    size: given.size ?? '512',
+    mults: given.mults ?? '1,2,3',
+    preset: given.preset ?? 'code',
+    workers: given.workers ?? String(availableParallelism()),
+    limit: given.limit ?? '0',
+    'max-megapixels': given['max-megapixels'] ?? String(DEFAULT_MAX_PIXELS / 1e6),
+  };
   if (!values.input === !values.openmoji) throw new UsageError('Give exactly one of --input <dir|zip> and --openmoji.');
   if (!values.out) throw new UsageError('No output folder: add --out <dir>.');
   const int = (name: string, v: string, min: number) => {
@@ -132,6 +130,7 @@ function parse(argv: string[]): { settings: Settings; input: string | null; open
     openmoji: values.openmoji!,
     workers: int('workers', values.workers!, 1),
     limit: int('limit', values.limit!, 0),
+    verbose: parsed.switches.has('verbose'),
   };
 }
 
@@ -170,7 +169,9 @@ async function sources(input: string | null, openmoji: boolean): Promise<{ list:
 }
 
 async function main(): Promise<void> {
-  const { settings, input, openmoji, workers, limit } = parse(process.argv.slice(2));
+  const options = parse(process.argv.slice(2));
+  if (!options) return;
+  const { settings, input, openmoji, workers, limit, verbose } = options;
   const { list: all, zip } = await sources(input, openmoji);
   const list = limit ? all.slice(0, limit) : all;
   if (list.length === 0) throw noImagesFound(input ?? 'openmoji');
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
   if (todo.length) {
     // Opening a device here first checks that there is one, and sets up the environment (EGL on llvmpipe)
     // that worker threads inherit but cannot set for themselves.
-    (await nodeDevice()).device.destroy();
+    (await nodeDevice({ verbose })).device.destroy();
     const bar = progressBar(todo.length, { unit: 'items/s' });
     let finished = 0;
     let next = 0;

@@ -18,10 +18,11 @@ import { Vgg16Features } from '../nets/vgg16.js';
 import { loadTrainingData } from '../train/batches.js';
 import { CheckpointStore, decodeCheckpoint, type CheckpointContents } from '../train/checkpoint.js';
 import {
-  configHelp, ConfigError, frozenDifferences, MODEL_KEYS, parseConfigFlags, parseConfigJson, resolveConfig, type DeepPartial, type TrainConfig,
+  CONFIG_FLAGS, configFromFlags, configHelp, ConfigError, frozenDifferences, MODEL_KEYS, parseConfigJson, resolveConfig, type DeepPartial, type TrainConfig,
 } from '../train/config.js';
 import { summaryLine, Trainer } from '../train/trainer.js';
-import { runCommand, UsageError } from './command.js';
+import { VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 import { formatDuration, progressBar } from './progress.js';
 
 const USAGE = `usage: npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
@@ -34,6 +35,7 @@ const USAGE = `usage: npm run train -- [--preset tiny|small|full|paper] [--confi
   --from FILE        fine-tuning: the training checkpoint (<run>/checkpoints/step-*.safetensors) to start from;
                      its networks are kept, its other settings are the defaults of this run
   --config FILE      settings as JSON ({"preset": "tiny", "batchSize": 2, "loss": {"white": 0}}); flags override it
+  --verbose          show Dawn's full diagnostics
   -h, --help         this text
 
 Settings (defaults from the preset; "none" for the optional ones):
@@ -48,40 +50,36 @@ interface Options {
   from: string | null;
   file: DeepPartial<TrainConfig>;
   flags: DeepPartial<TrainConfig>;
+  verbose: boolean;
 }
 
-function parse(argv: string[]): Options {
-  let out: string | null = null;
-  let resume = false;
-  let from: string | null = null;
+const OWN_FLAGS: FlagSpec[] = [
+  { name: 'out', value: 'DIR', help: '' },
+  { name: 'resume', help: '' },
+  { name: 'from', value: 'FILE', help: '' },
+  { name: 'config', value: 'FILE', help: '' },
+  VERBOSE_FLAG,
+];
+
+function parse(argv: string[]): Options | null {
+  const parsed = commandFlags(argv, [...OWN_FLAGS, ...CONFIG_FLAGS], USAGE);
+  if (!parsed) return null;
+  if (parsed.positionals.length) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": every setting is a flag (--name value).`);
+  const { values } = parsed;
   let file: DeepPartial<TrainConfig> = {};
-  const rest: string[] = [];
-  const value = (i: number, flag: string) => {
-    const v = argv[i];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value.`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '-h' || arg === '--help') {
-      console.log(USAGE);
-      process.exit(0);
-    } else if (arg === '--out') out = value(++i, arg);
-    else if (arg === '--resume') resume = true;
-    else if (arg === '--from') from = value(++i, arg);
-    else if (arg === '--config') {
-      const path = value(++i, arg);
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (e) {
-        throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message}).`);
-      }
-      file = parseConfigJson(text, path);
-    } else rest.push(arg);
+  const path = values.get('config');
+  if (path !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message}).`);
+    }
+    file = parseConfigJson(text, path);
   }
+  const out = values.get('out');
   if (!out) throw new UsageError('No run folder: add --out <dir> (e.g. --out runs/tiny).');
-  return { out, resume, from, file, flags: parseConfigFlags(rest) };
+  return { out, resume: parsed.switches.has('resume'), from: values.get('from') ?? null, file, flags: configFromFlags(values), verbose: parsed.switches.has('verbose') };
 }
 
 function readTrainingCheckpoint(path: string): CheckpointContents {
@@ -158,10 +156,11 @@ function checkDataFolder(config: TrainConfig): void {
 
 async function main(): Promise<number> {
   const options = parse(process.argv.slice(2));
+  if (!options) return 0;
   const { config, latest, start } = plan(options);
   checkDataFolder(config);
 
-  const e = useEngine(new Engine(await nodeDevice()))!;
+  const e = useEngine(new Engine(await nodeDevice({ verbose: options.verbose })))!;
   console.log(`adapter: ${e.gpu.adapterName} (${e.gpu.backend}${e.gpu.software ? ', software' : ''})`);
   if (e.gpu.software && config.crop > 128) {
     console.log(`warning: ${config.crop}² crops on a software adapter take a very long time per step; the tiny preset is the one sized for it.`);
@@ -238,7 +237,7 @@ async function main(): Promise<number> {
 
 process.exit(
   await runCommand(main, {
-    usage: (message) => `${message}\nRun with --help for every option.`,
+    name: 'train',
     // A bad setting in --config or a flag is a usage error too.
     usageErrors: [ConfigError],
   }),
