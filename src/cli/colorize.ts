@@ -4,7 +4,8 @@
 // same entry names (image extensions follow --format) in the same order. The device, the pipelines and the
 // weights are set up once; each page goes through src/colorize/pipeline.ts. Pages already in colour are left
 // alone (src/colorize/colourfulness.ts); a page that fails is reported and skipped. Nothing existing is
-// overwritten without --force, and every output is written to a hidden temporary file and renamed into place,
+// overwritten without --force (--skip-existing leaves what exists and colours the rest; --shard I/N takes part of
+// the work list, for several processes sharing a library), and every output is written to a hidden temporary file and renamed into place,
 // so an interrupted run leaves no half-written file.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -19,6 +20,7 @@ import { hintsFromRgba } from '../data/hints.js';
 import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
 import { temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
+import { naturalCompare } from '../data/dataset.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
 import { parseFlags, type FlagSpec } from '../io/flags.js';
@@ -48,6 +50,11 @@ const USAGE = `usage: npm run colorize -- <inputs...> [-o <out>] [options]
   --format F          png (default), jpg or webp
   --force-color       colour pages that already look coloured (colourfulness ≥ ${COLOUR_THRESHOLD}) instead of copying them
   --force             overwrite existing outputs
+  --skip-existing     colour only the pages whose output is missing (finishes an interrupted run: a file or a
+                      folder's page whose output exists, an archive whose .cbz exists, is left out)
+  --shard I/N         colour only part I of N of the work list (files, folder pages and archives in name
+                      order, every N-th from the I-th): N processes, on one machine or several sharing the
+                      folders, each colour their part; add --skip-existing to resume one
   --max-megapixels N  refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6})
   --verbose           show Dawn's full diagnostics (which backends were tried)
   -h, --help          show this text`;
@@ -74,10 +81,13 @@ interface Options {
   force: boolean;
   maxPixels: number;
   verbose: boolean;
+  skipExisting: boolean;
+  /** Part `index` (1-based) of `count`. */
+  shard: { index: number; count: number } | null;
 }
 
-const VALUE_OPTIONS = new Set(['out', 'weights', 'extractor', 'denoiser', 'denoise-sigma', 'arch', 'size', 'hints', 'seed', 'format', 'max-megapixels']);
-const FLAGS = new Set(['ignore-grey', 'model-res', 'force-color', 'force', 'verbose']);
+const VALUE_OPTIONS = new Set(['out', 'weights', 'extractor', 'denoiser', 'denoise-sigma', 'arch', 'size', 'hints', 'seed', 'format', 'max-megapixels', 'shard']);
+const FLAGS = new Set(['ignore-grey', 'model-res', 'force-color', 'force', 'skip-existing', 'verbose']);
 
 /** The flag table for the shared parser (src/io/flags.ts); the help is USAGE. */
 const SPECS: FlagSpec[] = [
@@ -113,6 +123,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     autoHintDensity = percent / 100;
   }
   if (flags.has('ignore-grey') && autoHintDensity === null) throw new UsageError('--ignore-grey filters the auto-hint samples; add --auto-hint.');
+  if (flags.has('force') && flags.has('skip-existing')) throw new UsageError('--force redoes every page and --skip-existing keeps the finished ones; choose one.');
   const size = values.has('size') ? number('size', 0, (n) => Number.isInteger(n) && n >= 64 && n % 32 === 0, 'a multiple of 32, at least 64') : undefined;
   return {
     inputs,
@@ -133,7 +144,17 @@ function parseOptions(argv: string[]): Options | 'help' {
     force: flags.has('force'),
     maxPixels: number('max-megapixels', DEFAULT_MAX_PIXELS / 1e6, (n) => n > 0, 'a positive number') * 1e6,
     verbose: flags.has('verbose'),
+    skipExisting: flags.has('skip-existing'),
+    shard: parseShard(values.get('shard')),
   };
+}
+
+function parseShard(text: string | undefined): Options['shard'] {
+  if (text === undefined) return null;
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const [index, count] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
+  if (!match || count < 1 || index < 1 || index > count) throw new UsageError(`--shard takes I/N with 1 ≤ I ≤ N (e.g. --shard 2/4), got "${text}".`);
+  return { index, count };
 }
 
 // ---- what to read and where to write ---------------------------------------------------------------------
@@ -236,6 +257,51 @@ function checkOutputs(targets: Target[], format: ImageFormat, force: boolean): v
     const more = existing.length > 1 ? ` (and ${existing.length - 1} more)` : '';
     throw new UsageError(`${existing[0]}${more} already exists; use --force to overwrite.`);
   }
+}
+
+/** What --shard and --skip-existing left out, for the summary. */
+interface Selection {
+  shard: { index: number; count: number; items: number; of: number } | null;
+  /** Outputs that exist, with their page or input, left as they are by --skip-existing. */
+  skipped: string[];
+}
+
+/**
+ * The work this process does: its --shard part of the work list (every file, every page of a folder, every
+ * archive, in name order, so every process computes the same list), less what --skip-existing finds done. A
+ * folder page is done when either of its possible outputs exists (coloured under the output format, or copied).
+ */
+async function selectWork(targets: Target[], o: Options, format: ImageFormat): Promise<{ targets: Target[]; selection: Selection }> {
+  const selection: Selection = { shard: null, skipped: [] };
+  type Item = { key: string; target: Target; page: Page | null };
+  const items = targets.flatMap((t): Item[] => (t.kind === 'folder' ? t.pages.map((page) => ({ key: `${t.input}/${page.name}`, target: t, page })) : [{ key: t.input, target: t, page: null }]));
+  let chosen = new Set(items);
+  if (o.shard) {
+    const { index, count } = o.shard;
+    const ordered = [...items].sort((a, b) => naturalCompare(a.key, b.key) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    chosen = new Set(ordered.filter((_, k) => k % count === index - 1));
+    selection.shard = { index, count, items: chosen.size, of: items.length };
+  }
+  if (o.skipExisting) {
+    for (const item of chosen) {
+      const { target, page } = item;
+      const done = target.kind === 'folder' && page ? plannedFiles({ ...target, pages: [page] }, format).some(([file]) => existsSync(file)) : existsSync(target.output);
+      if (done) {
+        chosen.delete(item);
+        selection.skipped.push(item.page ? join(item.target.input, item.page.name) : item.target.input);
+      }
+    }
+  }
+  const kept: Target[] = [];
+  for (const t of targets) {
+    const mine = items.filter((i) => i.target === t && chosen.has(i));
+    if (!mine.length) {
+      if (t.kind === 'archive') await t.close();
+      continue;
+    }
+    kept.push(t.kind === 'folder' ? { ...t, pages: mine.map((i) => i.page!) } : t);
+  }
+  return { targets: kept, selection };
 }
 
 // ---- atomic files ----------------------------------------------------------------------------------------
@@ -346,8 +412,11 @@ export interface RunOptions {
 
 interface Summary {
   coloured: number;
-  copied: { name: string; m: number }[];
+  /** Pages already in colour; `written` is false for a page given on its own, whose output is then not written. */
+  copied: { name: string; m: number; written: boolean }[];
   failed: { name: string; error: string }[];
+  /** The files, folders and archives written, in order: only what exists after the run. */
+  outputs: Set<string>;
 }
 
 /** Runs the command; returns the exit code (0 all pages done, 1 some failed, 2 bad usage). */
@@ -387,7 +456,7 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
     arch: o.arch,
   };
   const hintsFile = o.hints ? await readHints(o.hints, o.maxPixels) : null;
-  const targets = await planTargets(o, format);
+  let targets = await planTargets(o, format);
   try {
     const pages = targets.flatMap((t) => (t.kind === 'file' ? [t.page] : t.pages));
     if (hintsFile?.kind === 'page' && pages.length > 1) {
@@ -397,7 +466,14 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
       const unused = unusedPageNames(hintsFile, pages.map((p) => p.name));
       if (unused.length) log(`warning: ${o.hints} has hints for ${unused.length} page name(s) no input has: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
     }
+    const selected = await selectWork(targets, o, format);
+    targets = selected.targets;
     checkOutputs(targets, format, o.force);
+    if (!targets.length) {
+      report({ coloured: 0, copied: [], failed: [], outputs: new Set() }, selected.selection, 0, log);
+      return 0;
+    }
+    const work = targets.flatMap((t) => (t.kind === 'file' ? [t.page] : t.pages));
 
     const created = run.engine ? null : useEngine(new Engine(await nodeDevice({ verbose: o.verbose })));
     const device = (run.engine ?? created!).gpu;
@@ -406,15 +482,15 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
       model = loadColorModel(files);
       const size = o.size ?? model.defaultSize;
       log(`model: ${model.description}`);
-      log(`device: ${device.adapterName} (${device.backend}); ${pages.length} page${pages.length === 1 ? '' : 's'} at working size ${size}${o.autoHint ? ', auto-hint' : ''}${o.modelRes ? ', model resolution' : ''}`);
+      log(`device: ${device.adapterName} (${device.backend}); ${work.length} page${work.length === 1 ? '' : 's'} at working size ${size}${o.autoHint ? ', auto-hint' : ''}${o.modelRes ? ', model resolution' : ''}`);
       const options: PageOptions = {
         size,
         denoiseSigma: o.denoiseSigma,
         autoHint: o.autoHint === null ? null : { density: o.autoHint, ignoreGrey: o.ignoreGrey, seed: o.seed },
         output: o.modelRes ? 'model' : 'page',
       };
-      const summary: Summary = { coloured: 0, copied: [], failed: [] };
-      const bar = progressBar(pages.length, { unit: 'pages/min' });
+      const summary: Summary = { coloured: 0, copied: [], failed: [], outputs: new Set() };
+      const bar = progressBar(work.length, { unit: 'pages/min' });
       let done = 0;
       const start = performance.now();
       const context: PageContext = { model, options, hintsFile, o, format, summary };
@@ -422,7 +498,7 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
         await processTarget(t, context, (name) => bar.update(++done, name));
       }
       bar.end();
-      report(summary, (performance.now() - start) / 1000, targets, log);
+      report(summary, selected.selection, (performance.now() - start) / 1000, log);
       return summary.failed.length ? 1 : 0;
     } finally {
       model?.dispose();
@@ -448,7 +524,7 @@ interface PageContext {
 type PageOutcome = { kind: 'coloured'; bytes: Uint8Array } | { kind: 'copy'; bytes: Uint8Array } | { kind: 'failed' };
 
 /** Reads, checks and colours one page; failures are recorded, not thrown (unless the device itself failed). */
-async function processPage(page: Page, label: string, c: PageContext): Promise<PageOutcome> {
+async function processPage(page: Page, label: string, c: PageContext, alone = false): Promise<PageOutcome> {
   let bytes: Uint8Array | null = null;
   try {
     bytes = await page.read();
@@ -456,7 +532,7 @@ async function processPage(page: Page, label: string, c: PageContext): Promise<P
     if (!c.o.forceColor) {
       const m = colourfulness(plane);
       if (m >= COLOUR_THRESHOLD) {
-        c.summary.copied.push({ name: label, m });
+        c.summary.copied.push({ name: label, m, written: !alone });
         return { kind: 'copy', bytes };
       }
     }
@@ -475,8 +551,8 @@ async function processPage(page: Page, label: string, c: PageContext): Promise<P
 
 async function processTarget(t: Target, c: PageContext, tick: (name: string) => void): Promise<void> {
   if (t.kind === 'file') {
-    const outcome = await processPage(t.page, t.input, c);
-    if (outcome.kind === 'coloured') writeOutput(t.output, outcome.bytes);
+    const outcome = await processPage(t.page, t.input, c, true);
+    if (outcome.kind === 'coloured') written(t.output, outcome.bytes, c);
     tick(t.page.name);
     return;
   }
@@ -484,8 +560,8 @@ async function processTarget(t: Target, c: PageContext, tick: (name: string) => 
     for (const page of t.pages) {
       const outcome = await processPage(page, join(t.input, page.name), c);
       // A page already in colour is copied as it is, so the output folder is the whole chapter.
-      if (outcome.kind === 'coloured') writeOutput(join(t.output, withFormat(page.name, c.format)), outcome.bytes);
-      else if (outcome.kind === 'copy') writeOutput(join(t.output, page.name), outcome.bytes);
+      if (outcome.kind === 'coloured') written(join(t.output, withFormat(page.name, c.format)), outcome.bytes, c, t.output);
+      else if (outcome.kind === 'copy') written(join(t.output, page.name), outcome.bytes, c, t.output);
       tick(page.name);
     }
     return;
@@ -504,22 +580,47 @@ async function processTarget(t: Target, c: PageContext, tick: (name: string) => 
       tick(entry.name);
     }
     archive.finish();
+    c.summary.outputs.add(t.output);
   } catch (e) {
     archive.abort();
     throw e;
   }
 }
 
-function report(s: Summary, seconds: number, targets: Target[], log: (line: string) => void): void {
-  const rate = seconds > 0 ? ` (${((60 * s.coloured) / seconds).toFixed(1)} pages/min)` : '';
-  const where = [...new Set(targets.map((t) => t.output))];
-  log(`coloured ${s.coloured} page${s.coloured === 1 ? '' : 's'} in ${formatDuration(seconds)}${rate} → ${where.slice(0, 3).join(', ')}${where.length > 3 ? ', …' : ''}`);
-  if (s.copied.length) {
-    log(`left ${s.copied.length} page${s.copied.length === 1 ? '' : 's'} already in colour as they were (colourfulness ≥ ${COLOUR_THRESHOLD}; --force-color colours them):`);
-    for (const p of s.copied) log(`  ${p.name} (colourfulness ${p.m.toFixed(1)})`);
+/** Writes one output and notes it (or the folder holding it) for the summary. */
+function written(path: string, bytes: Uint8Array, c: PageContext, shown = path): void {
+  writeOutput(path, bytes);
+  c.summary.outputs.add(shown);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function report(s: Summary, selection: Selection, seconds: number, log: (line: string) => void): void {
+  if (selection.shard) {
+    const { index, count, items, of } = selection.shard;
+    log(`shard ${index}/${count}: ${items} of ${of} work items (files, folder pages and archives in name order)`);
+  }
+  if (selection.skipped.length) {
+    const shown = selection.skipped.slice(0, 5).join(', ');
+    log(`left out ${plural(selection.skipped.length, 'item')} whose output exists (--skip-existing): ${shown}${selection.skipped.length > 5 ? ', …' : ''}`);
+  }
+  const rate = seconds > 0 && s.coloured ? ` (${((60 * s.coloured) / seconds).toFixed(1)} pages/min)` : '';
+  const where = [...s.outputs];
+  const wrote = where.length ? ` → ${where.slice(0, 3).join(', ')}${where.length > 3 ? ', …' : ''}` : '; no file was written';
+  const left = s.copied.filter((c) => !c.written);
+  // A page given on its own and already in colour: that line alone says what happened.
+  const onlyLeft = s.coloured === 0 && left.length > 0 && !s.failed.length && !where.length;
+  if (!onlyLeft) log(`coloured ${plural(s.coloured, 'page')}${seconds > 0 ? ` in ${formatDuration(seconds)}` : ''}${rate}${wrote}`);
+  for (const p of left) {
+    log(`left as it is: already in colour: ${p.name} (colourfulness ${p.m.toFixed(1)} ≥ ${COLOUR_THRESHOLD}; --force-color colours it); no file was written for it`);
+  }
+  const copied = s.copied.filter((c) => c.written);
+  if (copied.length) {
+    log(`left ${plural(copied.length, 'page')} already in colour as they were (colourfulness ≥ ${COLOUR_THRESHOLD}; --force-color colours them):`);
+    for (const p of copied) log(`  ${p.name} (colourfulness ${p.m.toFixed(1)})`);
   }
   if (s.failed.length) {
-    log(`failed ${s.failed.length} page${s.failed.length === 1 ? '' : 's'}:`);
+    log(`failed ${plural(s.failed.length, 'page')}:`);
     for (const f of s.failed) log(`  ${f.error}`);
   }
 }
