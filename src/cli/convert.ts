@@ -38,7 +38,8 @@ const SPECS: FlagSpec[] = [
 ];
 
 const USAGE = `usage: npm run convert -- <in.pth|in.pt|in.bin|in.safetensors> <out.safetensors> [options]
-Converts a checkpoint to safetensors, tensor by tensor, names kept.
+Converts a checkpoint to safetensors, tensor by tensor, names kept; this project's own metadata (its format, a
+generator's sizes) is kept, so colorize recognises the result as it did the source.
 ${flagsHelp(SPECS)}`;
 
 function parseArgs(argv: string[]): Options | null {
@@ -108,7 +109,7 @@ async function convert(argv: string[]): Promise<void> {
     for (const t of tensors.values()) if (t.dtype !== 'I64') overflow += halfOverflowCount(t.data);
     if (overflow) console.warn(`warning  ${grouped(overflow)} value${overflow === 1 ? '' : 's'} beyond float16's range (±65504) become ±infinity`);
   }
-  const out = writeSafetensors(tensors, { floatDType, metadata: { ...checkpoint.metadata, format: 'pt', source: basename(input) } });
+  const out = writeSafetensors(tensors, { floatDType, metadata: { format: 'pt', ...checkpoint.metadata, source: basename(input) } });
   writeFileAtomic(output, out);
   console.log(`wrote    ${output}: ${tensors.size} tensors (${dtypeText(tensors, (d) => (d === 'I64' ? d : floatDType))}), ${bytesText(out.length)}`);
 }
