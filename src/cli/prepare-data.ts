@@ -10,7 +10,7 @@ import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/pro
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { buildItem, naturalCompare, type DatasetItem } from '../data/dataset.js';
+import { buildItem, naturalCompare, spreadSample, type DatasetItem } from '../data/dataset.js';
 import { toGrey } from '../data/plane.js';
 import { XDOG_PRESETS, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
@@ -31,7 +31,7 @@ const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) -
   --mults 1,2,3     XDoG mults, one sketch and distance field each (default 1,2,3)
   --preset          XDoG parameters: code (default) or paper
   --workers N       worker threads (default: one per core)
-  --limit N         only the first N sources (a trial run)
+  --limit N         only N sources, spread evenly over the sorted list (a varied trial set)
   --verbose         show Dawn's full diagnostics
   -h, --help        show this text`;
 
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
   if (!options) return;
   const { settings, input, openmoji, workers, limit, verbose } = options;
   const { list: all, zip } = await sources(input, openmoji);
-  const list = limit ? all.slice(0, limit) : all;
+  const list = limit ? spreadSample(all, limit) : all;
   if (list.length === 0) throw noImagesFound(input ?? 'openmoji');
   await mkdir(join(settings.out, 'items'), { recursive: true });
   const zipEntries = new Map(zip?.entries.map((e) => [e.name, e]));
