@@ -5,8 +5,8 @@
 // weights are set up once; each page goes through src/colorize/pipeline.ts. Pages already in colour are left
 // alone (src/colorize/colourfulness.ts); a page that fails is reported and skipped. Nothing existing is
 // overwritten without --force (--skip-existing leaves what exists and colours the rest; --shard I/N takes part of
-// the work list, for several processes sharing a library), and every output is written to a hidden temporary file and renamed into place,
-// so an interrupted run leaves no half-written file.
+// the work list, for several processes sharing a library), and every output is written to a hidden temporary
+// file and renamed into place, so an interrupted run leaves no half-written file.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
