@@ -5,7 +5,7 @@ import type { Architecture } from '../src/colorize/model.js';
 import { workingSize, type Size } from '../src/data/resize.js';
 import { EngineClient, EngineError, EngineRestarted } from './engine-client.js';
 import { decodeRgba, download, encodePng, fileRole, readChapter, stem, writeChapter, type PageSource } from './files.js';
-import { expandDots, hintsFromJson, hintsToJson, HintHistory, MAX_DOT_SIZE, MIN_DOT_SIZE, normaliseHex, type Dot } from './hint-document.js';
+import { expandDots, hintsFromJson, hintsToJson, HintHistory, MAX_DOT_SIZE, MIN_DOT_SIZE, normaliseHex, strokeDots, type Dot } from './hint-document.js';
 import type { ErrorKind, ModelInfo } from './protocol.js';
 import { loadStoredWeights, readSetting, saveWeights, writeSetting } from './storage.js';
 import { PageView } from './viewer.js';
@@ -106,6 +106,8 @@ const NO_WEBGPU_HELP =
 
 /** The banner for a failure; `fits` is, for a page too large, the largest working size that fits (0: none). */
 function showError(kind: ErrorKind, message: string, fits?: number): void {
+  // Whatever was under way ("starting WebGPU…", "loading weights…") ended with this failure.
+  setStage('');
   const banner = $('banner');
   banner.className = '';
   banner.dataset.kind = kind;
@@ -197,12 +199,26 @@ async function initEngine(): Promise<void> {
   const info = await engine.request({ type: 'init' });
   state.engineReady = true;
   setStage('');
-  $('model-status').title = `GPU: ${info.adapter}`;
+  gpuName = info.adapter;
+  $('model-status').title = `GPU: ${gpuName}`;
   updateButtons();
 }
 
+/** What the build put beside the app (scripts/build-web.mjs), read once. */
+interface AppConfig {
+  defaultModel: string | null;
+  examplePage: string | null;
+}
+let appConfigRead: Promise<AppConfig | null> | null = null;
+const appConfig = () => (appConfigRead ??= fetch('app-config.json').then((r) => (r.ok ? (r.json() as Promise<AppConfig>) : null), () => null));
+
+/** Whether the loaded model is the one the build shipped (its note then says it is a small demonstration model). */
+let shippedModel = false;
+/** The adapter, shown in the model note's tooltip. */
+let gpuName = '';
+
 /** Loads a model into the worker, which gets copies: the originals stay here for an engine restart and for storage. */
-async function sendWeights(files: { name: string; bytes: ArrayBuffer }[]): Promise<ModelInfo> {
+async function sendWeights(files: { name: string; bytes: ArrayBuffer }[], shipped = false): Promise<ModelInfo> {
   setBusy(true);
   setStage('loading weights…');
   try {
@@ -210,8 +226,14 @@ async function sendWeights(files: { name: string; bytes: ArrayBuffer }[]): Promi
     state.weights = files;
     state.arch = info.arch;
     state.workerPage = '';
-    $('model-status').textContent = info.description;
-    $('model-status').classList.remove('muted');
+    shippedModel = shipped;
+    const status = $('model-status');
+    status.textContent = shipped ? 'model: the small shipped one' : `model: ${info.description}`;
+    const note = shipped
+      ? `${info.description}. It shows the whole pipeline working, not the published system's quality: open the published weights (Weights…) for real pages.`
+      : info.description;
+    status.title = `${note}\nGPU: ${gpuName}`;
+    status.classList.remove('muted');
     return info;
   } finally {
     setBusy(false);
@@ -220,9 +242,9 @@ async function sendWeights(files: { name: string; bytes: ArrayBuffer }[]): Promi
 }
 
 /** Loads a model; weights the user `chose` (picked or dropped) are remembered by the browser. */
-async function loadWeights(files: { name: string; bytes: ArrayBuffer }[], chose: boolean): Promise<void> {
+async function loadWeights(files: { name: string; bytes: ArrayBuffer }[], chose: boolean, shipped = false): Promise<void> {
   if (chose) state.userChoseWeights = true;
-  const info = await sendWeights(files);
+  const info = await sendWeights(files, shipped);
   setWorkingSize(info.defaultSize);
   if (chose) await saveWeights(files).catch((e: Error) => showInfo(`The weights work but could not be remembered by this browser (${e.message}).`));
   await recolour();
@@ -237,14 +259,14 @@ async function loadInitialWeights(): Promise<void> {
     await loadWeights(stored.files, false);
     return;
   }
-  const config = (await fetch('app-config.json').then((r) => (r.ok ? r.json() : null), () => null)) as { defaultModel: string | null } | null;
+  const config = await appConfig();
   if (!config?.defaultModel) return;
   setStage('loading the default model…');
   const response = await fetch(config.defaultModel);
   if (!response.ok) throw new Error(`The default model ${config.defaultModel} could not be loaded (HTTP ${response.status}); open weights with "Weights…".`);
   const bytes = await response.arrayBuffer();
   if (state.userChoseWeights) return;
-  await loadWeights([{ name: config.defaultModel.split('/').pop()!, bytes }], false);
+  await loadWeights([{ name: config.defaultModel.split('/').pop()!, bytes }], false, true);
 }
 
 async function restartEngine(): Promise<void> {
@@ -254,7 +276,7 @@ async function restartEngine(): Promise<void> {
   state.workerPage = '';
   await initEngine();
   // Only the device changed: the same model at the working size the user chose, not the model's default.
-  if (state.weights) await sendWeights(state.weights);
+  if (state.weights) await sendWeights(state.weights, shippedModel);
   await recolour();
 }
 
@@ -434,7 +456,7 @@ function pickFrom(image: ImageData, x: number, y: number): void {
 
 // ---- pointer tools on the page ----
 
-let drag: { startX: number; startY: number; lastX: number; lastY: number; pan: boolean; page0: { x: number; y: number } } | null = null;
+let drag: { startX: number; startY: number; lastX: number; lastY: number; pan: boolean; page0: { x: number; y: number }; path: { x: number; y: number }[] } | null = null;
 let spaceHeld = false;
 
 function setTool(tool: Tool): void {
@@ -471,12 +493,13 @@ function setupPointer(): void {
     canvas.setPointerCapture(e.pointerId);
     const at = view.toPage(e.clientX, e.clientY);
     const pan = state.tool === 'pan' || spaceHeld || e.button === 1;
-    drag = { startX: e.clientX, startY: e.clientY, lastX: e.clientX, lastY: e.clientY, pan, page0: at };
+    drag = { startX: e.clientX, startY: e.clientY, lastX: e.clientX, lastY: e.clientY, pan, page0: at, path: [at] };
     if (pan) $('viewport').classList.add('panning');
   });
   canvas.addEventListener('pointermove', (e) => {
     if (!drag) return;
     if (drag.pan) view.panBy(e.clientX - drag.lastX, e.clientY - drag.lastY);
+    else if (state.tool === 'dot') drag.path.push(view.toPage(e.clientX, e.clientY));
     else if (state.tool === 'eraser') {
       const at = view.toPage(e.clientX, e.clientY);
       view.selection = { x0: drag.page0.x, y0: drag.page0.y, x1: at.x, y1: at.y };
@@ -493,8 +516,19 @@ function setupPointer(): void {
     const at = view.toPage(e.clientX, e.clientY);
     const inside = at.x >= 0 && at.y >= 0 && at.x < p.image.width && at.y < p.image.height;
     const moved = Math.hypot(e.clientX - d.startX, e.clientY - d.startY) > 4;
-    if (state.tool === 'dot' && inside) {
-      p.history.add({ x: Math.floor(at.x), y: Math.floor(at.y), color: state.colour, size: Number($<HTMLInputElement>('dot-size').value) });
+    const size = Number($<HTMLInputElement>('dot-size').value);
+    if (state.tool === 'dot' && moved) {
+      // A drag paints a stroke: dots one dot-width apart along the path, one undo step.
+      const spacing = Math.max(1, (size * p.image.width) / contentSize(p).width);
+      const on = (d: { x: number; y: number }) => d.x >= 0 && d.y >= 0 && d.x < p.image!.width && d.y < p.image!.height;
+      const stroke = strokeDots([...d.path, at], spacing).filter(on);
+      if (stroke.length) {
+        p.history.set([...p.history.dots, ...stroke.map((s) => ({ ...s, color: state.colour, size }))]);
+        useColour(state.colour);
+        hintsChanged();
+      }
+    } else if (state.tool === 'dot' && inside) {
+      p.history.add({ x: Math.floor(at.x), y: Math.floor(at.y), color: state.colour, size });
       useColour(state.colour);
       hintsChanged();
     } else if (state.tool === 'eraser') {
@@ -605,6 +639,13 @@ function setup(): void {
     if (files.length) await loadWeights(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))), true);
   });
   click('open-page', async () => handleFiles(await pickFile($<HTMLInputElement>('page-input'))));
+  click('try-example', async () => {
+    const path = (await appConfig())?.examplePage;
+    if (!path) return;
+    const response = await fetch(path);
+    if (!response.ok) throw new Error(`The example page ${path} could not be loaded (HTTP ${response.status}); open a page with "Page…".`);
+    await handleFiles([new File([await response.blob()], path.split('/').pop()!, { type: 'image/png' })]);
+  });
   click('recolour', () => recolour());
   click('export-png', () => exportPng());
   click('export-cbz', () => exportChapter());
@@ -710,6 +751,7 @@ function viewCentre(): [number, number] {
 }
 
 setup();
+void appConfig().then((config) => ($('try-example').hidden = !config?.examplePage));
 void guarded(async () => {
   await initEngine();
   await loadInitialWeights();
