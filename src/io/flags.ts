@@ -53,7 +53,7 @@ export function nearest(name: string, candidates: readonly string[]): string | n
   const wanted = bare(name);
   const scored = candidates.map((c) => [c, distance(wanted, bare(c))] as const).sort((x, y) => x[1] - y[1]);
   // A name that is a whole part of a longer one (--steps of --max-steps) is what was meant, however far by edits.
-  const part = scored.find(([c]) => wanted.length >= 3 && bare(c).split(/[-.]/).length > 1 && (bare(c).endsWith(`-${wanted}`) || bare(c).startsWith(`${wanted}-`)));
+  const part = scored.find(([c]) => wanted.length >= 3 && (bare(c).endsWith(`-${wanted}`) || bare(c).startsWith(`${wanted}-`)));
   const best = scored[0];
   if (best && best[1] <= Math.max(2, wanted.length / 3)) return best[0];
   return part ? part[0] : null;
