@@ -102,6 +102,7 @@ const SPECS: FlagSpec[] = [
 function parse(argv: string[]): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number; verbose: boolean } | null {
   const parsed = commandFlags(argv, SPECS, USAGE);
   if (!parsed) return null;
+  if (parsed.positionals.length) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": name the images with --input <dir|zip>.`);
   const given = Object.fromEntries(parsed.values);
   const values = {
     input: given.input,
