@@ -3,8 +3,10 @@
 // button on the empty screen, a header on one row, the before/after control clear of the page, and a brush
 // stroke saved as dots.
 import { readFileSync } from 'node:fs';
+import { unzipSync, zipSync } from 'fflate';
+import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
-import { hasChromium, useBrowserApp } from './helpers/browser-app.js';
+import { hasChromium, pagePng, useBrowserApp } from './helpers/browser-app.js';
 
 describe.skipIf(!hasChromium)('the browser app, first contact', () => {
   const app = useBrowserApp();
@@ -49,6 +51,26 @@ describe.skipIf(!hasChromium)('the browser app, first contact', () => {
     expect(errors).toEqual([]);
     await tab.screenshot({ path: `${app.dir}/first-contact.png` });
     if (process.env.APP_SCREENSHOT) await tab.screenshot({ path: process.env.APP_SCREENSHOT });
+
+    // Export CBZ as the command line writes a chapter: ComicInfo.xml kept, an unreadable page reported and kept
+    // as it was, the others coloured.
+    const comicInfo = '<ComicInfo><Title>First contact</Title></ComicInfo>';
+    const chapter = zipSync({ 'ComicInfo.xml': new TextEncoder().encode(comicInfo), '01.png': await pagePng({ width: 64, height: 80 }, 31), '02.png': new Uint8Array([137, 80, 78, 71, 1, 2, 3]) });
+    await tab.evaluate((base64) => {
+      const data = new DataTransfer();
+      data.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], 'broken.cbz', { type: 'application/zip' }));
+      document.getElementById('view')!.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, Buffer.from(chapter).toString('base64'));
+    await tab.waitForFunction(() => document.querySelectorAll('#strip button').length === 2);
+    await tab.waitForFunction(() => document.body.dataset.busy === 'false' && !(document.getElementById('export-cbz') as HTMLButtonElement).disabled);
+    const [exported] = await Promise.all([tab.waitForEvent('download'), tab.click('#export-cbz')]);
+    const entries = unzipSync(readFileSync(await exported.path()));
+    expect(Object.keys(entries)).toEqual(['ComicInfo.xml', '01.png', '02.png']);
+    expect(new TextDecoder().decode(entries['ComicInfo.xml'])).toBe(comicInfo);
+    expect([...entries['02.png']]).toEqual([137, 80, 78, 71, 1, 2, 3]);
+    expect((await sharp(entries['01.png']).metadata()).width).toBe(64);
+    await tab.waitForSelector('#banner:not([hidden])');
+    expect(await tab.textContent('#banner-text')).toMatch(/1 page could not be read and is in the archive as it was:\n02\.png/);
     await tab.close();
   }, 180_000);
 });

@@ -4,7 +4,7 @@ import { workingShortSide } from '../src/colorize/pipeline.js';
 import type { Architecture } from '../src/colorize/model.js';
 import { workingSize, type Size } from '../src/data/resize.js';
 import { EngineClient, EngineError, EngineRestarted } from './engine-client.js';
-import { decodeRgba, download, encodePng, fileRole, readChapter, stem, writeChapter, type PageSource } from './files.js';
+import { decodeRgba, download, encodePng, fileRole, readChapter, stem, writeChapter, type ChapterEntry, type PageSource } from './files.js';
 import { expandDots, hintsFromJson, hintsToJson, HintHistory, MAX_DOT_SIZE, MIN_DOT_SIZE, normaliseHex, strokeDots, type Dot } from './hint-document.js';
 import type { ErrorKind, ModelInfo } from './protocol.js';
 import { loadStoredWeights, readSetting, saveWeights, writeSetting } from './storage.js';
@@ -39,6 +39,8 @@ const state = {
   pages: [] as Page[],
   current: -1,
   chapterName: '',
+  /** The opened archive's entries in its own order, which Export CBZ keeps; null for pages opened as images. */
+  chapterEntries: null as ChapterEntry[] | null,
   tool: 'dot' as Tool,
   colour: '#e03c3c',
   engineReady: false,
@@ -282,7 +284,7 @@ async function restartEngine(): Promise<void> {
 
 // ---- pages ----
 
-async function openPages(sources: PageSource[], chapterName: string): Promise<void> {
+async function openPages(sources: PageSource[], chapterName: string, entries: ChapterEntry[] | null = null): Promise<void> {
   for (const p of state.pages) URL.revokeObjectURL(p.thumbnail);
   state.pages = sources.map((s, i) => ({
     id: `${Date.now()}-${i}`,
@@ -295,6 +297,7 @@ async function openPages(sources: PageSource[], chapterName: string): Promise<vo
     result: null,
   }));
   state.chapterName = chapterName;
+  state.chapterEntries = entries;
   renderStrip();
   await selectPage(0);
 }
@@ -567,7 +570,10 @@ async function handleFiles(files: File[]): Promise<void> {
     showError('page', `${unknown.map((f) => f.name).join(', ')}: not a weights file (.safetensors, .pth, .pt), an image, a CBZ/ZIP chapter or a hints .json.`);
   }
   if (weights.length) await loadWeights(await Promise.all(weights.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))), true);
-  if (chapter) await openPages(readChapter(new Uint8Array(await chapter.arrayBuffer()), chapter.name), stem(chapter.name));
+  if (chapter) {
+    const { pages, entries } = readChapter(new Uint8Array(await chapter.arrayBuffer()), chapter.name);
+    await openPages(pages, stem(chapter.name), entries);
+  }
   else if (images.length) await openPages(images.map((f) => ({ name: f.name, blob: f })), images.length === 1 ? stem(images[0].name) : 'pages');
   if (hints) await loadHints(hints);
 }
@@ -596,17 +602,34 @@ async function exportPng(): Promise<void> {
   download(await encodePng(p.result.image), `${stem(p.name)}_colorized.png`, 'image/png');
 }
 
+/**
+ * Every page coloured, as a CBZ in the archive's own order with its other entries (ComicInfo.xml) kept, as the
+ * command line writes it; a page that cannot be read is reported and kept as it was, the others are exported.
+ */
 async function exportChapter(): Promise<void> {
   setBusy(true);
+  const unreadable: string[] = [];
   try {
-    const out: { name: string; png: Uint8Array }[] = [];
+    const coloured = new Map<string, Uint8Array>();
     for (const [i, p] of state.pages.entries()) {
       setStage(`page ${i + 1} of ${state.pages.length}…`);
+      try {
+        await decodePage(p);
+      } catch (e) {
+        unreadable.push((e as Error).message);
+        continue;
+      }
       if (p.result?.key !== resultKey(p)) await colourPage(p);
-      const name = p.name.replace(/\.[^./]+$/, '') + '.png';
+      coloured.set(p.name, await encodePng(p.result!.image));
+    }
+    const entries = state.chapterEntries ?? (await Promise.all(state.pages.map(async (p) => ({ name: p.name, bytes: new Uint8Array(await p.source.arrayBuffer()) }))));
+    const out: ChapterEntry[] = [];
+    for (const entry of entries) {
+      const png = coloured.get(entry.name);
+      const name = png ? entry.name.replace(/\.[^./]+$/, '') + '.png' : entry.name;
       // "01.jpg" and "01.png" in one chapter would both be "01.png", and the archive would keep one: the later
       // page keeps its own extension in its name.
-      out.push({ name: out.some((o) => o.name === name) ? `${p.name}.png` : name, png: await encodePng(p.result!.image) });
+      out.push({ name: out.some((o) => o.name === name) ? `${entry.name}.png` : name, bytes: png ?? entry.bytes });
     }
     download(writeChapter(out), `${state.chapterName || 'chapter'}_colorized.cbz`, 'application/vnd.comicbook+zip');
     const current = page();
@@ -615,6 +638,9 @@ async function exportChapter(): Promise<void> {
   } finally {
     setBusy(false);
     setStage('');
+  }
+  if (unreadable.length) {
+    showError('page', `Exported; ${unreadable.length} page${unreadable.length === 1 ? '' : 's'} could not be read and ${unreadable.length === 1 ? 'is' : 'are'} in the archive as ${unreadable.length === 1 ? 'it was' : 'they were'}:\n${unreadable.join('\n')}`);
   }
   // Dots placed (or a page picked) during the export asked for a pass that waited for it.
   if (state.recolourPending) await recolour();
