@@ -1,7 +1,8 @@
 // npm run build:web: bundles the browser app (web/) into a static folder, dist/web by default, that any static
 // host can serve. `--out DIR` writes elsewhere. The project's default model (models/default.safetensors), when
 // it exists, is copied to <out>/models/ and named in <out>/app-config.json, so the app loads it without asking;
-// its eval scores (models/default.eval.json) go with it.
+// its eval scores (models/default.eval.json) go with it, and the example page (examples/page.png) for the empty
+// screen's "Try the example page".
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +39,14 @@ const scores = 'models/default.eval.json';
 const withScores = existsSync(model) && existsSync(scores);
 if (withScores) copyFileSync(scores, join(outdir, scores));
 else rmSync(join(outdir, scores), { force: true });
+const example = 'examples/page.png';
+if (existsSync(example)) {
+  mkdirSync(join(outdir, 'examples'), { recursive: true });
+  copyFileSync(example, join(outdir, example));
+}
 // The app reads this instead of probing for the model, so a build without one makes no failing request.
-writeFileSync(join(outdir, 'app-config.json'), JSON.stringify({ defaultModel: existsSync(model) ? model : null, defaultModelEval: withScores ? scores : null }));
+writeFileSync(
+  join(outdir, 'app-config.json'),
+  JSON.stringify({ defaultModel: existsSync(model) ? model : null, defaultModelEval: withScores ? scores : null, examplePage: existsSync(example) ? example : null }),
+);
 console.log(`built the browser app into ${outdir}/${existsSync(model) ? ' (with the default model)' : ''}`);

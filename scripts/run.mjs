@@ -1,8 +1,12 @@
 // Runs a TypeScript entry point: bundles it with esbuild (WGSL as text) into dist/, then executes it with the
 // remaining arguments. Usage: node scripts/run.mjs src/cli/<name>.ts [args...]
+// The command's stderr goes through dawnMessageFilter (Dawn's native loader messages removed) unless it is
+// gpu-info or given --verbose; the command is told when that stderr is a terminal (CLI_STDERR_COLUMNS), so its
+// progress bar still redraws in place.
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
+import { dawnMessageFilter } from './dawn-messages.mjs';
 import { nodeBundle } from './esbuild-options.mjs';
 
 const [entry, ...args] = process.argv.slice(2);
@@ -12,7 +16,18 @@ if (!entry) {
 }
 const outfile = `dist/cli/${basename(entry, '.ts')}.mjs`;
 await build({ ...nodeBundle, entryPoints: [entry], outfile });
-const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: 'inherit' });
+const diagnostics = basename(entry) === 'gpu-info.ts' || args.includes('--verbose');
+const env = { ...process.env };
+if (!diagnostics && process.stderr.isTTY) env.CLI_STDERR_COLUMNS = String(process.stderr.columns ?? 80);
+const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: ['inherit', 'inherit', diagnostics ? 'inherit' : 'pipe'], env });
+if (!diagnostics) {
+  // A closed terminal must not stop the relay: the command still writes its last lines (and must not block).
+  process.stderr.on('error', () => undefined);
+  const filter = dawnMessageFilter((text) => process.stderr.write(text));
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text) => filter.write(text));
+  child.stderr.on('end', () => filter.end());
+}
 // The command decides what a signal means (train: finish the step and write a checkpoint), so this wrapper
 // must outlive it. Ctrl-C reaches the command directly (the terminal signals the whole foreground process
 // group), so SIGINT is only ignored here; SIGTERM is usually sent to one process (npm forwards it here), so
@@ -21,7 +36,8 @@ process.on('SIGINT', () => undefined);
 // A closed terminal hangs up the whole process group too: the command decides, this wrapper waits for it.
 process.on('SIGHUP', () => undefined);
 process.on('SIGTERM', () => child.kill('SIGTERM'));
-child.on('exit', (code, signal) => {
+// 'close', not 'exit': the command's last stderr lines are relayed first.
+child.on('close', (code, signal) => {
   if (signal) {
     process.removeAllListeners(signal);
     process.kill(process.pid, signal);

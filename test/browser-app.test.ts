@@ -120,6 +120,7 @@ describe.skipIf(!hasChromium)('the browser app in Chromium', () => {
       expect(await page.getAttribute('#banner', 'data-kind')).toBe('no-webgpu');
       expect(await page.textContent('#banner-text')).toMatch(/--enable-unsafe-webgpu/);
       expect(await page.isDisabled('#open-weights')).toBe(true);
+      expect(await page.textContent('#stage')).toBe(''); // no "starting WebGPU…" left beside the banner
     } finally {
       await plain.close();
     }

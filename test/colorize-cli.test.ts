@@ -212,3 +212,81 @@ async function writeExtractor(): Promise<string> {
   writeFileSync(file, (await extractorFile()).bytes);
   return file;
 }
+
+describe('npm run colorize: finishing, splitting and saying what happened', () => {
+  test('a single page already in colour is left as it is and nothing is written; a failed page is never named as an output', async () => {
+    const colourPage = await save(join(dir, 'said', 'colour.png'), syntheticPage(64, 90, 21));
+    const out = join(dir, 'said', 'out.png');
+    const r = await colorize(colourPage, '-o', out, '--weights', weights, '--size', '64');
+    expect(r.code, r.errors).toBe(0);
+    const log = r.log.join('\n');
+    expect(log).not.toMatch(/coloured/);
+    expect(log).toMatch(/\nleft as it is: already in colour: .*colour\.png \(colourfulness [\d.]+ ≥ \d+; --force-color colours it\); no file was written for it/);
+    expect(log).not.toMatch(/→/);
+    expect(existsSync(out)).toBe(false);
+
+    const broken = join(dir, 'said', 'broken.png');
+    writeFileSync(broken, readFileSync(colourPage).subarray(0, 100));
+    const good = await save(join(dir, 'said', 'good.png'), greyPage(64, 80, 22));
+    const mixed = await colorize(broken, good, '-o', join(dir, 'said', 'out'), '--weights', weights, '--size', '64');
+    expect(mixed.code).toBe(1);
+    expect(mixed.log.join('\n')).toMatch(/coloured 1 page in .* → .*good_colorized\.png\n/);
+    expect(mixed.log.join('\n')).not.toMatch(/broken_colorized/);
+    expect(readdirSync(join(dir, 'said', 'out'))).toEqual(['good_colorized.png']);
+  });
+
+  test('--skip-existing finishes a folder and a list of CBZs, leaving what exists untouched', async () => {
+    const input = join(dir, 'resume');
+    for (let i = 1; i <= 3; i++) await save(join(input, `${i}.png`), greyPage(64, 72, 30 + i));
+    const out = join(dir, 'resume_colorized');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, '2.png'), 'finished before the interruption');
+    const refused = await colorize(input, '--weights', weights, '--size', '64');
+    expect(refused.code).toBe(2);
+    expect(refused.errors).toMatch(/2\.png already exists; use --force/);
+    const r = await colorize(input, '--weights', weights, '--size', '64', '--skip-existing');
+    expect(r.code, r.errors).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['1.png', '2.png', '3.png']);
+    expect(readFileSync(join(out, '2.png'), 'utf8')).toBe('finished before the interruption');
+    expect(r.log.join('\n')).toMatch(/left out 1 item whose output exists \(--skip-existing\): .*2\.png/);
+    expect(r.log.join('\n')).toMatch(/coloured 2 pages/);
+
+    const png = async (seed: number) => new Uint8Array(await bytesOf(greyPage(64, 72, seed)).png().toBuffer());
+    const [a, b] = [join(dir, 'shelf', 'a.cbz'), join(dir, 'shelf', 'b.cbz')];
+    mkdirSync(join(dir, 'shelf'), { recursive: true });
+    writeFileSync(a, zipSync({ 'p1.png': await png(40) }));
+    writeFileSync(b, zipSync({ 'p1.png': await png(41) }));
+    writeFileSync(join(dir, 'shelf', 'a_colorized.cbz'), 'done');
+    const shelf = await colorize(a, b, '--weights', weights, '--size', '64', '--skip-existing');
+    expect(shelf.code, shelf.errors).toBe(0);
+    expect(readFileSync(join(dir, 'shelf', 'a_colorized.cbz'), 'utf8')).toBe('done');
+    expect(existsSync(join(dir, 'shelf', 'b_colorized.cbz'))).toBe(true);
+    expect(shelf.log.join('\n')).toMatch(/left out 1 item whose output exists.*a\.cbz/);
+    // All done: nothing to do, no device work, exit 0.
+    const again = await colorize(a, b, '--weights', weights, '--size', '64', '--skip-existing');
+    expect(again.code).toBe(0);
+    expect(again.log.join('\n')).toMatch(/left out 2 items[^\n]*\ncoloured 0 pages; no file was written/);
+    expect((await colorize(a, '--weights', weights, '--skip-existing', '--force')).errors).toMatch(/choose one/);
+  });
+
+  test('--shard I/N: the parts are disjoint and together the whole work list; each says what it did', async () => {
+    const input = join(dir, 'library');
+    for (let i = 1; i <= 5; i++) await save(join(input, `p${i}.png`), greyPage(64, 64, 50 + i));
+    const out = join(dir, 'library-out');
+    const parts = [];
+    for (const shard of ['1/2', '2/2']) {
+      const r = await colorize(input, '-o', out, '--weights', weights, '--size', '64', '--shard', shard, '--skip-existing');
+      expect(r.code, r.errors).toBe(0);
+      parts.push(r.log.join('\n'));
+    }
+    expect(parts[0]).toMatch(/shard 1\/2: 3 of 5 work items/);
+    expect(parts[0]).toMatch(/coloured 3 pages/);
+    expect(parts[1]).toMatch(/shard 2\/2: 2 of 5 work items/);
+    expect(parts[1]).toMatch(/coloured 2 pages/);
+    expect(readdirSync(out).sort()).toEqual(['p1.png', 'p2.png', 'p3.png', 'p4.png', 'p5.png']);
+    // Resuming a shard finds its part done.
+    const resumed = await colorize(input, '-o', out, '--weights', weights, '--size', '64', '--shard', '1/2', '--skip-existing');
+    expect(resumed.log.join('\n')).toMatch(/shard 1\/2: 3 of 5 work items[^\n]*\nleft out 3 items/);
+    for (const bad of ['3/2', '0/2', '2', 'a/b']) expect((await colorize(input, '--weights', weights, '--shard', bad)).errors).toMatch(/--shard takes I\/N/);
+  });
+});

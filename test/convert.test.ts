@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PROJECT_GENERATOR_FORMAT } from '../src/nets/architectures.js';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import { readTorchCheckpoint } from '../src/io/torch.js';
 // @ts-expect-error: a plain .mjs module without types
@@ -70,6 +71,21 @@ describe('npm run convert', () => {
     const missing = run(join(dir, 'nope.pth'), join(dir, 'y.safetensors'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/Cannot read .*nope\.pth/);
+  });
+});
+
+describe('npm run convert: the project\'s own files', () => {
+  test('a generator exported by training keeps its metadata through --half, and colorize still recognises it', () => {
+    const meta = { format: PROJECT_GENERATOR_FORMAT, generator: '{"width":16}', localFeatures: 'none', preset: 'tiny' };
+    const input = join(dir, 'own.safetensors');
+    const data = new Float32Array([0.5, -1.25, 3, 0.1]);
+    writeFileSync(input, writeSafetensors(new Map([['exit.weight', { dtype: 'F32', shape: [2, 2], data }]]), { metadata: meta }));
+    const out = join(dir, 'own-half.safetensors');
+    const r = run(input, out, '--half');
+    expect(r.status, r.stderr).toBe(0);
+    const converted = readSafetensors(new Uint8Array(readFileSync(out)));
+    expect(converted.metadata).toEqual({ ...meta, source: 'own.safetensors' });
+    expect(converted.tensors.get('exit.weight')!.dtype).toBe('F16');
   });
 });
 

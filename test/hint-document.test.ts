@@ -2,7 +2,7 @@
 // placeHints puts exactly the dot's disc on the model's canvas, the saved JSON reads back, and history works.
 import { describe, expect, test } from 'vitest';
 import { parseHintJson, placeHints } from '../src/data/hints.js';
-import { dotOffsets, expandDots, HintHistory, hintsFromJson, hintsToJson, normaliseHex, type Dot } from '../web/hint-document.js';
+import { dotOffsets, expandDots, HintHistory, hintsFromJson, hintsToJson, normaliseHex, strokeDots, type Dot } from '../web/hint-document.js';
 
 /** Canvas pixels (x, y) under the mask of the placed hints. */
 function maskedPixels(dots: Dot[], page: { width: number; height: number }, content: { width: number; height: number }): string[] {
@@ -90,4 +90,22 @@ test('undo and redo walk the history; an edit after undo drops the redo branch',
   expect(h.dots).toEqual([a, b]);
   expect(normaliseHex('#ABC')).toBe('#aabbcc');
   expect(normaliseHex('12345g')).toBeNull();
+});
+
+test('a brush stroke is dots one spacing apart along the dragged path, its ends included, saved as dots the command line reads', () => {
+  const path = [{ x: 10.4, y: 20.7 }, { x: 10.6, y: 20.9 }, { x: 40.2, y: 20.9 }, { x: 40.2, y: 31.5 }];
+  const dots = strokeDots(path, 5);
+  expect(dots[0]).toEqual({ x: 10, y: 20 });
+  expect(dots.at(-1)).toEqual({ x: 40, y: 31 });
+  // Neighbours are one spacing apart along the path (the corner cuts one gap short).
+  for (let i = 1; i < dots.length - 1; i++) expect(Math.hypot(dots[i].x - dots[i - 1].x, dots[i].y - dots[i - 1].y)).toBeLessThanOrEqual(5.5);
+  // 40.5 pixels long: the start, 8 dots at 5, 10, … 40 along, and the end, which shares the last one's pixel.
+  expect(dots.length).toBe(9);
+  expect(new Set(dots.map((d) => `${d.x},${d.y}`)).size).toBe(dots.length);
+  expect(strokeDots([{ x: 3, y: 4 }], 5)).toEqual([{ x: 3, y: 4 }]);
+  // Saved, a stroke is hints of its colour at every dot, as the command line reads them.
+  const page = { width: 64, height: 48 };
+  const json = hintsToJson(dots.map((d) => ({ ...d, color: '#3366ff', size: 1 })), page, page);
+  const read = parseHintJson(json, 'stroke');
+  expect(read.hints.map((h) => `${h.x},${h.y}`).sort()).toEqual(dots.map((d) => `${d.x},${d.y}`).sort());
 });

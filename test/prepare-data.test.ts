@@ -1,13 +1,13 @@
 // `npm run prepare-data` end to end on a small folder and a ZIP: items, manifest, natural order, skipped
 // corrupt files, resumption.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { Manifest } from '../src/data/dataset.js';
+import { naturalCompare, spreadSample, type Manifest } from '../src/data/dataset.js';
 import { TrainingLoader } from '../src/data/loader.js';
 import { openTrainingSet } from '../src/io/dataset.js';
 import { planeToBytes } from '../src/data/plane.js';
@@ -98,15 +98,21 @@ describe('npm run prepare-data', () => {
     expect(r.status, r.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
     expect(manifest.items).toHaveLength(2);
+    // A varied sample, not the first files (keycaps and flags): the middles of the two halves of the sorted list.
+    const all = readdirSync(join('node_modules', 'openmoji', 'color', 'svg')).filter((f) => f.endsWith('.svg')).map((f) => `openmoji/${f}`).sort(naturalCompare);
+    expect(manifest.items.map((i) => i.source)).toEqual([all[Math.floor(all.length / 4)], all[Math.floor((3 * all.length) / 4)]]);
+    expect(spreadSample([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 3)).toEqual([2, 6, 9]);
+    expect(spreadSample([1, 2], 5)).toEqual([1, 2]);
     expect(manifest.notice).toMatch(/OpenMoji.*CC BY-SA 4\.0/);
     expect(readFileSync(join(out, 'ATTRIBUTION.md'), 'utf8')).toMatch(/CC BY-SA 4\.0/);
     expect(readFileSync(join(out, 'LICENSE-openmoji.txt'), 'utf8')).toMatch(/Attribution-ShareAlike 4\.0/);
     expect(statSync(join(out, manifest.items[0].lineart!)).size).toBeGreaterThan(0);
-    // --skip 1 --limit 1: the second source alone, for a held-out set beside one made with --limit 1.
+    // --skip 2 --limit 1: one source of those --limit 2 leaves out, for a held-out set beside the set above.
     const skipped = join(dir, 'openmoji-skip');
-    expect(run('--openmoji', '--out', skipped, '--size', '64', '--mults', '1', '--skip', '1', '--limit', '1', '--workers', '1').status).toBe(0);
+    expect(run('--openmoji', '--out', skipped, '--size', '64', '--mults', '1', '--skip', '2', '--limit', '1', '--workers', '1').status).toBe(0);
     const held = JSON.parse(readFileSync(join(skipped, 'manifest.json'), 'utf8')) as Manifest;
-    expect(held.items.map((i) => i.source)).toEqual([manifest.items[1].source]);
+    const rest = all.filter((source) => !manifest.items.some((i) => i.source === source));
+    expect(held.items.map((i) => i.source)).toEqual(spreadSample(rest, 1));
   });
 
   test('usage errors', () => {

@@ -1,12 +1,14 @@
 // `npm run train` end to end on generated data: a run stopped with Ctrl-C (SIGINT to the whole process group, as
-// a terminal sends it) finishes its step, writes a checkpoint and exits cleanly; --resume continues from it and
-// exports the generator; bad usage gives one clear error.
+// a terminal sends it) finishes its step, writes a checkpoint and the generator and exits cleanly; --resume
+// continues from it; --export writes any checkpoint's generator; bad usage gives one clear error.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { readSafetensors } from '../src/io/safetensors.js';
+import { detectArchitecture } from '../src/colorize/model.js';
+import { readCheckpoint } from '../src/io/checkpoint.js';
 import { PROJECT_GENERATOR_FORMAT } from '../src/nets/architectures.js';
 import { parseLog, type EventRecord, type StepRecord, type ValidationRecord } from '../src/train/log.js';
 
@@ -57,7 +59,9 @@ describe('npm run train', () => {
     expect([validation.val_l1, validation.val_psnr, validation.val_psnr_hinted].every(Number.isFinite)).toBe(true);
     expect(first.some((r) => r.kind === 'event' && r.event === 'stop')).toBe(true);
     expect(checkpoints()).toContain(`step-${String(stoppedAt).padStart(8, '0')}.safetensors`);
-    expect(existsSync(join(out, 'generator.safetensors'))).toBe(false);
+    // The generator of the step it reached, for colorize, while --resume continues the run.
+    expect(readSafetensors(readFileSync(join(out, 'generator.safetensors'))).metadata.format).toBe(PROJECT_GENERATOR_FORMAT);
+    expect(own(output)).toMatch(new RegExp(`generator of step ${stoppedAt} → `));
 
     // Resume: a run to one step beyond where it stopped.
     const r = train('--out', out, '--resume', '--max-steps', String(stoppedAt + 1));
@@ -76,6 +80,27 @@ describe('npm run train', () => {
     const wrong = train(...SMALL, '--out', join(dir, 'ft'), '--finetune', dir, '--from', join(out, 'generator.safetensors'));
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toMatch(/generator\.safetensors is not a training checkpoint of this project/);
+
+    // --export: the newest checkpoint of a run, the best by validation, or a named checkpoint to a named file.
+    const newest = train('--export', out);
+    expect(newest.status, newest.stderr).toBe(0);
+    const last = checkpoints().at(-1)!;
+    const exported = join(out, `generator-${last}`);
+    expect(newest.stdout).toMatch(`→ ${exported}`);
+    const tensors = (file: string) => readSafetensors(readFileSync(file));
+    expect(tensors(exported).metadata).toEqual(generator.metadata);
+    expect([...tensors(exported).tensors.keys()]).toEqual([...generator.tensors.keys()]);
+    expect(train('--export', out).stderr).toMatch(/already exists; choose another -o/);
+    const best = train('--export', out, '--best', '-o', join(dir, 'best.safetensors'));
+    expect(best.status, best.stderr).toBe(0);
+    expect(best.stdout).toMatch(/validation L1 \d/);
+    const named = train('--export', join(out, 'checkpoints', checkpoints()[0]), '-o', join(dir, 'first.safetensors'));
+    expect(named.status, named.stderr).toBe(0);
+    expect(tensors(join(dir, 'first.safetensors')).metadata.format).toBe(PROJECT_GENERATOR_FORMAT);
+    expect(train('--export', join(out, 'checkpoints', checkpoints()[0]), '--best').status).toBe(2);
+    // A training checkpoint given to colorize is named as one, with the way out.
+    const checkpoint = readCheckpoint(readFileSync(join(out, 'checkpoints', last)));
+    expect(() => detectArchitecture(checkpoint.tensors, last)).toThrow(/is a training checkpoint: export its generator with `npm run train -- --export/);
   });
 
   test('closing the terminal (SIGHUP to the process group) also finishes the step and writes a checkpoint', async () => {

@@ -24,26 +24,41 @@ export interface PageSource {
 
 const MIME: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif', bmp: 'image/bmp', avif: 'image/avif' };
 
-/** The images of a CBZ/ZIP chapter in natural page order (folders and other files skipped). */
-export function readChapter(bytes: Uint8Array, archiveName: string): PageSource[] {
-  let entries: Record<string, Uint8Array>;
+/** An archive's entry: what an exported chapter keeps in its place (ComicInfo.xml, notes, a page left as it was). */
+export interface ChapterEntry {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** A CBZ/ZIP chapter: its images in natural page order, and every file entry in the archive's own order. */
+export interface Chapter {
+  pages: PageSource[];
+  entries: ChapterEntry[];
+}
+
+/** Images that are pages: not macOS resource forks (`__MACOSX/`, `._name`), which carry image names. */
+const isPageName = (name: string) => IMAGE_EXTENSIONS.test(name) && !name.startsWith('__MACOSX/') && !name.split('/').pop()!.startsWith('._');
+
+export function readChapter(bytes: Uint8Array, archiveName: string): Chapter {
+  let all: Record<string, Uint8Array>;
   try {
-    entries = unzipSync(bytes, { filter: (f) => IMAGE_EXTENSIONS.test(f.name) && !f.name.startsWith('__MACOSX/') });
+    all = unzipSync(bytes);
   } catch (e) {
     throw new Error(`${archiveName} is not a readable CBZ/ZIP archive (${(e as Error).message}).`);
   }
-  const names = Object.keys(entries).sort(naturalCompare);
-  if (!names.length) throw new Error(`${archiveName} holds no images (PNG, JPEG, WebP, GIF, BMP, AVIF).`);
-  return names.map((name) => {
-    const ext = name.split('.').pop()!.toLowerCase();
-    return { name, blob: new Blob([entries[name] as Uint8Array<ArrayBuffer>], { type: MIME[ext] }) };
-  });
+  const entries = Object.entries(all).filter(([name]) => !name.endsWith('/')).map(([name, data]) => ({ name, bytes: data }));
+  const pages = entries.filter((e) => isPageName(e.name)).sort((a, b) => naturalCompare(a.name, b.name));
+  if (!pages.length) throw new Error(`${archiveName} holds no images (PNG, JPEG, WebP, GIF, BMP, AVIF).`);
+  return {
+    pages: pages.map(({ name, bytes: data }) => ({ name, blob: new Blob([data as Uint8Array<ArrayBuffer>], { type: MIME[name.split('.').pop()!.toLowerCase()] }) })),
+    entries,
+  };
 }
 
-/** A chapter archive of PNG pages (stored, not deflated: PNG is compressed already). */
-export function writeChapter(pages: { name: string; png: Uint8Array }[]): Uint8Array {
+/** A chapter archive, entries in the given order, stored, not deflated (its pages are compressed already). */
+export function writeChapter(entries: readonly ChapterEntry[]): Uint8Array {
   const files: Record<string, [Uint8Array, { level: 0 }]> = {};
-  for (const p of pages) files[p.name] = [p.png, { level: 0 }];
+  for (const e of entries) files[e.name] = [e.bytes, { level: 0 }];
   return zipSync(files);
 }
 

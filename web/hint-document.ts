@@ -119,6 +119,32 @@ function parseDots(value: unknown, page: Size): Dot[] | null {
   return dots;
 }
 
+/**
+ * A brush stroke as dots (PaintsChainer's pen): points every `spacing` page pixels along the dragged path, its
+ * first and last point included, as integer page pixels without repeats. Saved like any dots, so the command
+ * line reads a stroke as the hints it is.
+ */
+export function strokeDots(path: readonly { x: number; y: number }[], spacing: number): { x: number; y: number }[] {
+  const out: { x: number; y: number }[] = [];
+  const push = (x: number, y: number) => {
+    const [px, py] = [Math.floor(x), Math.floor(y)];
+    if (!out.some((d) => d.x === px && d.y === py)) out.push({ x: px, y: py });
+  };
+  if (!path.length) return out;
+  push(path[0].x, path[0].y);
+  let carried = 0; // arc length since the last dot
+  for (let i = 1; i < path.length; i++) {
+    const [a, b] = [path[i - 1], path[i]];
+    const length = Math.hypot(b.x - a.x, b.y - a.y);
+    let along = spacing - carried;
+    for (; along <= length; along += spacing) push(a.x + ((b.x - a.x) * along) / length, a.y + ((b.y - a.y) * along) / length);
+    carried = length - (along - spacing);
+  }
+  const last = path[path.length - 1];
+  push(last.x, last.y);
+  return out;
+}
+
 /** A page's dots with undo and redo: every edit replaces the whole (small) list, so history is a list of lists. */
 export class HintHistory {
   private past: Dot[][] = [];

@@ -6,8 +6,8 @@ import { evalSummary, type EvalJson } from '../src/eval/summary.js';
 import type { Architecture } from '../src/colorize/model.js';
 import { workingSize, type Size } from '../src/data/resize.js';
 import { EngineClient, EngineError, EngineRestarted } from './engine-client.js';
-import { decodeRgba, download, encodePng, fileRole, readChapter, stem, writeChapter, type PageSource } from './files.js';
-import { expandDots, hintsFromJson, hintsToJson, HintHistory, MAX_DOT_SIZE, MIN_DOT_SIZE, normaliseHex, type Dot } from './hint-document.js';
+import { decodeRgba, download, encodePng, fileRole, readChapter, stem, writeChapter, type ChapterEntry, type PageSource } from './files.js';
+import { expandDots, hintsFromJson, hintsToJson, HintHistory, MAX_DOT_SIZE, MIN_DOT_SIZE, normaliseHex, strokeDots, type Dot } from './hint-document.js';
 import type { ErrorKind, ModelInfo } from './protocol.js';
 import { loadStoredWeights, readSetting, saveWeights, writeSetting } from './storage.js';
 import { PageView } from './viewer.js';
@@ -41,6 +41,8 @@ const state = {
   pages: [] as Page[],
   current: -1,
   chapterName: '',
+  /** The opened archive's entries in its own order, which Export CBZ keeps; null for pages opened as images. */
+  chapterEntries: null as ChapterEntry[] | null,
   tool: 'dot' as Tool,
   colour: '#e03c3c',
   engineReady: false,
@@ -113,6 +115,8 @@ const NO_WEBGPU_HELP =
 
 /** The banner for a failure; `fits` is, for a page too large, the largest working size that fits (0: none). */
 function showError(kind: ErrorKind, message: string, fits?: number): void {
+  // Whatever was under way ("starting WebGPU…", "loading weights…") ended with this failure.
+  setStage('');
   const banner = $('banner');
   banner.className = '';
   banner.dataset.kind = kind;
@@ -204,12 +208,28 @@ async function initEngine(): Promise<void> {
   const info = await engine.request({ type: 'init' });
   state.engineReady = true;
   setStage('');
-  $('model-status').title = `GPU: ${info.adapter}`;
+  gpuName = info.adapter;
+  $('model-status').title = `GPU: ${gpuName}`;
   updateButtons();
 }
 
+/** What the build put beside the app (scripts/build-web.mjs), read once. */
+interface AppConfig {
+  defaultModel: string | null;
+  examplePage: string | null;
+  /** The shipped model's `npm run eval` scores, shown while it is in use. */
+  defaultModelEval?: string | null;
+}
+let appConfigRead: Promise<AppConfig | null> | null = null;
+const appConfig = () => (appConfigRead ??= fetch('app-config.json').then((r) => (r.ok ? (r.json() as Promise<AppConfig>) : null), () => null));
+
+/** Whether the loaded model is the one the build shipped (its note then says it is a small demonstration model). */
+let shippedModel = false;
+/** The adapter, shown in the model note's tooltip. */
+let gpuName = '';
+
 /** Loads a model into the worker, which gets copies: the originals stay here for an engine restart and for storage. */
-async function sendWeights(files: { name: string; bytes: ArrayBuffer }[]): Promise<ModelInfo> {
+async function sendWeights(files: { name: string; bytes: ArrayBuffer }[], shipped = false): Promise<ModelInfo> {
   setBusy(true);
   setStage('loading weights…');
   try {
@@ -217,8 +237,14 @@ async function sendWeights(files: { name: string; bytes: ArrayBuffer }[]): Promi
     state.weights = files;
     state.arch = info.arch;
     state.workerPage = '';
-    $('model-status').textContent = info.description;
-    $('model-status').classList.remove('muted');
+    shippedModel = shipped;
+    const status = $('model-status');
+    status.textContent = shipped ? 'model: the small shipped one' : `model: ${info.description}`;
+    const note = shipped
+      ? `${info.description}. It shows the whole pipeline working, not the published system's quality: open the published weights (Weights…) for real pages.`
+      : info.description;
+    status.title = `${note}\nGPU: ${gpuName}`;
+    status.classList.remove('muted');
     return info;
   } finally {
     setBusy(false);
@@ -227,10 +253,10 @@ async function sendWeights(files: { name: string; bytes: ArrayBuffer }[]): Promi
 }
 
 /** Loads a model; weights the user `chose` (picked or dropped) are remembered by the browser. */
-async function loadWeights(files: { name: string; bytes: ArrayBuffer }[], chose: boolean): Promise<void> {
+async function loadWeights(files: { name: string; bytes: ArrayBuffer }[], chose: boolean, shipped = false): Promise<void> {
   if (chose) state.userChoseWeights = true;
   $('model-eval').hidden = true; // the shipped model's scores, shown only while it is the one in use
-  const info = await sendWeights(files);
+  const info = await sendWeights(files, shipped);
   setWorkingSize(info.defaultSize);
   if (chose) await saveWeights(files).catch((e: Error) => showInfo(`The weights work but could not be remembered by this browser (${e.message}).`));
   await recolour();
@@ -245,14 +271,14 @@ async function loadInitialWeights(): Promise<void> {
     await loadWeights(stored.files, false);
     return;
   }
-  const config = (await fetch('app-config.json').then((r) => (r.ok ? r.json() : null), () => null)) as { defaultModel: string | null; defaultModelEval?: string | null } | null;
+  const config = await appConfig();
   if (!config?.defaultModel) return;
   setStage('loading the default model…');
   const response = await fetch(config.defaultModel);
   if (!response.ok) throw new Error(`The default model ${config.defaultModel} could not be loaded (HTTP ${response.status}); open weights with "Weights…".`);
   const bytes = await response.arrayBuffer();
   if (state.userChoseWeights) return;
-  await loadWeights([{ name: config.defaultModel.split('/').pop()!, bytes }], false);
+  await loadWeights([{ name: config.defaultModel.split('/').pop()!, bytes }], false, true);
   if (state.userChoseWeights || !config.defaultModelEval) return;
   // One line naming the shipped model and its scores from `npm run eval` (models/README.md has the table).
   const scores = (await fetch(config.defaultModelEval).then((r) => (r.ok ? r.json() : null), () => null)) as EvalJson | null;
@@ -268,13 +294,13 @@ async function restartEngine(): Promise<void> {
   state.workerPage = '';
   await initEngine();
   // Only the device changed: the same model at the working size the user chose, not the model's default.
-  if (state.weights) await sendWeights(state.weights);
+  if (state.weights) await sendWeights(state.weights, shippedModel);
   await recolour();
 }
 
 // ---- pages ----
 
-async function openPages(sources: PageSource[], chapterName: string): Promise<void> {
+async function openPages(sources: PageSource[], chapterName: string, entries: ChapterEntry[] | null = null): Promise<void> {
   for (const p of state.pages) URL.revokeObjectURL(p.thumbnail);
   state.pages = sources.map((s, i) => ({
     id: `${Date.now()}-${i}`,
@@ -287,6 +313,7 @@ async function openPages(sources: PageSource[], chapterName: string): Promise<vo
     result: null,
   }));
   state.chapterName = chapterName;
+  state.chapterEntries = entries;
   renderStrip();
   await selectPage(0);
 }
@@ -448,7 +475,7 @@ function pickFrom(image: ImageData, x: number, y: number): void {
 
 // ---- pointer tools on the page ----
 
-let drag: { startX: number; startY: number; lastX: number; lastY: number; pan: boolean; page0: { x: number; y: number } } | null = null;
+let drag: { startX: number; startY: number; lastX: number; lastY: number; pan: boolean; page0: { x: number; y: number }; path: { x: number; y: number }[] } | null = null;
 let spaceHeld = false;
 
 function setTool(tool: Tool): void {
@@ -485,12 +512,13 @@ function setupPointer(): void {
     canvas.setPointerCapture(e.pointerId);
     const at = view.toPage(e.clientX, e.clientY);
     const pan = state.tool === 'pan' || spaceHeld || e.button === 1;
-    drag = { startX: e.clientX, startY: e.clientY, lastX: e.clientX, lastY: e.clientY, pan, page0: at };
+    drag = { startX: e.clientX, startY: e.clientY, lastX: e.clientX, lastY: e.clientY, pan, page0: at, path: [at] };
     if (pan) $('viewport').classList.add('panning');
   });
   canvas.addEventListener('pointermove', (e) => {
     if (!drag) return;
     if (drag.pan) view.panBy(e.clientX - drag.lastX, e.clientY - drag.lastY);
+    else if (state.tool === 'dot') drag.path.push(view.toPage(e.clientX, e.clientY));
     else if (state.tool === 'eraser') {
       const at = view.toPage(e.clientX, e.clientY);
       view.selection = { x0: drag.page0.x, y0: drag.page0.y, x1: at.x, y1: at.y };
@@ -507,8 +535,19 @@ function setupPointer(): void {
     const at = view.toPage(e.clientX, e.clientY);
     const inside = at.x >= 0 && at.y >= 0 && at.x < p.image.width && at.y < p.image.height;
     const moved = Math.hypot(e.clientX - d.startX, e.clientY - d.startY) > 4;
-    if (state.tool === 'dot' && inside) {
-      p.history.add({ x: Math.floor(at.x), y: Math.floor(at.y), color: state.colour, size: Number($<HTMLInputElement>('dot-size').value) });
+    const size = Number($<HTMLInputElement>('dot-size').value);
+    if (state.tool === 'dot' && moved) {
+      // A drag paints a stroke: dots one dot-width apart along the path, one undo step.
+      const spacing = Math.max(1, (size * p.image.width) / contentSize(p).width);
+      const on = (d: { x: number; y: number }) => d.x >= 0 && d.y >= 0 && d.x < p.image!.width && d.y < p.image!.height;
+      const stroke = strokeDots([...d.path, at], spacing).filter(on);
+      if (stroke.length) {
+        p.history.set([...p.history.dots, ...stroke.map((s) => ({ ...s, color: state.colour, size }))]);
+        useColour(state.colour);
+        hintsChanged();
+      }
+    } else if (state.tool === 'dot' && inside) {
+      p.history.add({ x: Math.floor(at.x), y: Math.floor(at.y), color: state.colour, size });
       useColour(state.colour);
       hintsChanged();
     } else if (state.tool === 'eraser') {
@@ -547,7 +586,10 @@ async function handleFiles(files: File[]): Promise<void> {
     showError('page', `${unknown.map((f) => f.name).join(', ')}: not a weights file (.safetensors, .pth, .pt), an image, a CBZ/ZIP chapter or a hints .json.`);
   }
   if (weights.length) await loadWeights(await Promise.all(weights.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))), true);
-  if (chapter) await openPages(readChapter(new Uint8Array(await chapter.arrayBuffer()), chapter.name), stem(chapter.name));
+  if (chapter) {
+    const { pages, entries } = readChapter(new Uint8Array(await chapter.arrayBuffer()), chapter.name);
+    await openPages(pages, stem(chapter.name), entries);
+  }
   else if (images.length) await openPages(images.map((f) => ({ name: f.name, blob: f })), images.length === 1 ? stem(images[0].name) : 'pages');
   if (hints) await loadHints(hints);
 }
@@ -576,17 +618,34 @@ async function exportPng(): Promise<void> {
   download(await encodePng(p.result.image), `${stem(p.name)}_colorized.png`, 'image/png');
 }
 
+/**
+ * Every page coloured, as a CBZ in the archive's own order with its other entries (ComicInfo.xml) kept, as the
+ * command line writes it; a page that cannot be read is reported and kept as it was, the others are exported.
+ */
 async function exportChapter(): Promise<void> {
   setBusy(true);
+  const unreadable: string[] = [];
   try {
-    const out: { name: string; png: Uint8Array }[] = [];
+    const coloured = new Map<string, Uint8Array>();
     for (const [i, p] of state.pages.entries()) {
       setStage(`page ${i + 1} of ${state.pages.length}…`);
+      try {
+        await decodePage(p);
+      } catch (e) {
+        unreadable.push((e as Error).message);
+        continue;
+      }
       if (p.result?.key !== resultKey(p)) await colourPage(p);
-      const name = p.name.replace(/\.[^./]+$/, '') + '.png';
+      coloured.set(p.name, await encodePng(p.result!.image));
+    }
+    const entries = state.chapterEntries ?? (await Promise.all(state.pages.map(async (p) => ({ name: p.name, bytes: new Uint8Array(await p.source.arrayBuffer()) }))));
+    const out: ChapterEntry[] = [];
+    for (const entry of entries) {
+      const png = coloured.get(entry.name);
+      const name = png ? entry.name.replace(/\.[^./]+$/, '') + '.png' : entry.name;
       // "01.jpg" and "01.png" in one chapter would both be "01.png", and the archive would keep one: the later
       // page keeps its own extension in its name.
-      out.push({ name: out.some((o) => o.name === name) ? `${p.name}.png` : name, png: await encodePng(p.result!.image) });
+      out.push({ name: out.some((o) => o.name === name) ? `${entry.name}.png` : name, bytes: png ?? entry.bytes });
     }
     download(writeChapter(out), `${state.chapterName || 'chapter'}_colorized.cbz`, 'application/vnd.comicbook+zip');
     const current = page();
@@ -595,6 +654,9 @@ async function exportChapter(): Promise<void> {
   } finally {
     setBusy(false);
     setStage('');
+  }
+  if (unreadable.length) {
+    showError('page', `Exported; ${unreadable.length} page${unreadable.length === 1 ? '' : 's'} could not be read and ${unreadable.length === 1 ? 'is' : 'are'} in the archive as ${unreadable.length === 1 ? 'it was' : 'they were'}:\n${unreadable.join('\n')}`);
   }
   // Dots placed (or a page picked) during the export asked for a pass that waited for it.
   if (state.recolourPending) await recolour();
@@ -619,6 +681,13 @@ function setup(): void {
     if (files.length) await loadWeights(await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))), true);
   });
   click('open-page', async () => handleFiles(await pickFile($<HTMLInputElement>('page-input'))));
+  click('try-example', async () => {
+    const path = (await appConfig())?.examplePage;
+    if (!path) return;
+    const response = await fetch(path);
+    if (!response.ok) throw new Error(`The example page ${path} could not be loaded (HTTP ${response.status}); open a page with "Page…".`);
+    await handleFiles([new File([await response.blob()], path.split('/').pop()!, { type: 'image/png' })]);
+  });
   click('recolour', () => recolour());
   click('export-png', () => exportPng());
   click('export-cbz', () => exportChapter());
@@ -725,6 +794,7 @@ function viewCentre(): [number, number] {
 }
 
 setup();
+void appConfig().then((config) => ($('try-example').hidden = !config?.examplePage));
 void guarded(async () => {
   await initEngine();
   await loadInitialWeights();

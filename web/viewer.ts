@@ -23,6 +23,8 @@ export class PageView {
   private frame = 0;
   /** The canvas's exact size in device pixels, where the browser reports it (see the constructor). */
   private devicePixels: { width: number; height: number } | null = null;
+  /** The view shows the whole page as fit() placed it (no zoom or pan since): a resize fits it again. */
+  private fitted = false;
 
   constructor(readonly canvas: HTMLCanvasElement) {
     // A layout that puts the canvas at a fractional CSS size (the header's text sets its top) would have the
@@ -31,7 +33,9 @@ export class PageView {
     const observer = new ResizeObserver(([entry]) => {
       const size = entry.devicePixelContentBoxSize?.[0];
       this.devicePixels = size ? { width: size.inlineSize, height: size.blockSize } : null;
-      this.redraw();
+      // A banner appearing or the window resizing changes the view's size: a fitted page stays fitted.
+      if (this.fitted) this.fit();
+      else this.redraw();
     });
     try {
       observer.observe(canvas, { box: 'device-pixel-content-box' });
@@ -59,6 +63,7 @@ export class PageView {
     this.zoom = Math.min(w / size.width, h / size.height) * 0.98;
     this.panX = (w - size.width * this.zoom) / 2;
     this.panY = (h - size.height * this.zoom) / 2;
+    this.fitted = true;
     this.redraw();
   }
 
@@ -69,12 +74,14 @@ export class PageView {
     const r = this.canvas.getBoundingClientRect();
     this.panX = clientX - r.left - before.x * this.zoom;
     this.panY = clientY - r.top - before.y * this.zoom;
+    this.fitted = false;
     this.redraw();
   }
 
   panBy(dx: number, dy: number): void {
     this.panX += dx;
     this.panY += dy;
+    this.fitted = false;
     this.redraw();
   }
 

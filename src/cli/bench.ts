@@ -13,42 +13,44 @@ import { roof } from '../../bench/suites/roof.js';
 import { trainSuite } from '../../bench/suites/train.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
-import { runCommand } from './command.js';
+import { flagsHelp, HELP_FLAG, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 
 const SUITES: BenchSuite[] = [roof, matmulSuite, convSuite, netsSuite, dataSuite, colorizeSuite, trainSuite];
 
-const USAGE = 'usage: npm run bench -- [filter] [--json FILE] [--size WxH]';
+const SPECS: FlagSpec[] = [
+  { name: 'json', value: 'FILE', help: 'where the records go (default bench/results/latest.json)' },
+  { name: 'size', value: 'WxH', help: 'the page of the nets and colorize suites, multiples of 16 (default 512x768)' },
+  VERBOSE_FLAG,
+  HELP_FLAG,
+];
 
-function parseArgs(argv: string[]): { filter: string; json: string; options: BenchOptions } {
-  let filter = '';
-  let json = 'bench/results/latest.json';
+const USAGE = `usage: npm run bench -- [filter] [--json FILE] [--size WxH]
+Times the kernels against a peer library on the same adapter; the filter matches "suite/case" by substring.
+suites: ${SUITES.map((s) => s.name).join(', ')}
+${flagsHelp(SPECS)}`;
+
+function parseArgs(argv: string[]): { filter: string; json: string; verbose: boolean; options: BenchOptions } | null {
+  const parsed = commandFlags(argv, SPECS, USAGE);
+  if (!parsed) return null;
+  if (parsed.positionals.length > 1) throw new UsageError(`One filter at most, got ${parsed.positionals.join(' ')}.`);
   const options: BenchOptions = structuredClone(DEFAULT_BENCH_OPTIONS);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--json') {
-      json = argv[++i] ?? '';
-      if (!json) throw new Error('--json needs a file name.');
-    } else if (arg === '--size') {
-      const m = /^(\d+)x(\d+)$/.exec(argv[++i] ?? '');
-      if (!m || +m[1] % 16 || +m[2] % 16 || +m[1] === 0 || +m[2] === 0) throw new Error(`--size needs WxH in multiples of 16 (e.g. 512x768), got ${argv[i] ?? 'nothing'}.`);
-      options.page = { width: +m[1], height: +m[2] };
-    } else if (arg === '--help' || arg === '-h') {
-      console.log(`${USAGE}\nsuites: ${SUITES.map((s) => s.name).join(', ')}\n--size: the page of the nets and colorize suites (default 512x768)`);
-      process.exit(0);
-    } else if (arg.startsWith('-')) {
-      throw new Error(`Unknown option ${arg}; ${USAGE}`);
-    } else {
-      filter = arg;
-    }
+  const size = parsed.values.get('size');
+  if (size !== undefined) {
+    const m = /^(\d+)x(\d+)$/.exec(size);
+    if (!m || +m[1] % 16 || +m[2] % 16 || +m[1] === 0 || +m[2] === 0) throw new UsageError(`--size needs WxH in multiples of 16 (e.g. 512x768), got ${size}.`);
+    options.page = { width: +m[1], height: +m[2] };
   }
-  return { filter, json, options };
+  return { filter: parsed.positionals[0] ?? '', json: parsed.values.get('json') || 'bench/results/latest.json', verbose: parsed.switches.has('verbose'), options };
 }
 
 const fmt = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(digits));
 
 async function main(): Promise<void> {
-  const { filter, json, options } = parseArgs(process.argv.slice(2));
-  const e = useEngine(new Engine(await nodeDevice()))!;
+  const parsed = parseArgs(process.argv.slice(2));
+  if (!parsed) return;
+  const { filter, json, verbose, options } = parsed;
+  const e = useEngine(new Engine(await nodeDevice({ verbose })))!;
   console.log(`adapter: ${e.gpu.adapterName} (${e.gpu.backend}, ${e.gpu.featureLevel})`);
   const records: BenchRecord[] = [];
   let roofGflops: number | null = null;
@@ -89,4 +91,4 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${records.length} records to ${json}`);
 }
 
-process.exit(await runCommand(main));
+process.exit(await runCommand(main, { name: 'bench' }));

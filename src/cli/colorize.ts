@@ -4,8 +4,9 @@
 // same entry names (image extensions follow --format) in the same order. The device, the pipelines and the
 // weights are set up once; each page goes through src/colorize/pipeline.ts. Pages already in colour are left
 // alone (src/colorize/colourfulness.ts); a page that fails is reported and skipped. Nothing existing is
-// overwritten without --force, and every output is written to a hidden temporary file and renamed into place,
-// so an interrupted run leaves no half-written file.
+// overwritten without --force (--skip-existing leaves what exists and colours the rest; --shard I/N takes part of
+// the work list, for several processes sharing a library), and every output is written to a hidden temporary
+// file and renamed into place, so an interrupted run leaves no half-written file.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +22,10 @@ import { evalSummary, type EvalJson } from '../eval/summary.js';
 import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
 import { temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
+import { naturalCompare } from '../data/dataset.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
+import { parseFlags, type FlagSpec } from '../io/flags.js';
 import { openZip } from '../io/zip.js';
 import { runCommand, UsageError } from './command.js';
 import { formatDuration, progressBar } from '../io/progress.js';
@@ -52,7 +55,14 @@ const USAGE = `usage: npm run colorize -- <inputs...> [-o <out>] [options]
   --format F          png (default), jpg or webp
   --force-color       colour pages that already look coloured (colourfulness ≥ ${COLOUR_THRESHOLD}) instead of copying them
   --force             overwrite existing outputs
-  --max-megapixels N  refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6})`;
+  --skip-existing     colour only the pages whose output is missing (finishes an interrupted run: a file or a
+                      folder's page whose output exists, an archive whose .cbz exists, is left out)
+  --shard I/N         colour only part I of N of the work list (files, folder pages and archives in name
+                      order, every N-th from the I-th): N processes, on one machine or several sharing the
+                      folders, each colour their part; add --skip-existing to resume one
+  --max-megapixels N  refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6})
+  --verbose           show Dawn's full diagnostics (which backends were tried)
+  -h, --help          show this text`;
 
 /** The default model: this project's own small generator, shipped in the repository (path from its root). */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -76,42 +86,28 @@ interface Options {
   forceColor: boolean;
   force: boolean;
   maxPixels: number;
+  verbose: boolean;
+  skipExisting: boolean;
+  /** Part `index` (1-based) of `count`. */
+  shard: { index: number; count: number } | null;
 }
 
-const VALUE_OPTIONS = new Set(['out', 'weights', 'extractor', 'denoiser', 'denoise-sigma', 'arch', 'size', 'hints', 'seed', 'format', 'max-megapixels', 'blend']);
-const FLAGS = new Set(['ignore-grey', 'model-res', 'force-color', 'force', 'help']);
+const VALUE_OPTIONS = new Set(['out', 'weights', 'extractor', 'denoiser', 'denoise-sigma', 'arch', 'size', 'hints', 'seed', 'format', 'max-megapixels', 'shard', 'blend']);
+const FLAGS = new Set(['ignore-grey', 'model-res', 'force-color', 'force', 'skip-existing', 'verbose']);
+
+/** The flag table for the shared parser (src/io/flags.ts); the help is USAGE. */
+const SPECS: FlagSpec[] = [
+  ...[...VALUE_OPTIONS].map((name): FlagSpec => ({ name, value: 'V', help: '', ...(name === 'out' ? { short: 'o' } : {}) })),
+  ...[...FLAGS].map((name): FlagSpec => ({ name, help: '' })),
+  // The percentage is optional: the next argument is taken only when it is a number.
+  { name: 'auto-hint', value: 'P', optionalValue: (next) => /^\d*\.?\d+$/.test(next), help: '' },
+];
 
 function parseOptions(argv: string[]): Options | 'help' {
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  const inputs: string[] = [];
-  let autoHint: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '-h') return 'help';
-    if (!arg.startsWith('-') || arg === '-') {
-      inputs.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg === '-o' ? 'out' : arg.slice(2, eq < 0 ? undefined : eq);
-    const inline = eq < 0 ? null : arg.slice(eq + 1);
-    if (name === 'auto-hint') {
-      // The percentage is optional: take the next argument only when it is a number.
-      if (inline !== null) autoHint = inline;
-      else if (/^\d*\.?\d+$/.test(argv[i + 1] ?? '')) autoHint = argv[++i];
-      else autoHint = '';
-    } else if (VALUE_OPTIONS.has(name)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`${arg} needs a value.`);
-      values.set(name, value);
-    } else if (FLAGS.has(name) && inline === null) {
-      flags.add(name);
-    } else {
-      throw new UsageError(`Unknown option ${arg}.`);
-    }
-  }
-  if (flags.has('help')) return 'help';
+  const parsed = parseFlags(argv, SPECS);
+  if (parsed.help) return 'help';
+  const { values, switches: flags, positionals: inputs } = parsed;
+  const autoHint = values.get('auto-hint') ?? null;
   if (!inputs.length) throw new UsageError('No input given: name page images, folders or CBZ/ZIP files.');
   const number = (name: string, fallback: number, ok: (n: number) => boolean, what: string) => {
     const text = values.get(name);
@@ -136,6 +132,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     autoHintDensity = percent / 100;
   }
   if (flags.has('ignore-grey') && autoHintDensity === null) throw new UsageError('--ignore-grey filters the auto-hint samples; add --auto-hint.');
+  if (flags.has('force') && flags.has('skip-existing')) throw new UsageError('--force redoes every page and --skip-existing keeps the finished ones; choose one.');
   const size = values.has('size') ? number('size', 0, (n) => Number.isInteger(n) && n >= 64 && n % 32 === 0, 'a multiple of 32, at least 64') : undefined;
   return {
     inputs,
@@ -156,7 +153,18 @@ function parseOptions(argv: string[]): Options | 'help' {
     forceColor: flags.has('force-color'),
     force: flags.has('force'),
     maxPixels: number('max-megapixels', DEFAULT_MAX_PIXELS / 1e6, (n) => n > 0, 'a positive number') * 1e6,
+    verbose: flags.has('verbose'),
+    skipExisting: flags.has('skip-existing'),
+    shard: parseShard(values.get('shard')),
   };
+}
+
+function parseShard(text: string | undefined): Options['shard'] {
+  if (text === undefined) return null;
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const [index, count] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
+  if (!match || count < 1 || index < 1 || index > count) throw new UsageError(`--shard takes I/N with 1 ≤ I ≤ N (e.g. --shard 2/4), got "${text}".`);
+  return { index, count };
 }
 
 // ---- what to read and where to write ---------------------------------------------------------------------
@@ -259,6 +267,51 @@ function checkOutputs(targets: Target[], format: ImageFormat, force: boolean): v
     const more = existing.length > 1 ? ` (and ${existing.length - 1} more)` : '';
     throw new UsageError(`${existing[0]}${more} already exists; use --force to overwrite.`);
   }
+}
+
+/** What --shard and --skip-existing left out, for the summary. */
+interface Selection {
+  shard: { index: number; count: number; items: number; of: number } | null;
+  /** Outputs that exist, with their page or input, left as they are by --skip-existing. */
+  skipped: string[];
+}
+
+/**
+ * The work this process does: its --shard part of the work list (every file, every page of a folder, every
+ * archive, in name order, so every process computes the same list), less what --skip-existing finds done. A
+ * folder page is done when either of its possible outputs exists (coloured under the output format, or copied).
+ */
+async function selectWork(targets: Target[], o: Options, format: ImageFormat): Promise<{ targets: Target[]; selection: Selection }> {
+  const selection: Selection = { shard: null, skipped: [] };
+  type Item = { key: string; target: Target; page: Page | null };
+  const items = targets.flatMap((t): Item[] => (t.kind === 'folder' ? t.pages.map((page) => ({ key: `${t.input}/${page.name}`, target: t, page })) : [{ key: t.input, target: t, page: null }]));
+  let chosen = new Set(items);
+  if (o.shard) {
+    const { index, count } = o.shard;
+    const ordered = [...items].sort((a, b) => naturalCompare(a.key, b.key) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    chosen = new Set(ordered.filter((_, k) => k % count === index - 1));
+    selection.shard = { index, count, items: chosen.size, of: items.length };
+  }
+  if (o.skipExisting) {
+    for (const item of chosen) {
+      const { target, page } = item;
+      const done = target.kind === 'folder' && page ? plannedFiles({ ...target, pages: [page] }, format).some(([file]) => existsSync(file)) : existsSync(target.output);
+      if (done) {
+        chosen.delete(item);
+        selection.skipped.push(item.page ? join(item.target.input, item.page.name) : item.target.input);
+      }
+    }
+  }
+  const kept: Target[] = [];
+  for (const t of targets) {
+    const mine = items.filter((i) => i.target === t && chosen.has(i));
+    if (!mine.length) {
+      if (t.kind === 'archive') await t.close();
+      continue;
+    }
+    kept.push(t.kind === 'folder' ? { ...t, pages: mine.map((i) => i.page!) } : t);
+  }
+  return { targets: kept, selection };
 }
 
 // ---- atomic files ----------------------------------------------------------------------------------------
@@ -380,8 +433,11 @@ export interface RunOptions {
 
 interface Summary {
   coloured: number;
-  copied: { name: string; m: number }[];
+  /** Pages already in colour; `written` is false for a page given on its own, whose output is then not written. */
+  copied: { name: string; m: number; written: boolean }[];
   failed: { name: string; error: string }[];
+  /** The files, folders and archives written, in order: only what exists after the run. */
+  outputs: Set<string>;
 }
 
 /** Runs the command; returns the exit code (0 all pages done, 1 some failed, 2 bad usage). */
@@ -421,7 +477,7 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
     arch: o.arch,
   };
   const hintsFile = o.hints ? await readHints(o.hints, o.maxPixels) : null;
-  const targets = await planTargets(o, format);
+  let targets = await planTargets(o, format);
   try {
     const pages = targets.flatMap((t) => (t.kind === 'file' ? [t.page] : t.pages));
     if (hintsFile?.kind === 'page' && pages.length > 1) {
@@ -431,9 +487,16 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
       const unused = unusedPageNames(hintsFile, pages.map((p) => p.name));
       if (unused.length) log(`warning: ${o.hints} has hints for ${unused.length} page name(s) no input has: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
     }
+    const selected = await selectWork(targets, o, format);
+    targets = selected.targets;
     checkOutputs(targets, format, o.force);
+    if (!targets.length) {
+      report({ coloured: 0, copied: [], failed: [], outputs: new Set() }, selected.selection, 0, log);
+      return 0;
+    }
+    const work = targets.flatMap((t) => (t.kind === 'file' ? [t.page] : t.pages));
 
-    const created = run.engine ? null : useEngine(new Engine(await nodeDevice()));
+    const created = run.engine ? null : useEngine(new Engine(await nodeDevice({ verbose: o.verbose })));
     const device = (run.engine ?? created!).gpu;
     let model: ColorModel | null = null;
     try {
@@ -441,7 +504,7 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
       const size = o.size ?? model.defaultSize;
       log(`model: ${model.description}`);
       if (resolve(weightsPath) === resolve(defaultWeights)) log(shippedModelLine(defaultWeights));
-      log(`device: ${device.adapterName} (${device.backend}); ${pages.length} page${pages.length === 1 ? '' : 's'} at working size ${size}${o.autoHint ? ', auto-hint' : ''}${o.modelRes ? ', model resolution' : `, ${o.blend} blend`}`);
+      log(`device: ${device.adapterName} (${device.backend}); ${work.length} page${work.length === 1 ? '' : 's'} at working size ${size}${o.autoHint ? ', auto-hint' : ''}${o.modelRes ? ', model resolution' : `, ${o.blend} blend`}`);
       const options: PageOptions = {
         size,
         denoiseSigma: o.denoiseSigma,
@@ -449,8 +512,8 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
         output: o.modelRes ? 'model' : 'page',
         blend: o.blend,
       };
-      const summary: Summary = { coloured: 0, copied: [], failed: [] };
-      const bar = progressBar(pages.length, { unit: 'pages/min' });
+      const summary: Summary = { coloured: 0, copied: [], failed: [], outputs: new Set() };
+      const bar = progressBar(work.length, { unit: 'pages/min' });
       let done = 0;
       const start = performance.now();
       const context: PageContext = { model, options, hintsFile, o, format, summary };
@@ -458,7 +521,7 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
         await processTarget(t, context, (name) => bar.update(++done, name));
       }
       bar.end();
-      report(summary, (performance.now() - start) / 1000, targets, log);
+      report(summary, selected.selection, (performance.now() - start) / 1000, log);
       return summary.failed.length ? 1 : 0;
     } finally {
       model?.dispose();
@@ -484,7 +547,7 @@ interface PageContext {
 type PageOutcome = { kind: 'coloured'; bytes: Uint8Array } | { kind: 'copy'; bytes: Uint8Array } | { kind: 'failed' };
 
 /** Reads, checks and colours one page; failures are recorded, not thrown (unless the device itself failed). */
-async function processPage(page: Page, label: string, c: PageContext): Promise<PageOutcome> {
+async function processPage(page: Page, label: string, c: PageContext, alone = false): Promise<PageOutcome> {
   let bytes: Uint8Array | null = null;
   try {
     bytes = await page.read();
@@ -492,7 +555,7 @@ async function processPage(page: Page, label: string, c: PageContext): Promise<P
     if (!c.o.forceColor) {
       const m = colourfulness(plane);
       if (m >= COLOUR_THRESHOLD) {
-        c.summary.copied.push({ name: label, m });
+        c.summary.copied.push({ name: label, m, written: !alone });
         return { kind: 'copy', bytes };
       }
     }
@@ -511,8 +574,8 @@ async function processPage(page: Page, label: string, c: PageContext): Promise<P
 
 async function processTarget(t: Target, c: PageContext, tick: (name: string) => void): Promise<void> {
   if (t.kind === 'file') {
-    const outcome = await processPage(t.page, t.input, c);
-    if (outcome.kind === 'coloured') writeOutput(t.output, outcome.bytes);
+    const outcome = await processPage(t.page, t.input, c, true);
+    if (outcome.kind === 'coloured') written(t.output, outcome.bytes, c);
     tick(t.page.name);
     return;
   }
@@ -520,8 +583,8 @@ async function processTarget(t: Target, c: PageContext, tick: (name: string) => 
     for (const page of t.pages) {
       const outcome = await processPage(page, join(t.input, page.name), c);
       // A page already in colour is copied as it is, so the output folder is the whole chapter.
-      if (outcome.kind === 'coloured') writeOutput(join(t.output, withFormat(page.name, c.format)), outcome.bytes);
-      else if (outcome.kind === 'copy') writeOutput(join(t.output, page.name), outcome.bytes);
+      if (outcome.kind === 'coloured') written(join(t.output, withFormat(page.name, c.format)), outcome.bytes, c, t.output);
+      else if (outcome.kind === 'copy') written(join(t.output, page.name), outcome.bytes, c, t.output);
       tick(page.name);
     }
     return;
@@ -540,22 +603,47 @@ async function processTarget(t: Target, c: PageContext, tick: (name: string) => 
       tick(entry.name);
     }
     archive.finish();
+    c.summary.outputs.add(t.output);
   } catch (e) {
     archive.abort();
     throw e;
   }
 }
 
-function report(s: Summary, seconds: number, targets: Target[], log: (line: string) => void): void {
-  const rate = seconds > 0 ? ` (${((60 * s.coloured) / seconds).toFixed(1)} pages/min)` : '';
-  const where = [...new Set(targets.map((t) => t.output))];
-  log(`coloured ${s.coloured} page${s.coloured === 1 ? '' : 's'} in ${formatDuration(seconds)}${rate} → ${where.slice(0, 3).join(', ')}${where.length > 3 ? ', …' : ''}`);
-  if (s.copied.length) {
-    log(`left ${s.copied.length} page${s.copied.length === 1 ? '' : 's'} already in colour as they were (colourfulness ≥ ${COLOUR_THRESHOLD}; --force-color colours them):`);
-    for (const p of s.copied) log(`  ${p.name} (colourfulness ${p.m.toFixed(1)})`);
+/** Writes one output and notes it (or the folder holding it) for the summary. */
+function written(path: string, bytes: Uint8Array, c: PageContext, shown = path): void {
+  writeOutput(path, bytes);
+  c.summary.outputs.add(shown);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function report(s: Summary, selection: Selection, seconds: number, log: (line: string) => void): void {
+  if (selection.shard) {
+    const { index, count, items, of } = selection.shard;
+    log(`shard ${index}/${count}: ${items} of ${of} work items (files, folder pages and archives in name order)`);
+  }
+  if (selection.skipped.length) {
+    const shown = selection.skipped.slice(0, 5).join(', ');
+    log(`left out ${plural(selection.skipped.length, 'item')} whose output exists (--skip-existing): ${shown}${selection.skipped.length > 5 ? ', …' : ''}`);
+  }
+  const rate = seconds > 0 && s.coloured ? ` (${((60 * s.coloured) / seconds).toFixed(1)} pages/min)` : '';
+  const where = [...s.outputs];
+  const wrote = where.length ? ` → ${where.slice(0, 3).join(', ')}${where.length > 3 ? ', …' : ''}` : '; no file was written';
+  const left = s.copied.filter((c) => !c.written);
+  // A page given on its own and already in colour: that line alone says what happened.
+  const onlyLeft = s.coloured === 0 && left.length > 0 && !s.failed.length && !where.length;
+  if (!onlyLeft) log(`coloured ${plural(s.coloured, 'page')}${seconds > 0 ? ` in ${formatDuration(seconds)}` : ''}${rate}${wrote}`);
+  for (const p of left) {
+    log(`left as it is: already in colour: ${p.name} (colourfulness ${p.m.toFixed(1)} ≥ ${COLOUR_THRESHOLD}; --force-color colours it); no file was written for it`);
+  }
+  const copied = s.copied.filter((c) => c.written);
+  if (copied.length) {
+    log(`left ${plural(copied.length, 'page')} already in colour as they were (colourfulness ≥ ${COLOUR_THRESHOLD}; --force-color colours them):`);
+    for (const p of copied) log(`  ${p.name} (colourfulness ${p.m.toFixed(1)})`);
   }
   if (s.failed.length) {
-    log(`failed ${s.failed.length} page${s.failed.length === 1 ? '' : 's'}:`);
+    log(`failed ${plural(s.failed.length, 'page')}:`);
     for (const f of s.failed) log(`  ${f.error}`);
   }
 }

@@ -12,15 +12,8 @@ import { checkTensorShapes, summarize, type StoredTensors } from '../io/stored-t
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
 import { ARCHITECTURES, isArchitecture, stateDictLayout, UNUSED_TENSORS, type ArchitectureName } from '../nets/architectures.js';
-import { runCommand, UsageError } from './command.js';
-
-const USAGE = `usage: npm run convert -- <in.pth|in.pt|in.bin|in.safetensors> <out.safetensors> [--arch <name>] [--half] [--force] [--key <path>]
-  --arch <name> check every tensor name and shape against a published architecture first:
-                ${Object.keys(ARCHITECTURES).join(', ')}
-  --half        store floating-point tensors as float16; without it they are stored as float32 (exact for
-                float16/bfloat16 sources, rounded for float64); int64 tensors stay int64
-  --force       overwrite <out.safetensors> if it exists
-  --key <path>  where the state dict is inside a PyTorch checkpoint dict ("state_dict", "model", "G", "a/b")`;
+import { flagsHelp, HELP_FLAG, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 
 interface Options {
   input: string;
@@ -29,33 +22,37 @@ interface Options {
   force: boolean;
   key?: string;
   arch?: ArchitectureName;
+  verbose: boolean;
 }
 
-function parseArgs(argv: string[]): Options {
-  const positional: string[] = [];
-  let half = false;
-  let force = false;
-  let key: string | undefined;
-  let arch: ArchitectureName | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--half') half = true;
-    else if (arg === '--force') force = true;
-    else if (arg === '--key') {
-      if (i + 1 >= argv.length) throw new UsageError('--key needs a value');
-      key = argv[++i];
-    } else if (arg === '--arch') {
-      const name = argv[++i] ?? '';
-      if (!isArchitecture(name)) throw new UsageError(`--arch must be one of ${Object.keys(ARCHITECTURES).join(', ')}; got "${name}"`);
-      arch = name;
-    } else if (arg === '-h' || arg === '--help') throw new UsageError('');
-    else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
-    else positional.push(arg);
-  }
+const SPECS: FlagSpec[] = [
+  { name: 'arch', value: 'NAME', help: `check every tensor name and shape against a published architecture first:\n${Object.keys(ARCHITECTURES).join(', ')}` },
+  {
+    name: 'half',
+    help: 'store floating-point tensors as float16; without it they are stored as float32 (exact for\nfloat16/bfloat16 sources, rounded for float64); int64 tensors stay int64',
+  },
+  { name: 'force', help: 'overwrite <out.safetensors> if it exists' },
+  { name: 'key', value: 'PATH', help: 'where the state dict is inside a PyTorch checkpoint dict ("state_dict", "model", "G", "a/b")' },
+  VERBOSE_FLAG,
+  HELP_FLAG,
+];
+
+const USAGE = `usage: npm run convert -- <in.pth|in.pt|in.bin|in.safetensors> <out.safetensors> [options]
+Converts a checkpoint to safetensors, tensor by tensor, names kept; this project's own metadata (its format, a
+generator's sizes) is kept, so colorize recognises the result as it did the source.
+${flagsHelp(SPECS)}`;
+
+function parseArgs(argv: string[]): Options | null {
+  const parsed = commandFlags(argv, SPECS, USAGE);
+  if (!parsed) return null;
+  const { values, switches, positionals: positional } = parsed;
+  const arch = values.get('arch');
+  if (arch !== undefined && !isArchitecture(arch)) throw new UsageError(`--arch must be one of ${Object.keys(ARCHITECTURES).join(', ')}; got "${arch}"`);
+  const [half, force, key] = [switches.has('half'), switches.has('force'), values.get('key')];
   if (positional.length !== 2) throw new UsageError(`expected an input and an output file, got ${positional.length} file argument(s)`);
   const [input, output] = positional;
   if (!output.endsWith('.safetensors')) throw new UsageError(`the output ${output} must be a .safetensors file`);
-  return { input, output, half, force, key, arch };
+  return { input, output, half, force, key, arch: arch as ArchitectureName | undefined, verbose: switches.has('verbose') };
 }
 
 const grouped = (n: number) => n.toLocaleString('en-US');
@@ -71,7 +68,9 @@ function bytesText(n: number): string {
 }
 
 async function convert(argv: string[]): Promise<void> {
-  const { input, output, half, force, key, arch } = parseArgs(argv);
+  const options = parseArgs(argv);
+  if (!options) return;
+  const { input, output, half, force, key, arch, verbose } = options;
   if (existsSync(output) && !force) throw new Error(`${output} already exists; pass --force to overwrite it.`);
   let bytes: Uint8Array;
   try {
@@ -94,7 +93,7 @@ async function convert(argv: string[]): Promise<void> {
   }
   if (arch) {
     // The layout comes from our modules, which need a device to exist.
-    const engine = useEngine(new Engine(await nodeDevice()))!;
+    const engine = useEngine(new Engine(await nodeDevice({ verbose })))!;
     try {
       checkTensorShapes(tensors, stateDictLayout(arch), arch);
     } finally {
@@ -110,14 +109,13 @@ async function convert(argv: string[]): Promise<void> {
     for (const t of tensors.values()) if (t.dtype !== 'I64') overflow += halfOverflowCount(t.data);
     if (overflow) console.warn(`warning  ${grouped(overflow)} value${overflow === 1 ? '' : 's'} beyond float16's range (±65504) become ±infinity`);
   }
-  const out = writeSafetensors(tensors, { floatDType, metadata: { ...checkpoint.metadata, format: 'pt', source: basename(input) } });
+  const out = writeSafetensors(tensors, { floatDType, metadata: { format: 'pt', ...checkpoint.metadata, source: basename(input) } });
   writeFileAtomic(output, out);
   console.log(`wrote    ${output}: ${tensors.size} tensors (${dtypeText(tensors, (d) => (d === 'I64' ? d : floatDType))}), ${bytesText(out.length)}`);
 }
 
 process.exit(
   await runCommand(() => convert(process.argv.slice(2)), {
-    // --help is a usage error without a message: the usage text alone.
-    usage: (message) => `${message ? `convert: ${message}\n` : ''}${USAGE}`,
+    usage: (message) => `convert: ${message}\n${USAGE}`,
   }),
 );

@@ -1,30 +1,26 @@
 // `npm run gpu-info [-- --json FILE]`: which WebGPU adapter the engine finds, through which backend, with which
-// features and limits. With no adapter it prints what each backend said (the loader's diagnostics) and exits 1.
+// features and limits, and Dawn's own messages about the backends it tried (the other commands show them only
+// with --verbose). With no adapter it prints what each backend said and exits 1.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nodeDevice } from '../io/dawn.js';
-import { runCommand, UsageError } from './command.js';
+import { VERBOSE_FLAG } from '../io/flags.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 
-const USAGE = 'usage: npm run gpu-info -- [--json FILE]';
-
-function parseArgs(argv: string[]): { json: string | null } {
-  let json: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--help' || argv[i] === '-h') {
-      console.log(`${USAGE}\nPrints the WebGPU adapter the engine uses, its backend, features and limits; --json also writes them to FILE.`);
-      process.exit(0);
-    } else if (argv[i] === '--json' && argv[i + 1]) {
-      json = argv[++i];
-    } else {
-      throw new UsageError(`Unknown or incomplete option ${argv[i]}; ${USAGE}`);
-    }
-  }
-  return { json };
-}
+const USAGE = `usage: npm run gpu-info [-- --json FILE]
+Shows the WebGPU adapter the engine would use, its backend, features and limits, and every backend tried on the
+way (WEBGPU_BACKEND=native|vulkan|metal|d3d12|opengl|swiftshader forces one). Dawn's own loader messages are
+shown in full here.
+  --json FILE  also write the adapter, features, adapter info and limits to FILE (tools/gpu-check.sh's probe)
+  --verbose    accepted for symmetry with the other commands: gpu-info always shows everything
+  -h, --help   show this text`;
 
 async function main(): Promise<void> {
-  const { json } = parseArgs(process.argv.slice(2));
-  const gpu = await nodeDevice();
+  const flags = commandFlags(process.argv.slice(2), [{ name: 'json', value: 'FILE', help: 'also write the probe as JSON' }, VERBOSE_FLAG], USAGE);
+  if (!flags) return;
+  if (flags.positionals.length) throw new UsageError(`gpu-info takes no arguments, got "${flags.positionals[0]}".`);
+  const json = flags.values.get('json') ?? null;
+  const gpu = await nodeDevice({ verbose: true });
   console.log(`adapter        ${gpu.adapterName}`);
   console.log(`backend        ${gpu.backend} (featureLevel ${gpu.featureLevel})${gpu.software ? ', software rasteriser (CPU)' : ''}`);
   console.log(`features       ${gpu.adapterFeatures.join(' ') || '(none)'}`);
@@ -46,4 +42,4 @@ async function main(): Promise<void> {
   gpu.device.destroy();
 }
 
-process.exit(await runCommand(main));
+process.exit(await runCommand(main, { name: 'gpu-info' }));

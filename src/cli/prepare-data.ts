@@ -9,9 +9,8 @@ import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { buildItem, naturalCompare, type DatasetItem } from '../data/dataset.js';
+import { buildItem, naturalCompare, spreadSample, type DatasetItem } from '../data/dataset.js';
 import { toGrey } from '../data/plane.js';
 import { XDOG_PRESETS, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
@@ -19,7 +18,8 @@ import { nodeDevice } from '../io/dawn.js';
 import { finishedItem, IMAGE_EXTENSIONS, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, readImage, renderSvg } from '../io/image.js';
 import { openZip, type ZipArchive } from '../io/zip.js';
-import { runCommand, UsageError } from './command.js';
+import { VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 import { progressBar } from '../io/progress.js';
 
 const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) --out <dir> [options]
@@ -31,8 +31,10 @@ const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) -
   --mults 1,2,3     XDoG mults, one sketch and distance field each (default 1,2,3)
   --preset          XDoG parameters: code (default) or paper
   --workers N       worker threads (default: one per core)
-  --limit N         only the first N sources (a trial run)
-  --skip N          leave out the first N sources (in natural order): a held-out set beside one made with --limit N`;
+  --limit N         only N sources, spread evenly over the sorted list (a varied trial set)
+  --skip N          leave out the N sources --limit N takes: a held-out set beside a training set made with --limit N
+  --verbose         show Dawn's full diagnostics
+  -h, --help        show this text`;
 
 const OPENMOJI_NOTICE =
   'All emojis designed by OpenMoji (https://openmoji.org/) – the open-source emoji and icon project. ' +
@@ -67,7 +69,7 @@ type Reply = { index: number; item: DatasetItem } | { index: number; error: stri
 // ---- worker -------------------------------------------------------------------------------------------------
 
 async function workerMain(settings: Settings): Promise<void> {
-  useEngine(new Engine(await nodeDevice()));
+  useEngine(new Engine(await nodeDevice({ quiet: true })));
   parentPort!.on('message', async (task: Task) => {
     try {
       parentPort!.postMessage({ index: task.index, item: await makeItem(task, settings) } satisfies Reply);
@@ -92,32 +94,29 @@ async function makeItem({ source, bytes }: Task, s: Settings): Promise<DatasetIt
 
 // ---- main thread --------------------------------------------------------------------------------------------
 
-function parse(argv: string[]): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number; skip: number } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        input: { type: 'string' },
-        openmoji: { type: 'boolean', default: false },
-        out: { type: 'string' },
-        size: { type: 'string', default: '512' },
-        mults: { type: 'string', default: '1,2,3' },
-        preset: { type: 'string', default: 'code' },
-        workers: { type: 'string', default: String(availableParallelism()) },
-        limit: { type: 'string', default: '0' },
-        skip: { type: 'string', default: '0' },
-        'max-megapixels': { type: 'string', default: String(DEFAULT_MAX_PIXELS / 1e6) },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+const SPECS: FlagSpec[] = [
+  ...['input', 'out', 'size', 'mults', 'preset', 'workers', 'limit', 'skip', 'max-megapixels'].map((name): FlagSpec => ({ name, value: 'V', help: '' })),
+  { name: 'openmoji', help: '' },
+  VERBOSE_FLAG,
+];
+
+function parse(argv: string[]): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number; skip: number; verbose: boolean } | null {
+  const parsed = commandFlags(argv, SPECS, USAGE);
+  if (!parsed) return null;
+  if (parsed.positionals.length) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": name the images with --input <dir|zip>.`);
+  const given = Object.fromEntries(parsed.values);
+  const values = {
+    input: given.input,
+    openmoji: parsed.switches.has('openmoji'),
+    out: given.out,
+    size: given.size ?? '512',
+    mults: given.mults ?? '1,2,3',
+    preset: given.preset ?? 'code',
+    workers: given.workers ?? String(availableParallelism()),
+    limit: given.limit ?? '0',
+    skip: given.skip ?? '0',
+    'max-megapixels': given['max-megapixels'] ?? String(DEFAULT_MAX_PIXELS / 1e6),
+  };
   if (!values.input === !values.openmoji) throw new UsageError('Give exactly one of --input <dir|zip> and --openmoji.');
   if (!values.out) throw new UsageError('No output folder: add --out <dir>.');
   const int = (name: string, v: string, min: number) => {
@@ -135,6 +134,7 @@ function parse(argv: string[]): { settings: Settings; input: string | null; open
     workers: int('workers', values.workers!, 1),
     limit: int('limit', values.limit!, 0),
     skip: int('skip', values.skip!, 0),
+    verbose: parsed.switches.has('verbose'),
   };
 }
 
@@ -173,10 +173,14 @@ async function sources(input: string | null, openmoji: boolean): Promise<{ list:
 }
 
 async function main(): Promise<void> {
-  const { settings, input, openmoji, workers, limit, skip } = parse(process.argv.slice(2));
+  const options = parse(process.argv.slice(2));
+  if (!options) return;
+  const { settings, input, openmoji, workers, limit, skip, verbose } = options;
   const { list: everything, zip } = await sources(input, openmoji);
-  const all = everything.slice(skip);
-  const list = limit ? all.slice(0, limit) : all;
+  // --skip N leaves out exactly what --limit N takes, so the two make disjoint sets from one source.
+  const held = new Set(skip ? spreadSample(everything, skip) : []);
+  const all = everything.filter((s) => !held.has(s));
+  const list = limit ? spreadSample(all, limit) : all;
   if (list.length === 0) throw noImagesFound(input ?? 'openmoji');
   await mkdir(join(settings.out, 'items'), { recursive: true });
   const zipEntries = new Map(zip?.entries.map((e) => [e.name, e]));
@@ -193,7 +197,7 @@ async function main(): Promise<void> {
   if (todo.length) {
     // Opening a device here first checks that there is one, and sets up the environment (EGL on llvmpipe)
     // that worker threads inherit but cannot set for themselves.
-    (await nodeDevice()).device.destroy();
+    (await nodeDevice({ verbose })).device.destroy();
     const bar = progressBar(todo.length, { unit: 'items/s' });
     let finished = 0;
     let next = 0;

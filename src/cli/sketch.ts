@@ -4,13 +4,13 @@
 import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { distanceField } from '../data/distance.js';
 import { XDOG_PRESETS, xdog, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
 import { DEFAULT_MAX_PIXELS, readImage, writePng } from '../io/image.js';
-import { runCommand, UsageError } from './command.js';
+import { VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 
 const USAGE = `usage: npm run sketch -- <image> -o <sketch.png> [--dfm <dfm.png>] [--mult N] [--preset code|paper] [--force]
   <image>          the page or illustration (PNG, JPEG, WebP, TIFF, GIF)
@@ -19,7 +19,9 @@ const USAGE = `usage: npm run sketch -- <image> -o <sketch.png> [--dfm <dfm.png>
   --mult N         multi-scale XDoG factor, an integer 1-16 (default 7, as at inference; 1 gives binary lines)
   --preset         XDoG parameters: code (default, the published weights' numbers) or paper
   --max-megapixels refuse larger inputs (default ${DEFAULT_MAX_PIXELS / 1e6})
-  --force          overwrite existing output files`;
+  --force          overwrite existing output files
+  --verbose        show Dawn's full diagnostics
+  -h, --help       show this text`;
 
 interface Options {
   input: string;
@@ -29,32 +31,32 @@ interface Options {
   preset: XdogPreset;
   maxPixels: number;
   force: boolean;
+  verbose: boolean;
 }
 
-function options(argv: string[]): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string', short: 'o' },
-        dfm: { type: 'string' },
-        mult: { type: 'string', default: '7' },
-        preset: { type: 'string', default: 'code' },
-        'max-megapixels': { type: 'string', default: String(DEFAULT_MAX_PIXELS / 1e6) },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+const SPECS: FlagSpec[] = [
+  { name: 'out', short: 'o', value: 'FILE', help: '' },
+  { name: 'dfm', value: 'FILE', help: '' },
+  { name: 'mult', value: 'N', help: '' },
+  { name: 'preset', value: 'NAME', help: '' },
+  { name: 'max-megapixels', value: 'N', help: '' },
+  { name: 'force', help: '' },
+  VERBOSE_FLAG,
+];
+
+function options(argv: string[]): Options | null {
+  const parsed = commandFlags(argv, SPECS, USAGE);
+  if (!parsed) return null;
+  const { positionals } = parsed;
+  const given = Object.fromEntries(parsed.values);
+  const values = {
+    out: given.out,
+    dfm: given.dfm,
+    mult: given.mult ?? '7',
+    preset: given.preset ?? 'code',
+    'max-megapixels': given['max-megapixels'] ?? String(DEFAULT_MAX_PIXELS / 1e6),
+    force: parsed.switches.has('force'),
+  };
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `Expected one input image, got ${positionals.length}: ${positionals.join(' ')}.` : 'No input image given.');
   if (!values.out) throw new UsageError('No output given: add -o <sketch.png>.');
   const mult = Number(values.mult);
@@ -70,13 +72,14 @@ function options(argv: string[]): Options {
     if (!values.force && existsSync(file)) throw new UsageError(`"${file}" already exists; use --force to overwrite it.`);
   }
   if (values.dfm && resolve(values.dfm) === resolve(values.out)) throw new UsageError('--dfm and -o name the same file.');
-  return { input, out: values.out, dfm: values.dfm ?? null, mult, preset: values.preset as XdogPreset, maxPixels: megapixels * 1e6, force: values.force! };
+  return { input, out: values.out, dfm: values.dfm ?? null, mult, preset: values.preset as XdogPreset, maxPixels: megapixels * 1e6, force: values.force!, verbose: parsed.switches.has('verbose') };
 }
 
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
+  if (!o) return;
   const page = await readImage(o.input, { maxPixels: o.maxPixels });
-  useEngine(new Engine(await nodeDevice()));
+  useEngine(new Engine(await nodeDevice({ verbose: o.verbose })));
   const start = performance.now();
   const sketch = await xdog(page, { mult: o.mult, preset: o.preset });
   const field = o.dfm ? distanceField(sketch) : null;

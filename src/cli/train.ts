@@ -1,12 +1,13 @@
 // npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
 // npm run train -- --out DIR --resume [settings]
 // npm run train -- --finetune <bw-dir> --from <checkpoint> --data DIR --out DIR [settings]
+// npm run train -- --export <checkpoint|run dir> [-o FILE] [--best]
 // Trains the colorization GAN (src/train/trainer.ts) with a progress bar, writing <out>/log.jsonl, checkpoints,
 // sample grids and finally <out>/generator.safetensors (what `npm run colorize` loads). Ctrl-C, SIGTERM or a
-// closed terminal (SIGHUP) finishes the current step, writes a checkpoint and exits; `--resume` continues bit
-// for bit. A second Ctrl-C aborts at once (the last checkpoint is intact: checkpoints are written atomically).
+// closed terminal (SIGHUP) finishes the current step, writes a checkpoint and the generator, and exits;
+// `--resume` continues bit for bit. `--export` writes any checkpoint's generator for colorize, without a device. A second Ctrl-C aborts at once (the last checkpoint is intact: checkpoints are written atomically).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Engine, useEngine } from '../engine/engine.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { nodeDevice } from '../io/dawn.js';
@@ -16,80 +17,94 @@ import { EXTRACTOR_V1, SEResNeXt } from '../nets/extractor.js';
 import type { Module } from '../nets/module.js';
 import { Vgg16Features } from '../nets/vgg16.js';
 import { loadTrainingData } from '../train/batches.js';
-import { CheckpointStore, decodeCheckpoint, type CheckpointContents } from '../train/checkpoint.js';
+import { checkpointName, CheckpointStore, decodeCheckpoint, exportGenerator, type CheckpointContents } from '../train/checkpoint.js';
 import {
-  configHelp, ConfigError, frozenDifferences, MODEL_KEYS, parseConfigFlags, parseConfigJson, resolveConfig, type DeepPartial, type TrainConfig,
+  CONFIG_FLAGS, configFromFlags, configHelp, ConfigError, frozenDifferences, MODEL_KEYS, parseConfigJson, resolveConfig, type DeepPartial, type TrainConfig,
 } from '../train/config.js';
 import { summaryLine, Trainer } from '../train/trainer.js';
-import { runCommand, UsageError } from './command.js';
+import { VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 import { formatDuration, progressBar } from '../io/progress.js';
 
 const USAGE = `usage: npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
        npm run train -- --out DIR --resume [settings]
        npm run train -- --finetune <bw-dir> --from <checkpoint> [--data DIR] --out DIR [settings]
+       npm run train -- --export <checkpoint|run dir> [-o FILE] [--best]
 
   --out DIR          the run's folder: log.jsonl, checkpoints/, samples/, generator.safetensors
+  --export PATH      write the generator of a training checkpoint, or of a run folder's newest checkpoint, for
+                     npm run colorize -- --weights; -o names the file (default <run>/generator-step-N.safetensors)
+  --best             with --export and a run folder: the checkpoint with the best validation L1
   --resume           continue the run in --out from its newest checkpoint (settings that define the model,
                      the data or the random streams cannot change; schedule and intervals can)
   --from FILE        fine-tuning: the training checkpoint (<run>/checkpoints/step-*.safetensors) to start from;
                      its networks are kept, its other settings are the defaults of this run
   --config FILE      settings as JSON ({"preset": "tiny", "batchSize": 2, "loss": {"white": 0}}); flags override it
+  --verbose          show Dawn's full diagnostics
   -h, --help         this text
 
 Settings (defaults from the preset; "none" for the optional ones):
 ${configHelp()}
 
 Ctrl-C (or SIGTERM, or closing the terminal) finishes the current step, writes a checkpoint and exits; run again
-with --resume.`;
+with --resume; the generator of the step it reached is written too.`;
 
 interface Options {
+  kind: 'train';
   out: string;
   resume: boolean;
   from: string | null;
   file: DeepPartial<TrainConfig>;
   flags: DeepPartial<TrainConfig>;
+  verbose: boolean;
 }
 
-function parse(argv: string[]): Options {
-  let out: string | null = null;
-  let resume = false;
-  let from: string | null = null;
+const OWN_FLAGS: FlagSpec[] = [
+  { name: 'out', short: 'o', value: 'DIR', help: '' },
+  { name: 'export', value: 'PATH', help: '' },
+  { name: 'best', help: '' },
+  { name: 'resume', help: '' },
+  { name: 'from', value: 'FILE', help: '' },
+  { name: 'config', value: 'FILE', help: '' },
+  VERBOSE_FLAG,
+];
+
+interface ExportOptions {
+  kind: 'export';
+  from: string;
+  to: string | null;
+  best: boolean;
+}
+
+function parse(argv: string[]): Options | ExportOptions | null {
+  const parsed = commandFlags(argv, [...OWN_FLAGS, ...CONFIG_FLAGS], USAGE);
+  if (!parsed) return null;
+  if (parsed.positionals.length) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": every setting is a flag (--name value).`);
+  const { values } = parsed;
   let file: DeepPartial<TrainConfig> = {};
-  const rest: string[] = [];
-  const value = (i: number, flag: string) => {
-    const v = argv[i];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value.`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '-h' || arg === '--help') {
-      console.log(USAGE);
-      process.exit(0);
-    } else if (arg === '--out') out = value(++i, arg);
-    else if (arg === '--resume') resume = true;
-    else if (arg === '--from') from = value(++i, arg);
-    else if (arg === '--config') {
-      const path = value(++i, arg);
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (e) {
-        throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message}).`);
-      }
-      file = parseConfigJson(text, path);
-    } else rest.push(arg);
+  const path = values.get('config');
+  if (path !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message}).`);
+    }
+    file = parseConfigJson(text, path);
   }
+  if (values.has('export')) return { kind: 'export', from: values.get('export')!, to: values.get('out') ?? null, best: parsed.switches.has('best') };
+  if (parsed.switches.has('best')) throw new UsageError('--best chooses the checkpoint --export writes; add --export <run folder>.');
+  const out = values.get('out');
   if (!out) throw new UsageError('No run folder: add --out <dir> (e.g. --out runs/tiny).');
-  return { out, resume, from, file, flags: parseConfigFlags(rest) };
+  return { kind: 'train', out, resume: parsed.switches.has('resume'), from: values.get('from') ?? null, file, flags: configFromFlags(values), verbose: parsed.switches.has('verbose') };
 }
 
-function readTrainingCheckpoint(path: string): CheckpointContents {
+function readTrainingCheckpoint(path: string, flag = '--from'): CheckpointContents {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new Error(`--from ${path}: cannot read it (${(e as Error).message}).`);
+    throw new Error(`${flag} ${path}: cannot read it (${(e as Error).message}).`);
   }
   return decodeCheckpoint(bytes, path);
 }
@@ -156,12 +171,39 @@ function checkDataFolder(config: TrainConfig): void {
   if (config.finetune !== null && !existsSync(config.finetune)) throw new UsageError(`--finetune ${config.finetune}: no such folder.`);
 }
 
+/** --export: a checkpoint's generator as the file colorize loads (the format a finished run writes). */
+function exportCheckpoint({ from, to, best }: ExportOptions): number {
+  const info = existsSync(from) ? statSync(from) : null;
+  if (!info) throw new UsageError(`--export ${from}: no such checkpoint or run folder.`);
+  let path = from;
+  let run = basename(dirname(from)) === 'checkpoints' ? dirname(dirname(from)) : dirname(from);
+  if (info.isDirectory()) {
+    run = from;
+    const store = new CheckpointStore(existsSync(join(from, 'checkpoints')) ? join(from, 'checkpoints') : from, 1);
+    const chosen = best ? store.best() : store.list().at(-1);
+    if (!chosen) throw new UsageError(`--export ${from}: ${best ? 'no checkpoint with a validation result' : 'no checkpoints'} there.`);
+    path = chosen.path;
+  } else if (best) {
+    throw new UsageError('--best chooses among the checkpoints of a run folder; --export names a single checkpoint here.');
+  }
+  const contents = readTrainingCheckpoint(path, '--export');
+  const output = to ?? join(run, `generator-${checkpointName(contents.state.step)}`);
+  if (existsSync(output)) throw new UsageError(`${output} already exists; choose another -o.`);
+  exportGenerator(output, contents.generator, contents.config);
+  const validation = contents.state.validation?.step === contents.state.step ? `, validation L1 ${contents.state.validation.val_l1.toFixed(4)}` : '';
+  console.log(`exported the generator of ${path} (step ${contents.state.step}${validation}) → ${output}`);
+  console.log(`colorize with: npm run colorize -- --weights ${output} <pages>`);
+  return 0;
+}
+
 async function main(): Promise<number> {
   const options = parse(process.argv.slice(2));
+  if (!options) return 0;
+  if (options.kind === 'export') return exportCheckpoint(options);
   const { config, latest, start } = plan(options);
   checkDataFolder(config);
 
-  const e = useEngine(new Engine(await nodeDevice()))!;
+  const e = useEngine(new Engine(await nodeDevice({ verbose: options.verbose })))!;
   console.log(`adapter: ${e.gpu.adapterName} (${e.gpu.backend}${e.gpu.software ? ', software' : ''})`);
   if (e.gpu.software && config.crop > 128) {
     console.log(`warning: ${config.crop}² crops on a software adapter take a very long time per step; the tiny preset is the one sized for it.`);
@@ -228,7 +270,7 @@ async function main(): Promise<number> {
   bar.end();
   bar = null;
   console.log(summaryLine(summary));
-  if (summary.stoppedBy) console.log(`continue with: npm run train -- --out ${options.out} --resume`);
+  if (summary.stoppedBy) console.log(`continue with: npm run train -- --out ${options.out} --resume (the generator of step ${summary.steps} colours already)`);
   else console.log(`${formatDuration(summary.elapsedMs / 1000)} of training; colorize with: npm run colorize -- --weights ${summary.generatorPath} <page>`);
   trainer.dispose();
   extractor?.dispose();
@@ -238,7 +280,7 @@ async function main(): Promise<number> {
 
 process.exit(
   await runCommand(main, {
-    usage: (message) => `${message}\nRun with --help for every option.`,
+    name: 'train',
     // A bad setting in --config or a flag is a usage error too.
     usageErrors: [ConfigError],
   }),

@@ -80,14 +80,16 @@ const has = (tensors: StoredTensors, name: string) => tensors.has(name);
 export function detectArchitecture(tensors: StoredTensors, name = 'the weights'): Architecture {
   if (has(tensors, 'feature_conv.network.0.weight')) return 'v1';
   if (has(tensors, 'encoder.conv1.weight') && has(tensors, 'to0.0.weight')) return 'v2';
-  const what = has(tensors, 'intermediate_dncnn.itermediate_dncnn.0.weight')
-    ? 'the FFDNet denoiser: pass it with --denoiser'
-    : has(tensors, 'conv1.weight') && has(tensors, 'layer1.0.conv1.weight')
-      ? 'the SE-ResNeXt extractor: pass it with --extractor'
-      : [...tensors.keys()].some((n) => n.endsWith('weight_bar'))
-        ? 'the v1 discriminator, which colorization does not use'
-        : [...tensors.keys()].some((n) => n.startsWith('generator.'))
-          ? "a training checkpoint: colorize with the generator the training run exported (it holds the generator's tensors alone)"
+  // A training checkpoint holds the discriminator too: it is named as a checkpoint before anything else.
+  const what = [...tensors.keys()].some((n) => n.startsWith('generator.'))
+    ? 'a training checkpoint: export its generator with `npm run train -- --export <checkpoint or run folder> -o generator.safetensors` ' +
+      '(a run writes <run>/generator.safetensors when it ends or is stopped)'
+    : has(tensors, 'intermediate_dncnn.itermediate_dncnn.0.weight')
+      ? 'the FFDNet denoiser: pass it with --denoiser'
+      : has(tensors, 'conv1.weight') && has(tensors, 'layer1.0.conv1.weight')
+        ? 'the SE-ResNeXt extractor: pass it with --extractor'
+        : [...tensors.keys()].some((n) => n.endsWith('weight_bar'))
+          ? 'the v1 discriminator, which colorization does not use'
           : null;
   if (what) throw new ModelError(`${name} is ${what}; --weights takes a v1 or v2 generator.`);
   throw new ModelError(

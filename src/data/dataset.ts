@@ -38,6 +38,16 @@ export interface Manifest {
 /** Natural order: "page2" before "page10", case-insensitive. */
 export const naturalCompare = new Intl.Collator('en', { numeric: true, sensitivity: 'base' }).compare;
 
+/**
+ * `count` of `list` spread evenly over it, in its order (the middle of each of `count` equal parts): a trial set
+ * that samples every part of a sorted collection, where the first few would all be alike (OpenMoji's first
+ * files are keycaps and flags).
+ */
+export function spreadSample<T>(list: readonly T[], count: number): T[] {
+  if (count >= list.length) return [...list];
+  return Array.from({ length: count }, (_, k) => list[Math.floor(((k + 0.5) * list.length) / count)]);
+}
+
 /** A stable folder name for a source path: path separators become "__", anything unusual "_". */
 export function itemId(source: string): string {
   return source

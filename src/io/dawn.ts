@@ -1,6 +1,10 @@
 // Node's WebGPU: Dawn through the npm package `webgpu`. Order: the native backend (Vulkan / Metal / D3D12) at
 // featureLevel core; with no native adapter, Dawn's OpenGL backend over Mesa's llvmpipe (software, compatibility
 // mode). WEBGPU_BACKEND forces one: native | vulkan | metal | d3d12 | opengl | swiftshader.
+// Dawn reports the backends it could not load ("Couldn't load Vulkan…") on the process's native stderr, which
+// JavaScript cannot silence; scripts/run.mjs filters those lines out of every npm script's stderr unless
+// --verbose is given (gpu-info always shows them). What a user on the fallback path sees instead is one line
+// from here, saying the CPU does the work.
 import { create, globals } from 'webgpu';
 import { existsSync } from 'node:fs';
 import { GpuUnavailableError, openDevice, type GpuDevice } from '../engine/device.js';
@@ -54,8 +58,25 @@ function attempts(forced: string | undefined): Attempt[] {
   }
 }
 
+export interface NodeDeviceOptions {
+  /** WEBGPU_BACKEND's value by default. */
+  forced?: string;
+  /** Say which backends were tried and what was found (gpu-info, --verbose). */
+  verbose?: boolean;
+  /** Say nothing, not even that the CPU does the work (worker threads, tests). */
+  quiet?: boolean;
+  log?: (line: string) => void;
+}
+
+/** The one line a user on a software adapter gets instead of Dawn's loader messages. */
+export function softwareNotice(gpu: GpuDevice): string {
+  const rasteriser = /swiftshader/i.test(gpu.adapterName) ? 'SwiftShader' : /lavapipe/i.test(gpu.adapterName) ? 'lavapipe' : 'llvmpipe';
+  return `no GPU adapter: using the CPU through ${rasteriser}, expect minutes per page (--verbose or npm run gpu-info for the details)`;
+}
+
 /** Opens the best device Node can reach, or throws GpuUnavailableError saying what to install. */
-export async function nodeDevice(forced = process.env.WEBGPU_BACKEND): Promise<GpuDevice> {
+export async function nodeDevice(options: NodeDeviceOptions = {}): Promise<GpuDevice> {
+  const { forced = process.env.WEBGPU_BACKEND, verbose = false, quiet = false, log = (line: string) => console.error(line) } = options;
   const tried: string[] = [];
   for (const attempt of attempts(forced || undefined)) {
     for (const [key, value] of Object.entries(attempt.env ?? {})) process.env[key] = value;
@@ -64,7 +85,11 @@ export async function nodeDevice(forced = process.env.WEBGPU_BACKEND): Promise<G
       tried.push(`${attempt.backend}: ${e.message}`);
       return null;
     });
-    if (opened) return opened;
+    if (opened) {
+      if (verbose && !quiet) log(`WebGPU: ${[...tried, `${attempt.backend}: ${opened.adapterName}`].join('; ')}`);
+      else if (opened.software && !quiet) log(softwareNotice(opened));
+      return opened;
+    }
     tried.push(`${attempt.backend}: no adapter`);
   }
   throw new GpuUnavailableError(`${INSTALL_HINT}\nTried: ${tried.join('; ')}`);

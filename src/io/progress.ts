@@ -32,7 +32,10 @@ export interface ProgressBar {
 
 export function progressBar(total: number, { unit = 'items/s', lineAt, stream = process.stderr }: ProgressOptions = {}): ProgressBar {
   const start = performance.now();
-  const tty = stream.isTTY;
+  // Behind scripts/run.mjs stderr is a pipe to the terminal; the wrapper says so and how wide it is.
+  const wrapped = stream === process.stderr && !stream.isTTY ? Number(process.env.CLI_STDERR_COLUMNS) || 0 : 0;
+  const tty = stream.isTTY || wrapped > 0;
+  const columns = () => stream.columns ?? (wrapped || 120);
   const perMinute = unit.endsWith('/min');
   let lastLine = 0;
   let shown = '';
@@ -48,7 +51,7 @@ export function progressBar(total: number, { unit = 'items/s', lineAt, stream = 
   return {
     update(done, note, measured) {
       if (tty) {
-        shown = line(done, note, measured).slice(0, (stream.columns ?? 120) - 1);
+        shown = line(done, note, measured).slice(0, columns() - 1);
         stream.write(`\r${shown}\x1b[K`);
       } else if ((lineAt ?? timeForLine)(done)) {
         lastLine = performance.now();

@@ -177,6 +177,10 @@ async function loadFinetunePages(
   const manifest = await prepareFolder(folder, cache, { size, mults, progress });
   if (!manifest.items.length) throw new Error(`${folder}: none of the pages could be read:\n  ${manifest.failed.map((f) => `${f.source}: ${f.error}`).join('\n  ')}`);
   const { read } = await openTrainingSet(cache);
-  const loader = new TrainingLoader({ manifest, read, batchSize: config.batchSize, crop: config.crop, seed: mix(config.seed, STREAM.pages), hints: 'none' });
-  return loaderSource(`${folder} (${manifest.items.length} black-and-white pages)`, loader);
+  // Fewer pages than a batch: each batch takes some pages twice, in different random crops and flips.
+  const pages = manifest.items.length;
+  const items = pages < config.batchSize ? Array.from({ length: config.batchSize }, (_, k) => manifest.items[k % pages]) : manifest.items;
+  const loader = new TrainingLoader({ manifest: { ...manifest, items }, read, batchSize: config.batchSize, crop: config.crop, seed: mix(config.seed, STREAM.pages), hints: 'none' });
+  const repeated = pages < config.batchSize ? `, fewer than a batch of ${config.batchSize}: pages repeat within a batch, in other crops` : '';
+  return loaderSource(`${folder} (${pages} black-and-white page${pages === 1 ? '' : 's'}${repeated})`, loader);
 }

@@ -16,6 +16,7 @@
 //           a learning rate 10× the recipe's so that a few hundred steps show learning.
 
 import { MAX_DOT_SIZE, MIN_DOT_SIZE, PUBLISHED_HINTS, type HintRegime } from '../data/hints.js';
+import { flagsHelp, nearest, parseFlags, type FlagSpec } from '../io/flags.js';
 
 export type PresetName = 'full' | 'paper' | 'small' | 'tiny';
 export const PRESET_NAMES: readonly PresetName[] = ['full', 'paper', 'small', 'tiny'];
@@ -259,9 +260,7 @@ const FIELD_BY_PATH = new Map(FIELDS.map((f) => [f.path, f]));
 
 /** The flags table for --help. */
 export function configHelp(): string {
-  const rows = FIELDS.map((f) => [`${flagOf(f)} <${f.nullable ? `${f.type}|none` : f.type}>`, f.help]);
-  const width = Math.max(...rows.map(([a]) => a.length));
-  return rows.map(([a, b]) => `  ${a.padEnd(width)}  ${b}`).join('\n');
+  return flagsHelp(CONFIG_FLAGS);
 }
 
 // ---- resolution ---------------------------------------------------------------------------------------------
@@ -302,19 +301,6 @@ function leafPaths(value: Record<string, unknown>, prefix = ''): string[] {
   });
 }
 
-function closest(name: string, candidates: readonly string[]): string | null {
-  const distance = (a: string, b: string) => {
-    const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = d[0]++;
-      for (let j = 1; j <= b.length; j++) [prev, d[j]] = [d[j], Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))];
-    }
-    return d[b.length];
-  };
-  const best = candidates.map((c) => [c, distance(name.toLowerCase(), c.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
-  return best && best[1] <= Math.max(2, name.length / 3) ? best[0] : null;
-}
-
 /** Parses a JSON config file's text: a partial TrainConfig whose keys are all known. */
 export function parseConfigJson(text: string, source = 'config file'): DeepPartial<TrainConfig> {
   let json: unknown;
@@ -326,8 +312,8 @@ export function parseConfigJson(text: string, source = 'config file'): DeepParti
   if (!isObject(json)) throw new ConfigError(`${source}: expected a JSON object of settings, e.g. {"preset": "tiny", "batchSize": 2}.`);
   for (const path of leafPaths(json)) {
     if (FIELD_BY_PATH.has(path)) continue;
-    const guess = closest(path, [...FIELD_BY_PATH.keys()]);
-    throw new ConfigError(`${source}: unknown setting "${path}"${guess ? ` (did you mean "${guess}"?)` : ''}. Run with --help for the list.`);
+    const guess = nearest(path, [...FIELD_BY_PATH.keys()]);
+    throw new ConfigError(`${source}: unknown setting "${path}"${guess ? ` (did you mean "${guess}"?)` : ''}.`);
   }
   return json as DeepPartial<TrainConfig>;
 }
@@ -360,21 +346,24 @@ function parseFlagValue(field: Field, text: string, flag: string): unknown {
   }
 }
 
-/** Command-line flags (`--lr-g 1e-3 --batch-size 2`) as a partial config. Unknown flags are errors. */
-export function parseConfigFlags(argv: readonly string[]): DeepPartial<TrainConfig> {
+/** The settings as flags for the command-line parser (src/io/flags.ts), one per field. */
+export const CONFIG_FLAGS: readonly FlagSpec[] = FIELDS.map((f) => ({ name: flagOf(f).slice(2), value: `<${f.nullable ? `${f.type}|none` : f.type}>`, help: f.help }));
+
+/** The values of parsed settings flags (`--lr-g 1e-3 --batch-size 2`) as a partial config; other names are ignored. */
+export function configFromFlags(values: ReadonlyMap<string, string>): DeepPartial<TrainConfig> {
   const out: Record<string, unknown> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const field = FIELD_BY_FLAG.get(flag);
-    if (!field) {
-      const guess = closest(flag, [...FIELD_BY_FLAG.keys()]);
-      throw new ConfigError(`Unknown option ${flag}${guess ? ` (did you mean ${guess}?)` : ''}. Run with --help for the list.`);
-    }
-    const text = inline ?? argv[++i];
-    if (text === undefined) throw new ConfigError(`${flag} needs a value.`);
-    setPath(out, field.path, parseFlagValue(field, text, flag));
+  for (const [name, text] of values) {
+    const field = FIELD_BY_FLAG.get(`--${name}`);
+    if (field) setPath(out, field.path, parseFlagValue(field, text, `--${name}`));
   }
   return out as DeepPartial<TrainConfig>;
+}
+
+/** Command-line flags holding settings only, as a partial config. Unknown flags are errors. */
+export function parseConfigFlags(argv: readonly string[]): DeepPartial<TrainConfig> {
+  const parsed = parseFlags(argv, CONFIG_FLAGS);
+  if (parsed.positionals.length) throw new ConfigError(`Unexpected argument "${parsed.positionals[0]}": settings are flags (--name value).`);
+  return configFromFlags(parsed.values);
 }
 
 export interface ConfigLayers {

@@ -99,8 +99,8 @@ export interface TrainingSummary {
   best: { path: string; valL1: number } | null;
   skippedUpdates: number;
   rollbacks: number;
-  /** The generator exported for inference (null when the run stopped early). */
-  generatorPath: string | null;
+  /** The generator exported for inference, also when the run stopped early (then at the step it reached). */
+  generatorPath: string;
   lastCheckpoint: string | null;
   stoppedBy: string | null;
 }
@@ -727,11 +727,9 @@ export class Trainer {
       this.event('stop', `stopped by ${stoppedBy} at step ${this.step}`);
       lastCheckpoint = await this.checkpoint();
     }
-    let generatorPath: string | null = null;
-    if (!stoppedBy) {
-      generatorPath = join(this.options.out, 'generator.safetensors');
-      exportGenerator(generatorPath, await this.generator.stateDict(), config, this.options.fs);
-    }
+    // A stopped run exports too: its generator is usable (npm run colorize) while --resume continues the run.
+    const generatorPath = join(this.options.out, 'generator.safetensors');
+    exportGenerator(generatorPath, await this.generator.stateDict(), config, this.options.fs);
     const best = this.store.best();
     const summary: TrainingSummary = {
       steps: this.step,
@@ -773,6 +771,7 @@ export function summaryLine(s: TrainingSummary): string {
   }
   if (s.skippedUpdates || s.rollbacks) parts.push(`${s.skippedUpdates} skipped updates, ${s.rollbacks} rollbacks`);
   if (s.best) parts.push(`best ${basename(s.best.path)} (val L1 ${s.best.valL1.toFixed(4)})`);
-  parts.push(s.generatorPath ? `generator → ${s.generatorPath}` : `last checkpoint ${s.lastCheckpoint}`);
+  parts.push(`generator${s.stoppedBy ? ` of step ${s.steps}` : ''} → ${s.generatorPath}`);
+  if (s.stoppedBy) parts.push(`last checkpoint ${s.lastCheckpoint}`);
   return parts.join('; ');
 }

@@ -199,7 +199,7 @@ export function useBrowserApp(): BrowserApp {
     execFileSync(process.execPath, ['scripts/build-web.mjs', '--out', join(app.dir, 'web')], { stdio: 'pipe' });
     app.server = await serveStatic(join(app.dir, 'web'));
     // The model is written with the Node engine (Dawn), as a training run would export it.
-    const engine = new Engine(await nodeDevice());
+    const engine = new Engine(await nodeDevice({ quiet: true }));
     useEngine(engine);
     try {
       writeFileSync(join(app.dir, 'tiny.safetensors'), await tinyGeneratorSafetensors());

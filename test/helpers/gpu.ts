@@ -6,7 +6,7 @@ import { nodeDevice } from '../../src/io/dawn.js';
 export function useTestEngine(): () => Engine {
   let e: Engine | null = null;
   beforeAll(async () => {
-    e = useEngine(new Engine(await nodeDevice()));
+    e = useEngine(new Engine(await nodeDevice({ quiet: true })));
   });
   afterAll(() => {
     e?.destroy();
