@@ -18,8 +18,8 @@ import { planeFromChw, planeToChw, toGrey, type Plane } from '../data/plane.js';
 import { preprocessPage } from '../data/preprocess.js';
 import { seededRng } from '../data/random.js';
 import { crop, resizePad, workingSize, type Placement, type Size } from '../data/resize.js';
-import { engine, keep, tidy } from '../engine/engine.js';
-import type { Recording } from '../engine/recording.js';
+import { engine, tidy } from '../engine/engine.js';
+import { compile, type CompiledStep } from '../engine/compile.js';
 import type { Tensor } from '../engine/tensor.js';
 import { DEFAULT_NOISE_SIGMA, type FFDNet } from '../nets/ffdnet.js';
 import { ColorizerV1, type Hints } from '../nets/colorizer.js';
@@ -129,17 +129,6 @@ function hintsOf(h: Tensor): Hints {
   return { rgb: slice(h, [0, 0, 0, 0], [1, 3, height, width]), mask: slice(h, [0, 3, 0, 0], [1, 1, height, width]) };
 }
 
-/**
- * A session's generator pass, recorded at its first colorize() and replayed for every later hint set
- * (src/engine/recording.ts): the hints are uploaded into `hint`, the replay writes `colour`, so a rerun after a
- * moved dot costs the GPU work and two transfers, not the host work of issuing the network op by op.
- */
-interface RecordedPass {
-  hint: Tensor;
-  colour: Tensor;
-  recording: Recording;
-}
-
 /** Auto-hints where the user gave none: the user's hint pixels stay as they are (they are what the user chose). */
 function mergeHints(auto: Plane, user: Plane): Plane {
   const out = new Float32Array(auto.data);
@@ -157,7 +146,12 @@ const current = new WeakMap<ColorModel['colorizer'], PageSession>();
 
 /** One page prepared on the model's colorizer, coloured for any number of hint sets. */
 export class PageSession {
-  private pass: RecordedPass | null = null;
+  /**
+   * The generator pass as a compiled step (src/engine/compile.ts), made at the first colorize(): each hint set is
+   * uploaded into its slot and the recording replayed, so a rerun after a moved dot costs the GPU work and two
+   * transfers, not the host work of issuing the network op by op.
+   */
+  private pass: CompiledStep<Tensor> | null = null;
 
   private constructor(
     private readonly model: ColorModel,
@@ -224,34 +218,17 @@ export class PageSession {
 
   /** The generator's RGB for the prepared page and a 4-channel hint plane. */
   private async generate(hint: Plane): Promise<Plane> {
-    if (this.pass && !this.pass.recording.valid) this.releasePass();
-    if (this.pass) {
-      engine().upload(this.pass.hint.storage.buffer, planeToChw(hint));
-      this.pass.recording.replay();
-    } else {
-      const h = keep(upload(hint));
-      try {
-        const { recording, result } = engine().record(() => tidy(() => this.model.colorizer.colorize(hintsOf(h))));
-        this.pass = { hint: h, colour: keep(result), recording };
-      } catch (e) {
-        h.dispose();
-        throw e;
-      }
-    }
-    const [, c, height, width] = this.pass.colour.shape;
-    return planeFromChw(await this.pass.colour.data(), width, height, c);
-  }
-
-  private releasePass(): void {
-    this.pass?.recording.dispose();
-    this.pass?.hint.dispose();
-    this.pass?.colour.dispose();
-    this.pass = null;
+    const colorizer = this.model.colorizer;
+    this.pass ??= compile((h) => colorizer.colorize(hintsOf(h)), { inputs: [[1, hint.channels, hint.height, hint.width]] });
+    const colour = this.pass.run(planeToChw(hint));
+    const [, c, height, width] = colour.shape;
+    return planeFromChw(await colour.data(), width, height, c);
   }
 
   /** Frees the recorded pass and the colorizer's page cache (the cache only if no newer session holds it). */
   dispose(): void {
-    this.releasePass();
+    this.pass?.dispose();
+    this.pass = null;
     if (current.get(this.model.colorizer) !== this) return;
     current.delete(this.model.colorizer);
     this.model.colorizer.clearPage();

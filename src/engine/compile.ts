@@ -3,7 +3,7 @@
 // optimizer moments) records it again. What changes between runs travels through the slots (uploads), never
 // through the function's arguments. Steps of one group never run at the same time (a D and a G update), so they
 // lend each other their scratch: the group needs the memory of its largest step, not of all.
-import { engine, keep, type Disposable } from './engine.js';
+import { engine, keep, tidy, type Disposable } from './engine.js';
 import type { Recording } from './recording.js';
 import { Tensor, type Shape } from './tensor.js';
 
@@ -52,7 +52,8 @@ export class CompiledStep<T> {
       this.recorded.recording.replay();
       return this.recorded.result;
     }
-    const { recording, result } = engine().record(() => this.fn(...this.inputs), { shareScratchWith: this.options.group?.lenders(this as CompiledStep<unknown>) ?? [] });
+    // Temporaries are freed inside the recording (tidy): only the result outlives it.
+    const { recording, result } = engine().record(() => tidy(() => this.fn(...this.inputs)), { shareScratchWith: this.options.group?.lenders(this as CompiledStep<unknown>) ?? [] });
     const held: Disposable[] = [];
     collect(result, held);
     for (const t of held) keep(t);

@@ -26,6 +26,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatDuration } from '../io/progress.js';
 import { engine, keep, tidy } from '../engine/engine.js';
+import { compile, CompileGroup, type CompiledStep } from '../engine/compile.js';
 import type { Recording } from '../engine/recording.js';
 import { Generator, defaultGenerator } from '../kernels/random.js';
 import { sumEach } from '../kernels/reduce.js';
@@ -146,8 +147,12 @@ export class Trainer {
   private prefetched: { index: number; batch: Promise<Batch> } | null = null;
   /** The tensors every recorded update reads its batch from: hinted input [N, 6, S, S], colour target [N, 3, S, S]. */
   private readonly slots: { input: Tensor; target: Tensor };
-  /** One recording per kind of update (keyed by its phase name), the loss terms it writes, the parameters it updates. */
-  private readonly recordings = new Map<string, { recording: Recording; terms: Tensor; updated: readonly number[] }>();
+  /**
+   * One compiled step per kind of update (keyed by its phase name; src/engine/compile.ts), returning the loss terms
+   * it writes, with the parameters its recording updates. The steps never run at the same time, so they share scratch.
+   */
+  private readonly updates = new Map<string, { step: CompiledStep<Tensor>; updated: readonly number[] }>();
+  private readonly updateGroup = new CompileGroup();
 
   constructor(readonly options: TrainerOptions) {
     const { config, data, out } = options;
@@ -265,27 +270,27 @@ export class Trainer {
     if (batches.target) engine().upload(this.slots.target.storage.buffer, batches.target.target);
     optimizer.lr = lr;
     optimizer.prepare();
-    if (this.recordings.get(phase)?.recording.valid === false) this.forgetRecording(phase);
-    let entry = this.recordings.get(phase);
-    if (entry) {
-      entry.recording.replay();
-    } else {
-      const others = [...this.recordings.values()].map((e) => e.recording);
-      let updated: readonly number[] = [];
-      const { recording, result } = engine().record(
-        () => {
-          const terms = compute();
-          updated = optimizer.update(terms);
-          optimizer.zeroGrad();
-          return terms;
-        },
-        { shareScratchWith: others },
-      );
-      entry = { recording, terms: keep(result), updated };
-      this.recordings.set(phase, entry);
+    let entry = this.updates.get(phase);
+    if (!entry) {
+      // The step records `compute` when it runs it (first, or after its recording went stale): what the optimizer
+      // updates is known then, and kept with the step for settle().
+      const made: { step: CompiledStep<Tensor>; updated: readonly number[] } = {
+        step: compile(
+          () => {
+            const terms = compute();
+            made.updated = optimizer.update(terms);
+            optimizer.zeroGrad();
+            return terms;
+          },
+          { group: this.updateGroup },
+        ),
+        updated: [],
+      };
+      entry = made;
+      this.updates.set(phase, entry);
     }
-    const values = await entry.terms.data();
-    if (this.options.replay === false) this.forgetRecording(phase);
+    const values = await entry.step.run().data();
+    if (this.options.replay === false) entry.step.forget();
     const terms = Object.fromEntries(names.map((n, i) => [n, values[i]]));
     const applied = allFinite(values);
     optimizer.settle(entry.updated, applied);
@@ -302,15 +307,7 @@ export class Trainer {
 
   /** The recording of each kind of update made so far, by phase (D, G, ...), for the profiler (src/cli/profile.ts). */
   get recordedUpdates(): ReadonlyMap<string, Recording> {
-    return new Map([...this.recordings].map(([phase, entry]) => [phase, entry.recording]));
-  }
-
-  /** Frees the recording of `phase` and its loss terms. */
-  private forgetRecording(phase: string): void {
-    const entry = this.recordings.get(phase);
-    entry?.recording.dispose();
-    entry?.terms.dispose();
-    this.recordings.delete(phase);
+    return new Map([...this.updates].flatMap(([phase, { step }]) => (step.recording ? [[phase, step.recording] as const] : [])));
   }
 
   private static readonly D_TERMS = ['loss', 'real', 'fake', 'grad_sum'] as const;
@@ -751,7 +748,8 @@ export class Trainer {
 
   /** Frees every tensor the trainer owns (networks, moments, recordings); the extractor and VGG are the caller's. */
   dispose(): void {
-    for (const phase of [...this.recordings.keys()]) this.forgetRecording(phase);
+    for (const { step } of this.updates.values()) step.dispose();
+    this.updates.clear();
     this.slots.input.dispose();
     this.slots.target.dispose();
     this.optimizerG.dispose();
