@@ -727,7 +727,8 @@ export class Trainer {
       generatorPath = join(this.options.out, 'generator.safetensors');
       exportGenerator(generatorPath, await this.generator.stateDict(), config, this.options.fs);
     }
-    const best = this.store.best();
+    const { best, skipped } = this.store.verifiedBest();
+    for (const why of skipped) this.event('warning', `not the best after all, skipped: ${why}`);
     const summary: TrainingSummary = {
       steps: this.step,
       totalSteps: this.totalSteps,
