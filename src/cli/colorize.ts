@@ -9,7 +9,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Zip, ZipPassThrough } from 'fflate';
+import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { AUTO_HINT_DENSITY } from '../colorize/auto-hint.js';
 import { colourfulness, COLOUR_THRESHOLD } from '../colorize/colourfulness.js';
 import { hintsForPage, parseHintsFile, unusedPageNames, type HintsFile } from '../colorize/hint-files.js';
@@ -22,6 +22,7 @@ import { nodeDevice } from '../io/dawn.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
 import { openZip } from '../io/zip.js';
+import { safeEntryName } from '../io/zip-format.js';
 import { runCommand, UsageError } from './command.js';
 import { formatDuration, progressBar } from './progress.js';
 
@@ -166,7 +167,14 @@ interface Page {
 type Target =
   | { kind: 'file'; input: string; output: string; page: Page }
   | { kind: 'folder'; input: string; output: string; pages: Page[] }
-  | { kind: 'archive'; input: string; output: string; pages: Page[]; entries: { name: string; page: Page | null; read(): Promise<Uint8Array> }[]; close(): Promise<void> };
+  | { kind: 'archive'; input: string; output: string; pages: Page[]; entries: ArchiveEntry[]; close(): Promise<void> };
+
+/** An entry of an input archive: `name` is its safe name in the output (src/io/zip-format.ts, safeEntryName). */
+interface ArchiveEntry {
+  name: string;
+  page: Page | null;
+  read(): Promise<Uint8Array>;
+}
 
 /** `name.ext` → `name.<format>`: outputs carry the extension of what they hold. */
 const withFormat = (name: string, format: ImageFormat) => `${name.slice(0, name.length - extname(name).length)}.${format}`;
@@ -195,11 +203,18 @@ async function planTargets(o: Options, format: ImageFormat): Promise<Target[]> {
       const zip = await openZip(input).catch((e: Error) => {
         throw new UsageError(e.message);
       });
-      const entries = zip.entries.map((entry) => {
+      const entries = zip.entries.flatMap((entry): ArchiveEntry[] => {
+        const name = safeEntryName(entry.name);
+        if (name === null) return [];
         const read = () => zip.read(entry);
-        const page = !entry.name.endsWith('/') && isImageName(entry.name) && !isJunk(entry.name) ? { name: entry.name, read } : null;
-        return { name: entry.name, page, read };
+        const page = !name.endsWith('/') && isImageName(name) && !isJunk(name) ? { name, read } : null;
+        return [{ name, page, read }];
       });
+      const clash = entryNameClash(entries, format);
+      if (clash) {
+        await zip.close();
+        throw new UsageError(`${input}: ${clash}; rename one in the archive.`);
+      }
       const pages = entries.flatMap((e) => (e.page ? [e.page] : []));
       if (!pages.length) {
         await zip.close();
@@ -220,6 +235,19 @@ async function planTargets(o: Options, format: ImageFormat): Promise<Target[]> {
     }
   }
   return targets;
+}
+
+/** Two entries that would have one name in the output archive (a page's name may take the --format extension). */
+function entryNameClash(entries: ArchiveEntry[], format: ImageFormat): string | null {
+  const owner = new Map<string, string>();
+  for (const e of entries) {
+    for (const name of new Set(e.page ? [withFormat(e.name, format), e.name] : [e.name])) {
+      const other = owner.get(name);
+      if (other !== undefined && other !== e.name) return `the entries ${other} and ${e.name} would both be written as ${name}`;
+      owner.set(name, e.name);
+    }
+  }
+  return null;
 }
 
 /**
@@ -263,13 +291,14 @@ function writeOutput(path: string, bytes: Uint8Array): void {
 }
 
 /** A CBZ written entry by entry into its temporary file; `finish` renames it into place. */
-function archiveWriter(path: string): { add(name: string, bytes: Uint8Array): void; finish(): void; abort(): void } {
+function archiveWriter(path: string): { add(name: string, bytes: Uint8Array, compress?: boolean): void; finish(): void; abort(): void } {
   mkdirSync(dirname(path), { recursive: true });
   const temporary = temporaryPath(path);
   temporaries.add(temporary);
   const fd = openSync(temporary, 'w');
   let failure: Error | null = null;
-  // Pages are already compressed images: stored entries cost nothing to write and nothing to read.
+  // Pages are already compressed images: stored entries cost nothing to write and nothing to read. Other entries
+  // (ComicInfo.xml) are deflated again, so what came in compressed never goes out inflated.
   const zip = new Zip((err, chunk) => {
     if (err) failure ??= err;
     else writeAll(fd, chunk);
@@ -279,8 +308,8 @@ function archiveWriter(path: string): { add(name: string, bytes: Uint8Array): vo
     temporaries.delete(temporary);
   };
   return {
-    add(name, bytes) {
-      const entry = new ZipPassThrough(name);
+    add(name, bytes, compress = false) {
+      const entry = compress ? new ZipDeflate(name) : new ZipPassThrough(name);
       zip.add(entry);
       entry.push(bytes, true);
       if (failure) throw failure;
@@ -505,15 +534,25 @@ async function processTarget(t: Target, c: PageContext, tick: (name: string) => 
   }
   const archive = archiveWriter(t.output);
   try {
+    // An entry that cannot be read (damaged, encrypted, a link) is that entry's failure; the others go on.
+    const readEntry = async (entry: ArchiveEntry, report: boolean): Promise<Uint8Array | null> => {
+      try {
+        return await entry.read();
+      } catch (e) {
+        if (report) c.summary.failed.push({ name: `${t.input}: ${entry.name}`, error: (e as Error).message });
+        return null;
+      }
+    };
     for (const entry of t.entries) {
       if (!entry.page) {
-        archive.add(entry.name, await entry.read());
+        const bytes = await readEntry(entry, true);
+        if (bytes) archive.add(entry.name, bytes, true);
         continue;
       }
       const outcome = await processPage(entry.page, `${t.input}: ${entry.name}`, c);
       // The chapter keeps every page: coloured ones under their new extension, the others as they were.
-      if (outcome.kind === 'coloured') archive.add(withFormat(entry.name, c.format), outcome.bytes);
-      else archive.add(entry.name, outcome.kind === 'copy' ? outcome.bytes : await entry.read());
+      const bytes = outcome.kind === 'failed' ? await readEntry(entry, false) : outcome.bytes;
+      if (bytes) archive.add(outcome.kind === 'coloured' ? withFormat(entry.name, c.format) : entry.name, bytes);
       tick(entry.name);
     }
     archive.finish();

@@ -177,3 +177,17 @@ export function readZipBytes(bytes: Uint8Array, limits: ZipLimits, label: string
     },
   };
 }
+
+/**
+ * An entry's name as it may be written into another archive: forward slashes, no drive letter, no leading
+ * slash, no "." or ".." segments, so no extracting tool can be led outside its folder. Null when nothing is left.
+ */
+export function safeEntryName(name: string): string | null {
+  const folder = /[/\\]$/.test(name);
+  const parts = name
+    .replaceAll('\\', '/')
+    .replace(/^[a-zA-Z]:/, '')
+    .split('/')
+    .filter((part) => part && part !== '.' && part !== '..');
+  return parts.length ? parts.join('/') + (folder ? '/' : '') : null;
+}
