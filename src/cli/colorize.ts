@@ -6,7 +6,7 @@
 // alone (src/colorize/colourfulness.ts); a page that fails is reported and skipped. Nothing existing is
 // overwritten without --force, and every output is written to a hidden temporary file and renamed into place,
 // so an interrupted run leaves no half-written file.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
@@ -15,12 +15,13 @@ import { colourfulness, COLOUR_THRESHOLD } from '../colorize/colourfulness.js';
 import { hintsForPage, parseHintsFile, unusedPageNames, type HintsFile } from '../colorize/hint-files.js';
 import { DEFAULT_MODEL_PATH, loadColorModel, type Architecture, type ColorModel, type WeightsFile } from '../colorize/model.js';
 import { colorizePage, PageTooLargeError, type PageOptions } from '../colorize/pipeline.js';
-import { hintsFromRgba } from '../data/hints.js';
+import { hintSizeProblem, hintsFromRgba } from '../data/hints.js';
 import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
 import { temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
+import { readInputFile, MAX_PAGE_BYTES, MAX_WEIGHTS_BYTES } from '../io/input-file.js';
 import { openZip } from '../io/zip.js';
 import { safeEntryName } from '../io/zip-format.js';
 import { runCommand, UsageError } from './command.js';
@@ -128,7 +129,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     autoHintDensity = percent / 100;
   }
   if (flags.has('ignore-grey') && autoHintDensity === null) throw new UsageError('--ignore-grey filters the auto-hint samples; add --auto-hint.');
-  const size = values.has('size') ? number('size', 0, (n) => Number.isInteger(n) && n >= 64 && n % 32 === 0, 'a multiple of 32, at least 64') : undefined;
+  const size = values.has('size') ? number('size', 0, (n) => Number.isInteger(n) && n >= 64 && n <= 8192 && n % 32 === 0, 'a multiple of 32 from 64 to 8192') : undefined;
   return {
     inputs,
     out: values.get('out') ?? null,
@@ -141,12 +142,12 @@ function parseOptions(argv: string[]): Options | 'help' {
     hints: values.get('hints') ?? null,
     autoHint: autoHintDensity,
     ignoreGrey: flags.has('ignore-grey'),
-    seed: number('seed', 0, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
+    seed: number('seed', 0, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32, 'an integer from 0 to 4294967295'),
     modelRes: flags.has('model-res'),
     format: (format as ImageFormat | undefined) ?? null,
     forceColor: flags.has('force-color'),
     force: flags.has('force'),
-    maxPixels: number('max-megapixels', DEFAULT_MAX_PIXELS / 1e6, (n) => n > 0, 'a positive number') * 1e6,
+    maxPixels: number('max-megapixels', DEFAULT_MAX_PIXELS / 1e6, (n) => n > 0 && n <= 1000, 'a number of megapixels above 0 and at most 1000') * 1e6,
   };
 }
 
@@ -192,12 +193,13 @@ async function planTargets(o: Options, format: ImageFormat): Promise<Target[]> {
   for (const input of o.inputs) {
     const info = statSync(input, { throwIfNoEntry: false });
     if (!info) throw new UsageError(`${input}: no such file or folder.`);
+    if (!info.isDirectory() && !info.isFile()) throw new UsageError(`${input}: not a regular file or folder (a FIFO, a device or a socket); only regular files are read.`);
     const dir = o.out && o.inputs.length > 1 ? o.out : dirname(resolve(input));
     const place = (kind: Target['kind']) => (o.out && o.inputs.length === 1 ? o.out : defaultOutput(input, kind, format, dir));
     if (info.isDirectory()) {
       const names = await listImages(input);
       if (!names.length) throw new UsageError(`${input}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
-      const pages = names.map((name) => ({ name: name.replaceAll('\\', '/'), read: () => Promise.resolve(readFileSync(join(input, name))) }));
+      const pages = names.map((name) => ({ name: name.replaceAll('\\', '/'), read: async () => readInputFile(join(input, name), MAX_PAGE_BYTES) }));
       targets.push({ kind: 'folder', input, output: place('folder'), pages });
     } else if (ARCHIVE_EXTENSIONS.has(extname(input).toLowerCase())) {
       const zip = await openZip(input).catch((e: Error) => {
@@ -226,9 +228,9 @@ async function planTargets(o: Options, format: ImageFormat): Promise<Target[]> {
     } else if (isImageName(input)) {
       const output = place('file');
       if (o.out && o.inputs.length === 1 && existsSync(output) && statSync(output).isDirectory()) {
-        targets.push({ kind: 'file', input, output: defaultOutput(input, 'file', format, output), page: { name: basename(input), read: () => Promise.resolve(readFileSync(input)) } });
+        targets.push({ kind: 'file', input, output: defaultOutput(input, 'file', format, output), page: { name: basename(input), read: async () => readInputFile(input, MAX_PAGE_BYTES) } });
       } else {
-        targets.push({ kind: 'file', input, output, page: { name: basename(input), read: () => Promise.resolve(readFileSync(input)) } });
+        targets.push({ kind: 'file', input, output, page: { name: basename(input), read: async () => readInputFile(input, MAX_PAGE_BYTES) } });
       }
     } else {
       throw new UsageError(`${input}: not an image (${[...IMAGE_EXTENSIONS].join(' ')}), folder or CBZ/ZIP archive.`);
@@ -345,23 +347,22 @@ function removeTemporariesOnSignal(): void {
 
 function readWeights(path: string, what: string): WeightsFile {
   try {
-    return { bytes: readFileSync(path), name: path };
+    return { bytes: readInputFile(path, MAX_WEIGHTS_BYTES), name: path };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
+    throw new UsageError(`${what} ${(e as Error).message}`);
   }
 }
 
 async function readHints(file: string, maxPixels: number): Promise<HintsFile> {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readInputFile(file, MAX_PAGE_BYTES);
   } catch (e) {
-    throw new UsageError(`--hints ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
+    throw new UsageError(`--hints ${(e as Error).message}`);
   }
   try {
     if (extname(file).toLowerCase() === '.json') return parseHintsFile(bytes.toString('utf8'), file);
-    return { kind: 'page', hints: hintsFromRgba(await decodeImage(bytes, file, { alpha: true, maxPixels })) };
+    return { kind: 'page', hints: hintsFromRgba(await decodeImage(bytes, file, { alpha: 'required', maxPixels })) };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -495,6 +496,10 @@ async function processPage(page: Page, label: string, c: PageContext): Promise<P
   try {
     bytes = await page.read();
     const plane = await decodeImage(bytes, label, { maxPixels: c.o.maxPixels });
+    // Hints made for another page size are refused before the model runs.
+    const hints = c.hintsFile ? hintsForPage(c.hintsFile, page.name) : null;
+    const mismatch = hints && hintSizeProblem(hints, plane);
+    if (mismatch) throw new Error(`${mismatch} (--hints ${c.o.hints})`);
     if (!c.o.forceColor) {
       const m = colourfulness(plane);
       if (m >= COLOUR_THRESHOLD) {
@@ -502,7 +507,6 @@ async function processPage(page: Page, label: string, c: PageContext): Promise<P
         return { kind: 'copy', bytes };
       }
     }
-    const hints = c.hintsFile ? hintsForPage(c.hintsFile, page.name) : null;
     const result = await colorizePage(c.model, plane, { ...c.options, hints });
     c.summary.coloured++;
     return { kind: 'coloured', bytes: await encodeImage(result.image, c.format) };
