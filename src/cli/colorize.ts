@@ -21,7 +21,7 @@ import { temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
-import { readInputFile, MAX_PAGE_BYTES, MAX_WEIGHTS_BYTES } from '../io/input-file.js';
+import { readInputFile, realPathOf, MAX_PAGE_BYTES, MAX_WEIGHTS_BYTES } from '../io/input-file.js';
 import { openZip } from '../io/zip.js';
 import { safeEntryName } from '../io/zip-format.js';
 import { runCommand, UsageError } from './command.js';
@@ -264,11 +264,17 @@ function plannedFiles(t: Target, format: ImageFormat): [file: string, source: st
 function checkOutputs(targets: Target[], format: ImageFormat, force: boolean): void {
   const seen = new Map<string, string>();
   const existing: string[] = [];
+  // Inputs are never written over, --force or not; real paths see through symbolic links and "..".
+  const inputs = new Map<string, string>();
+  for (const t of targets) {
+    for (const input of t.kind === 'folder' ? t.pages.map((p) => join(t.input, p.name)) : [t.input]) inputs.set(realPathOf(input), input);
+  }
   for (const t of targets) {
     if (t.kind === 'folder' && existsSync(t.output) && !statSync(t.output).isDirectory()) throw new UsageError(`${t.output} is a file; the output of a folder is a folder.`);
     for (const [file, source] of plannedFiles(t, format)) {
-      const key = resolve(file);
-      if (key === resolve(t.input)) throw new UsageError(`The output ${file} would overwrite the input ${t.input}; choose another -o.`);
+      const key = realPathOf(file);
+      const input = inputs.get(key);
+      if (input !== undefined) throw new UsageError(`The output ${file} would overwrite the input ${input}; inputs are never overwritten, even with --force: choose another -o.`);
       const other = seen.get(key);
       if (other !== undefined && other !== source) throw new UsageError(`${other} and ${source} would both be written to ${file}; rename one or give them separate -o folders.`);
       seen.set(key, source);

@@ -1,7 +1,8 @@
 // The one way input files (pages, hint files, weights) are read: only regular files, up to a byte limit. A FIFO
 // named like a page would block a plain read forever, a link to /dev/zero would fill memory: the file is opened
 // without blocking and checked by its descriptor (so it cannot be swapped between the check and the read).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** The largest page or hint file read (a 100-megapixel uncompressed 16-bit RGBA TIFF is 800 MB). */
 export const MAX_PAGE_BYTES = 1024 * 2 ** 20;
@@ -47,5 +48,19 @@ export function readInputFile(file: string, maxBytes: number): Buffer {
     throw new InputFileError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The real path a file is or would be written to: symbolic links resolved, for a path that does not exist yet
+ * those of its nearest existing folder. Two names of one file (a link, "a/../b") give the same real path.
+ */
+export function realPathOf(path: string): string {
+  const full = resolve(path);
+  try {
+    return realpathSync(full);
+  } catch {
+    const parent = dirname(full);
+    return parent === full ? full : join(realPathOf(parent), basename(full));
   }
 }
