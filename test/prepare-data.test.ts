@@ -53,7 +53,7 @@ describe('npm run prepare-data', () => {
         expect(statSync(join(out, file)).size).toBeGreaterThan(0);
       }
     }
-    expect(manifest.items[0].id).toBe('chapter_2__p1.webp');
+    expect(manifest.items[0].id).toBe('chapter_2__p1.webp~27432d52');
     const stamp = statSync(join(out, manifest.items[2].colour)).mtimeMs;
     const again = run('--input', join(dir, 'in'), '--out', out, '--size', '64', '--mults', '1,2', '--workers', '2');
     expect(again.status, again.stderr).toBe(0);
@@ -102,6 +102,23 @@ describe('npm run prepare-data', () => {
     expect(readFileSync(join(out, 'ATTRIBUTION.md'), 'utf8')).toMatch(/CC BY-SA 4\.0/);
     expect(readFileSync(join(out, 'LICENSE-openmoji.txt'), 'utf8')).toMatch(/Attribution-ShareAlike 4\.0/);
     expect(statSync(join(out, manifest.items[0].lineart!)).size).toBeGreaterThan(0);
+  });
+
+  test('colliding names get distinct ids; an --out inside --input is not read back; a damaged item.json is made again', async () => {
+    const input = join(dir, 'collide');
+    mkdirSync(join(input, 'a'), { recursive: true });
+    for (const [i, name] of ['ページ1.png', 'ガゾウ1.png', 'a/b.png', 'a__b.png'].entries()) writeFileSync(join(input, name), await png(40, 40, 20 + i));
+    const out = join(input, 'set');
+    const first = run('--input', input, '--out', out, '--size', '32', '--mults', '1', '--workers', '1');
+    expect(first.status, first.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.items).toHaveLength(4);
+    expect(new Set(manifest.items.map((i) => i.id)).size).toBe(4);
+    writeFileSync(join(out, 'items', manifest.items[0].id, 'item.json'), '{"source": "ペー'); // torn by a crash
+    const again = run('--input', input, '--out', out, '--size', '32', '--mults', '1', '--workers', '1');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/4 colour images, 3 already done/);
+    expect((JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest).items).toEqual(manifest.items);
   });
 
   test('usage errors', () => {

@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { buildItem, naturalCompare, type DatasetItem } from '../data/dataset.js';
@@ -171,7 +171,10 @@ async function sources(input: string | null, openmoji: boolean): Promise<{ list:
 
 async function main(): Promise<void> {
   const { settings, input, openmoji, workers, limit } = parse(process.argv.slice(2));
-  const { list: all, zip } = await sources(input, openmoji);
+  const { list: found, zip } = await sources(input, openmoji);
+  // With --out inside --input, a rerun must not take the items it wrote (<out>/items/…) for new images.
+  const own = input && !zip ? relative(resolve(input), resolve(settings.out, 'items')) : '..';
+  const all = own.startsWith('..') || isAbsolute(own) ? found : found.filter((s) => !s.source.startsWith(own + sep));
   const list = limit ? all.slice(0, limit) : all;
   if (list.length === 0) throw noImagesFound(input ?? 'openmoji');
   await mkdir(join(settings.out, 'items'), { recursive: true });

@@ -41,10 +41,19 @@ export async function listImages(dir: string): Promise<string[]> {
   return out.sort(naturalCompare);
 }
 
-/** The item of `source` if an earlier run finished it (its item.json exists), else null. */
+/**
+ * The item of `source` if an earlier run finished it (its item.json exists and reads), else null: a damaged
+ * item.json (a crash, a full disk) means the item is made again, not that the run stops.
+ */
 export async function finishedItem(dir: string, source: string): Promise<DatasetItem | null> {
   const text = await readFile(join(dir, 'items', itemId(source), 'item.json'), 'utf8').catch(() => null);
-  return text === null ? null : (JSON.parse(text) as DatasetItem);
+  if (text === null) return null;
+  try {
+    const item = JSON.parse(text) as DatasetItem;
+    return item && typeof item === 'object' && item.source === source ? item : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Writes an item's planes under `dir` and then its item.json, whose presence marks the item finished. */
