@@ -86,6 +86,12 @@ describe('crafted PyTorch checkpoints', () => {
     expect(performance.now() - start).toBeLessThan(1000);
   });
 
+  test('a list of half a million items appended at once is data, not a stack overflow', () => {
+    const p = new Pickle().op(0x5d, 0x28); // EMPTY_LIST, MARK
+    for (let i = 0; i < 500_000; i++) p.op(0x4e); // NONE
+    expect(() => readTorchCheckpoint(checkpoint(p.op(0x65).done()))).toThrow(/holds no state dict \(a dict of tensors\): its top level is a list/); // APPENDS
+  });
+
   test('a stride-0 tensor over one float cannot ask for a gigabyte', () => {
     const bytes = checkpoint(stateDict(1, [2 ** 28], [0]), { '0': floats(1) });
     expect(bytes.length).toBeLessThan(1000);

@@ -31,7 +31,10 @@ export async function openTrainingSet(dir: string): Promise<{ manifest: Manifest
 export async function listImages(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (folder: string) => {
-    for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const entries = await readdir(folder, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`${folder}: this folder cannot be read (${e.code ?? e.message}).`);
+    });
+    for (const entry of entries) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) await walk(path);
       else if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(relative(dir, path));

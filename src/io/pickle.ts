@@ -302,7 +302,9 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions, start = 0)
       case 0x65: {
         // APPENDS
         const values = popMark();
-        listOf(top(), 'APPENDS').push(...values);
+        // One at a time: spreading a list of a million items overflows the call stack.
+        const list = listOf(top(), 'APPENDS');
+        for (const v of values) list.push(v);
         break;
       }
       case 0x71: // BINPUT
