@@ -1,7 +1,8 @@
 // Outputs (issue 15): an input is never written over, with or without --force, whatever name (a symbolic link,
-// the folder itself) the output is given by; `sketch --force` with a failing --dfm keeps the existing output.
+// the folder itself) the output is given by; `sketch --force` with a failing --dfm keeps the existing output;
+// temporaries of an interrupted run are removed at the next one.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -21,8 +22,9 @@ async function page(file: string): Promise<string> {
   return file;
 }
 
+const engine = useTestEngine();
+
 describe('colorize never writes over an input', () => {
-  const engine = useTestEngine();
   beforeAll(async () => writeFileSync(weights, (await tinyGenerator({ localFeatures: 'none' })).bytes));
   const run = async (...args: string[]) => {
     const errors: string[] = [];
@@ -62,6 +64,19 @@ describe('colorize never writes over an input', () => {
     expect(r.code).toBe(2);
     expect(r.errors).toMatch(/would overwrite the input/);
     expect(readFileSync(input).length).toBeGreaterThan(0);
+  });
+});
+
+describe('colorize after an interrupted run', () => {
+  test('temporaries a crashed run left beside the outputs are removed at the next run', async () => {
+    if (!existsSync(weights)) writeFileSync(weights, (await tinyGenerator({ localFeatures: 'none' })).bytes);
+    const input = await page(join(dir, 'again', 'page.png'));
+    const stale = join(dir, 'again', '.page_colorized.png.999999999.tmp');
+    writeFileSync(stale, 'half a page');
+    const code = await main([input, '--weights', weights, '--size', '64'], { engine: engine(), defaultWeights: join(dir, 'none'), log: () => undefined });
+    expect(code).toBe(0);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(join(dir, 'again', 'page_colorized.png'))).toBe(true);
   });
 });
 

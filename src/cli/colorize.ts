@@ -17,7 +17,7 @@ import { DEFAULT_MODEL_PATH, loadColorModel, type Architecture, type ColorModel,
 import { colorizePage, PageTooLargeError, type PageOptions } from '../colorize/pipeline.js';
 import { hintSizeProblem, hintsFromRgba } from '../data/hints.js';
 import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
-import { temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
+import { removeStaleTemporaries, temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
@@ -340,7 +340,7 @@ function archiveWriter(path: string): { add(name: string, bytes: Uint8Array, com
 
 /** Interrupted (Ctrl-C, kill): remove what was being written, then exit as interrupted. */
 function removeTemporariesOnSignal(): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       for (const file of temporaries) rmSync(file, { force: true });
       process.stderr.write(`\ninterrupted: no partial files were left; finished pages are kept.\n`);
@@ -447,6 +447,8 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
       if (unused.length) log(`warning: ${o.hints} has hints for ${unused.length} page name(s) no input has: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
     }
     checkOutputs(targets, format, o.force);
+    // Temporaries an interrupted earlier run left beside these outputs (a crash, kill -9) go now.
+    for (const folder of new Set(targets.flatMap((t) => plannedFiles(t, format).map(([file]) => dirname(file))))) removeStaleTemporaries(folder);
 
     const created = run.engine ? null : useEngine(new Engine(await nodeDevice()));
     const device = (run.engine ?? created!).gpu;

@@ -8,8 +8,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine, useEngine } from '../engine/engine.js';
+import { removeStaleTemporaries } from '../io/atomic-file.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { nodeDevice } from '../io/dawn.js';
+import { acquireRunLock } from '../io/run-lock.js';
 import { floatEntries } from '../io/stored-tensors.js';
 import { UNUSED_TENSORS } from '../nets/architectures.js';
 import { EXTRACTOR_V1, SEResNeXt } from '../nets/extractor.js';
@@ -158,6 +160,12 @@ function checkDataFolder(config: TrainConfig): void {
 
 async function main(): Promise<number> {
   const options = parse(process.argv.slice(2));
+  // One trainer per run folder; what an interrupted one left half-written is removed under the lock.
+  const lock = acquireRunLock(options.out, 'training run');
+  if (lock.note) console.log(`note: ${lock.note}`);
+  for (const dir of [options.out, join(options.out, 'checkpoints'), join(options.out, 'samples')]) {
+    for (const name of removeStaleTemporaries(dir)) console.log(`removed ${join(dir, name)}, left by an interrupted run`);
+  }
   const { config, latest, start } = plan(options);
   checkDataFolder(config);
 

@@ -4,6 +4,7 @@
 // fsync'ed. A crash, Ctrl-C or a full disk leaves the old file (or none) and at most a stale temporary.
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { processAlive } from './run-lock.js';
 
 /** The file operations used here: Node's fs by default, a failing one in tests. */
 export type AtomicFileSystem = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync'>;
@@ -34,6 +35,25 @@ function describe(e: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ENOENT') return 'its folder does not exist';
   return (e as Error).message;
+}
+
+/**
+ * Removes the temporaries in `dir` whose writer no longer runs (a crash, a closed terminal, kill -9 between
+ * write and rename); a running process's temporaries are left alone. Returns the names removed.
+ */
+export function removeStaleTemporaries(dir: string): string[] {
+  let names: string[];
+  try {
+    names = nodeFs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const stale = names.filter((name) => {
+    const pid = /^\..+\.(\d+)\.tmp$/.exec(name)?.[1];
+    return pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid));
+  });
+  for (const name of stale) ignoreErrors(() => nodeFs.unlinkSync(join(dir, name)));
+  return stale;
 }
 
 /** Writes all of `bytes` at the file's current position (writeSync may write less than asked). */

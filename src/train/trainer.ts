@@ -633,6 +633,7 @@ export class Trainer {
    */
   resume(latest: { path: string; contents: CheckpointContents; skipped: string[] }): void {
     for (const skipped of latest.skipped) this.event('warning', `skipped an unreadable checkpoint: ${skipped}`);
+    if (this.log.repairedBytes) this.event('warning', `removed a torn last line of log.jsonl (${this.log.repairedBytes} bytes, from an interrupted write)`);
     this.restore(latest.contents);
     this.event('resume', `resumed from ${latest.path} at step ${this.step}`, { path: latest.path });
   }
