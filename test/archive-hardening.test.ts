@@ -11,6 +11,7 @@ import { main } from '../src/cli/colorize.js';
 import { planeToBytes } from '../src/data/plane.js';
 import { openZip } from '../src/io/zip.js';
 import { ARCHIVE_LIMITS, safeEntryName } from '../src/io/zip-format.js';
+import { readChapter } from '../web/files.js';
 import { greyPage, tinyGenerator } from './helpers/colorize.js';
 import { useTestEngine } from './helpers/gpu.js';
 
@@ -95,6 +96,17 @@ describe('the ZIP reader', () => {
     expect(safeEntryName('C:\\pages\\..\\001.png')).toBe('pages/001.png');
     expect(safeEntryName('a/./b/')).toBe('a/b/');
     expect(safeEntryName('../')).toBeNull();
+  });
+});
+
+describe("the app's chapter reader", () => {
+  test('a damaged or bomb entry is left out and said; the other pages open; a zip bomb never unpacks', () => {
+    let zip: Uint8Array<ArrayBuffer> = zipSync({ '2.png': text('page two'), '10.png': text('page ten'), 'bomb.png': [new Uint8Array(4 * 2 ** 20), { level: 9 }], '1.png': text('page one') }, { level: 0 });
+    zip = patch(zip, '10.png', 16, 0xdead);
+    const { pages, skipped } = readChapter(zip, 'vol.cbz');
+    expect(pages.map((p) => p.name)).toEqual(['1.png', '2.png']);
+    expect(skipped).toEqual([expect.stringMatching(/vol\.cbz: 10\.png fails its CRC-32 check/), expect.stringMatching(/vol\.cbz: bomb\.png would unpack .* \(a zip bomb\?\)/)]);
+    expect(() => readChapter(zipSync({ 'a.png': [new Uint8Array(4 * 2 ** 20), { level: 9 }] }), 'bomb.cbz')).toThrow(/bomb\.cbz holds no images .* it can read: .*zip bomb/);
   });
 });
 

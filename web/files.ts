@@ -1,7 +1,8 @@
 // Files in and out of the browser app: which kind a picked or dropped file is, CBZ chapters (fflate), image
 // decoding to 8-bit RGBA and PNG encoding (createImageBitmap / OffscreenCanvas), and downloads.
-import { unzipSync, zipSync } from 'fflate';
+import { zipSync } from 'fflate';
 import { naturalCompare } from '../src/data/dataset.js';
+import { ARCHIVE_LIMITS, readZipBytes, type ZipLimits } from '../src/io/zip-format.js';
 
 export type FileRole = 'weights' | 'chapter' | 'image' | 'hints';
 
@@ -24,20 +25,36 @@ export interface PageSource {
 
 const MIME: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif', bmp: 'image/bmp', avif: 'image/avif' };
 
-/** The images of a CBZ/ZIP chapter in natural page order (folders and other files skipped). */
-export function readChapter(bytes: Uint8Array, archiveName: string): PageSource[] {
-  let entries: Record<string, Uint8Array>;
+/** A chapter is unpacked into memory at once: the command line's limits, with a whole archive of at most 2 GiB. */
+const CHAPTER_LIMITS: ZipLimits = { ...ARCHIVE_LIMITS, maxTotalBytes: 2 * 1024 * 2 ** 20 };
+
+/**
+ * The images of a CBZ/ZIP chapter in natural page order (folders and other files skipped). An image entry that
+ * cannot be read (damaged, encrypted, a zip bomb, a link) is left out and said in `skipped`; the others open.
+ */
+export function readChapter(bytes: Uint8Array, archiveName: string): { pages: PageSource[]; skipped: string[] } {
+  let zip: ReturnType<typeof readZipBytes>;
   try {
-    entries = unzipSync(bytes, { filter: (f) => IMAGE_EXTENSIONS.test(f.name) && !f.name.startsWith('__MACOSX/') });
+    zip = readZipBytes(bytes, CHAPTER_LIMITS, archiveName);
   } catch (e) {
     throw new Error(`${archiveName} is not a readable CBZ/ZIP archive (${(e as Error).message}).`);
   }
-  const names = Object.keys(entries).sort(naturalCompare);
-  if (!names.length) throw new Error(`${archiveName} holds no images (PNG, JPEG, WebP, GIF, BMP, AVIF).`);
-  return names.map((name) => {
-    const ext = name.split('.').pop()!.toLowerCase();
-    return { name, blob: new Blob([entries[name] as Uint8Array<ArrayBuffer>], { type: MIME[ext] }) };
-  });
+  const images = zip.entries.filter((e) => IMAGE_EXTENSIONS.test(e.name) && !e.name.startsWith('__MACOSX/')).sort((a, b) => naturalCompare(a.name, b.name));
+  const pages: PageSource[] = [];
+  const skipped: string[] = [];
+  for (const entry of images) {
+    try {
+      const data = zip.read(entry);
+      const ext = entry.name.split('.').pop()!.toLowerCase();
+      pages.push({ name: entry.name, blob: new Blob([data as Uint8Array<ArrayBuffer>], { type: MIME[ext] }) });
+    } catch (e) {
+      skipped.push((e as Error).message);
+    }
+  }
+  if (!pages.length) {
+    throw new Error(`${archiveName} holds no images (PNG, JPEG, WebP, GIF, BMP, AVIF)${skipped.length ? ` it can read: ${skipped.join(' ')}` : '.'}`);
+  }
+  return { pages, skipped };
 }
 
 /** A chapter archive of PNG pages (stored, not deflated: PNG is compressed already). */

@@ -533,7 +533,11 @@ async function handleFiles(files: File[]): Promise<void> {
     showError('page', `${unknown.map((f) => f.name).join(', ')}: not a weights file (.safetensors, .pth, .pt), an image, a CBZ/ZIP chapter or a hints .json.`);
   }
   if (weights.length) await loadWeights(await Promise.all(weights.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))), true);
-  if (chapter) await openPages(readChapter(new Uint8Array(await chapter.arrayBuffer()), chapter.name), stem(chapter.name));
+  if (chapter) {
+    const { pages, skipped } = readChapter(new Uint8Array(await chapter.arrayBuffer()), chapter.name);
+    if (skipped.length) showError('page', `${skipped.length} page${skipped.length === 1 ? '' : 's'} left out: ${skipped.join(' ')}`);
+    await openPages(pages, stem(chapter.name));
+  }
   else if (images.length) await openPages(images.map((f) => ({ name: f.name, blob: f })), images.length === 1 ? stem(images[0].name) : 'pages');
   if (hints) await loadHints(hints);
 }
