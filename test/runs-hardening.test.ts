@@ -2,7 +2,7 @@
 // last line of log.jsonl is cut on the next open, temporaries of interrupted runs are removed at the next run,
 // and --resume cannot relabel a run under another preset.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -64,6 +64,14 @@ describe('interrupted runs', () => {
     log.write({ kind: 'event', step: 1, event: 'resume', message: 'y' });
     expect(parseLog(readFileSync(path, 'utf8')).map((r) => r.kind)).toEqual(['event', 'event']);
     expect(new TrainingLog(path).repairedBytes).toBe(0);
+  });
+
+  test('a log write on a full disk does not end the run there: the failure is kept for the trainer to stop on', () => {
+    const path = join(dir(), 'log.jsonl');
+    symlinkSync('/dev/full', path); // every write fails with ENOSPC
+    const log = new TrainingLog(path);
+    expect(() => log.write({ kind: 'event', step: 1, event: 'checkpoint', message: 'x' })).not.toThrow();
+    expect(log.failure).toBe('the disk is full');
   });
 
   test('temporaries of processes that no longer run are removed; those of a running one stay', () => {

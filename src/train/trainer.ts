@@ -706,7 +706,7 @@ export class Trainer {
     }
     let stoppedBy: string | null = null;
     while (this.step < this.totalSteps) {
-      stoppedBy = shouldStop();
+      stoppedBy = shouldStop() ?? (this.log.failure && `a failed write of log.jsonl (${this.log.failure})`);
       if (stoppedBy) break;
       const rollbacks = this.rollbacks;
       const record = await this.trainStep();
