@@ -11,6 +11,7 @@ import { Engine, useEngine } from '../engine/engine.js';
 import { removeStaleTemporaries } from '../io/atomic-file.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { nodeDevice } from '../io/dawn.js';
+import { MAX_WEIGHTS_BYTES, readInputFile } from '../io/input-file.js';
 import { acquireRunLock } from '../io/run-lock.js';
 import { floatEntries } from '../io/stored-tensors.js';
 import { UNUSED_TENSORS } from '../nets/architectures.js';
@@ -89,9 +90,9 @@ function parse(argv: string[]): Options {
 function readTrainingCheckpoint(path: string): CheckpointContents {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readInputFile(path, MAX_WEIGHTS_BYTES);
   } catch (e) {
-    throw new Error(`--from ${path}: cannot read it (${(e as Error).message}).`);
+    throw new Error(`--from ${(e as Error).message}`);
   }
   return decodeCheckpoint(bytes, path);
 }
@@ -136,7 +137,7 @@ function plan({ out, resume, from, file, flags }: Options): {
 /** A frozen network from a user's weights file (safetensors or PyTorch), with the file named in every error. */
 function loadWeights<M extends Module>(module: M, path: string, unused?: RegExp): M {
   try {
-    const { tensors } = readCheckpoint(readFileSync(path));
+    const { tensors } = readCheckpoint(readInputFile(path, MAX_WEIGHTS_BYTES));
     const entries = floatEntries(tensors);
     if (unused) for (const name of [...entries.keys()]) if (unused.test(name)) entries.delete(name);
     module.loadStateDict(entries);
