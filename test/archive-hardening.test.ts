@@ -10,7 +10,8 @@ import { describe, expect, test, vi } from 'vitest';
 import { main } from '../src/cli/colorize.js';
 import { planeToBytes } from '../src/data/plane.js';
 import { openZip } from '../src/io/zip.js';
-import { ARCHIVE_LIMITS, safeEntryName } from '../src/io/zip-format.js';
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import { ARCHIVE_LIMITS, crc32, safeEntryName } from '../src/io/zip-format.js';
 import { readChapter } from '../web/files.js';
 import { greyPage, tinyGenerator } from './helpers/colorize.js';
 import { useTestEngine } from './helpers/gpu.js';
@@ -88,6 +89,14 @@ describe('the ZIP reader', () => {
     const link = join(dir, 'devzero.cbz');
     symlinkSync('/dev/zero', link);
     await expect(openZip(link)).rejects.toThrow(/devzero\.cbz: not a regular file/);
+  });
+
+  test('CRC-32 agrees with zlib at every length, and continues across pieces', () => {
+    for (const n of [0, 1, 3, 4, 5, 8, 1001, 65537]) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 7919) & 255);
+      expect(crc32(bytes), `${n} bytes`).toBe(zlibCrc32(bytes));
+      expect(crc32(bytes.subarray(n >> 1), crc32(bytes.subarray(0, n >> 1)))).toBe(zlibCrc32(bytes));
+    }
   });
 
   test('entry names lose what could lead out of a folder', () => {
