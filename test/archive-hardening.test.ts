@@ -1,6 +1,7 @@
 // Crafted CBZ/ZIP chapters (issue 15): size fields beyond the file, zip bombs, encrypted or damaged entries,
 // links and names that climb out of the folder end as one entry's failure or one clear refusal, never as a native
 // abort, a gigabyte output or a leftover temporary. Each archive is built here and edited byte by byte.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,10 +86,12 @@ describe('the ZIP reader', () => {
     await archive.close();
   });
 
-  test('a file that is not a regular file is refused', async () => {
+  test('a file that is not a regular file is refused, a FIFO at once', async () => {
     const link = join(dir, 'devzero.cbz');
     symlinkSync('/dev/zero', link);
     await expect(openZip(link)).rejects.toThrow(/devzero\.cbz: not a regular file/);
+    execFileSync('mkfifo', [join(dir, 'pipe.zip')]);
+    await expect(openZip(join(dir, 'pipe.zip'))).rejects.toThrow(/pipe\.zip: not a regular file/);
   });
 
   test('CRC-32 agrees with zlib at every length, and continues across pieces', () => {

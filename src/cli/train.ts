@@ -5,7 +5,7 @@
 // sample grids and finally <out>/generator.safetensors (what `npm run colorize` loads). Ctrl-C, SIGTERM or a
 // closed terminal (SIGHUP) finishes the current step, writes a checkpoint and exits; `--resume` continues bit
 // for bit. A second Ctrl-C aborts at once (the last checkpoint is intact: checkpoints are written atomically).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine, useEngine } from '../engine/engine.js';
 import { removeStaleTemporaries } from '../io/atomic-file.js';
@@ -76,7 +76,7 @@ function parse(argv: string[]): Options {
       const path = value(++i, arg);
       let text: string;
       try {
-        text = readFileSync(path, 'utf8');
+        text = readInputFile(path, 16 * 2 ** 20).toString('utf8');
       } catch (e) {
         throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message}).`);
       }

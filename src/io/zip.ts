@@ -2,6 +2,7 @@
 // directory is read once, each entry's bytes only when asked for, so an archive never has to fit in memory.
 // Sizes, limits and CRC-32 are checked by src/io/zip-format.ts; no ZIP64 or encryption (refused, naming the
 // archive or the entry).
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import {
   ARCHIVE_LIMITS,
@@ -34,7 +35,8 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
 }
 
 export async function openZip(file: string, limits: ZipLimits = ARCHIVE_LIMITS): Promise<ZipArchive> {
-  const fh = await open(file, 'r');
+  // Without blocking: a FIFO named like an archive is refused below instead of waited on forever.
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const info = await fh.stat();
     if (!info.isFile()) throw new ZipError(`${file}: not a regular file.`);
