@@ -4,7 +4,7 @@
 // same entry names (image extensions follow --format) in the same order. The device, the pipelines and the
 // weights are set up once; each page goes through src/colorize/pipeline.ts. Pages already in colour are left
 // alone (src/colorize/colourfulness.ts); a page that fails is reported and skipped. Nothing existing is
-// overwritten without --force, and every output is written to a hidden temporary file and renamed into place,
+// overwritten without --force, an input never, and every output is written to a hidden temporary file and renamed into place,
 // so an interrupted run leaves no half-written file.
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
