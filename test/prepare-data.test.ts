@@ -1,7 +1,7 @@
 // `npm run prepare-data` end to end on a small folder and a ZIP: items, manifest, natural order, skipped
 // corrupt files, resumption.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
@@ -104,7 +104,7 @@ describe('npm run prepare-data', () => {
     expect(statSync(join(out, manifest.items[0].lineart!)).size).toBeGreaterThan(0);
   });
 
-  test('colliding names get distinct ids; an --out inside --input is not read back; a damaged item.json is made again', async () => {
+  test('colliding names get distinct ids; an --out inside --input is not read back; a damaged item.json is made again; stale temporaries go', async () => {
     const input = join(dir, 'collide');
     mkdirSync(join(input, 'a'), { recursive: true });
     for (const [i, name] of ['ページ1.png', 'ガゾウ1.png', 'a/b.png', 'a__b.png'].entries()) writeFileSync(join(input, name), await png(40, 40, 20 + i));
@@ -115,10 +115,12 @@ describe('npm run prepare-data', () => {
     expect(manifest.items).toHaveLength(4);
     expect(new Set(manifest.items.map((i) => i.id)).size).toBe(4);
     writeFileSync(join(out, 'items', manifest.items[0].id, 'item.json'), '{"source": "ペー'); // torn by a crash
+    writeFileSync(join(out, '.manifest.json.999999999.tmp'), '{"vers'); // a manifest a killed run was writing
     const again = run('--input', input, '--out', out, '--size', '32', '--mults', '1', '--workers', '1');
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/4 colour images, 3 already done/);
     expect((JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest).items).toEqual(manifest.items);
+    expect(existsSync(join(out, '.manifest.json.999999999.tmp'))).toBe(false);
   });
 
   test('usage errors', () => {

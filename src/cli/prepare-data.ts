@@ -15,6 +15,7 @@ import { buildItem, naturalCompare, type DatasetItem } from '../data/dataset.js'
 import { toGrey } from '../data/plane.js';
 import { XDOG_PRESETS, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
+import { removeStaleTemporaries } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { finishedItem, IMAGE_EXTENSIONS, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, readImage, renderSvg } from '../io/image.js';
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
   const list = limit ? all.slice(0, limit) : all;
   if (list.length === 0) throw noImagesFound(input ?? 'openmoji');
   await mkdir(join(settings.out, 'items'), { recursive: true });
+  removeStaleTemporaries(settings.out); // a manifest an interrupted run was writing
   const zipEntries = new Map(zip?.entries.map((e) => [e.name, e]));
 
   const outcomes: (Outcome | null)[] = new Array(list.length).fill(null);
