@@ -28,7 +28,8 @@ writeFileSync(${JSON.stringify(ready)}, 'ready');
 setInterval(() => undefined, 1000);
 `,
   );
-  const shell = spawn('sh', ['-c', `node scripts/run.mjs ${probe}; true`], { stdio: 'ignore' });
+  // As npm runs it: through a shell, with npm's lifecycle variable set.
+  const shell = spawn('sh', ['-c', `node scripts/run.mjs ${probe}; true`], { stdio: 'ignore', env: { ...process.env, npm_lifecycle_event: 'probe' } });
   try {
     expect(await waitFor(() => existsSync(ready), 30_000)).toBe(true);
     shell.kill('SIGTERM');
