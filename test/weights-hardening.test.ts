@@ -92,6 +92,18 @@ describe('crafted PyTorch checkpoints', () => {
     expect(() => readTorchCheckpoint(checkpoint(p.op(0x65).done()))).toThrow(/holds no state dict \(a dict of tensors\): its top level is a list/); // APPENDS
   });
 
+  test('a 200 KB number is refused at once (building it took minutes)', () => {
+    const n = 200_000;
+    const pickle = new Uint8Array(2 + 5 + n + 1);
+    pickle.set([0x80, 0x02, 0x8b]); // PROTO 2, LONG4
+    new DataView(pickle.buffer).setUint32(3, n, true);
+    pickle.fill(0x7f, 7, 7 + n);
+    pickle[7 + n] = 0x2e; // STOP
+    const start = performance.now();
+    expect(() => readTorchCheckpoint(checkpoint(pickle))).toThrow(/a number of 200000 bytes; no state dict holds one.*opcode LONG4/);
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
+
   test('a stride-0 tensor over one float cannot ask for a gigabyte', () => {
     const bytes = checkpoint(stateDict(1, [2 ** 28], [0]), { '0': floats(1) });
     expect(bytes.length).toBeLessThan(1000);
