@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, test, vi } from 'vitest';
 import { main } from '../src/cli/colorize.js';
-import { hintsFromRgba } from '../src/data/hints.js';
+import { hintsFromRgba, MAX_HINTS, parseHintObject } from '../src/data/hints.js';
 import { createPlane } from '../src/data/plane.js';
 import { decodeImage } from '../src/io/image.js';
 import { readInputFile } from '../src/io/input-file.js';
@@ -46,6 +46,11 @@ describe('hint images', () => {
     const opaque = createPlane(20, 10, 4, new Float32Array(800).fill(1));
     expect(() => hintsFromRgba(opaque, 100)).toThrow(/200 pixels of the hint image are opaque .*more than the 100 hints a page may have/);
     expect(hintsFromRgba(opaque, 200).hints).toHaveLength(200);
+  });
+
+  test('a hint JSON with more hints than a page may have is refused', () => {
+    const hints = new Array<unknown>(MAX_HINTS + 1); // sparse: only its length matters
+    expect(() => parseHintObject({ width: 10, height: 10, hints }, 'many.json')).toThrow(/many\.json: 1048577 hints, more than the 1048576 a page may have/);
   });
 });
 

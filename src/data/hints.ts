@@ -131,6 +131,7 @@ export function parseHintObject(json: unknown, source = 'hints', palette?: Palet
     if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${source}: "${name}" must be a positive integer (the page size in pixels), got ${JSON.stringify(v)}; ${usage}.`);
   }
   if (!Array.isArray(hints)) throw new Error(`${source}: "hints" must be an array; ${usage}.`);
+  if (hints.length > MAX_HINTS) throw new Error(`${source}: ${hints.length} hints, more than the ${MAX_HINTS} a page may have.`);
   const page = { width: width as number, height: height as number };
   return {
     page,
