@@ -148,6 +148,7 @@ describe('colorize on crafted chapters', () => {
         '002.png': good,
         '003.png': good,
         '004.png': good,
+        '005.png': [new Uint8Array(900_000).fill(7), { level: 9 }], // no image: filler that deflates 900 KB into ~1 KB
       },
       { level: 0 },
     );
@@ -157,10 +158,11 @@ describe('colorize on crafted chapters', () => {
     const r = await run(input);
     expect(r.code).toBe(1);
     expect(r.log).toMatch(/coloured 2 pages/);
-    expect(r.log).toMatch(/failed 2 pages:\n\s+.*damaged\.cbz: 002\.png declares 2147483648 bytes.*\n\s+.*damaged\.cbz: 003\.png is encrypted/);
+    expect(r.log).toMatch(/failed 3 pages:\n\s+.*damaged\.cbz: 002\.png declares 2147483648 bytes.*\n\s+.*damaged\.cbz: 003\.png is encrypted.*\n\s+.*005\.png/);
     const out = await openZip(join(dir, 'damaged_colorized.cbz'));
-    expect(out.entries.map((e) => e.name)).toEqual(['ComicInfo.xml', '001.png', '004.png']);
+    expect(out.entries.map((e) => e.name)).toEqual(['ComicInfo.xml', '001.png', '004.png', '005.png']);
     expect(out.entries[0].method).toBe(8);
+    expect(out.entries[3].compressedSize).toBeLessThan(10_000); // passed through compressed, not 900 KB
     expect(new TextDecoder().decode(await out.read(out.entries[0]))).toMatch(/^<ComicInfo> +<\/ComicInfo>$/);
     await out.close();
     expect(readdirSync(dir).filter((n) => n.includes('.tmp') || n.startsWith('.'))).toEqual([]);

@@ -563,8 +563,9 @@ async function processTarget(t: Target, c: PageContext, tick: (name: string) => 
       }
       const outcome = await processPage(entry.page, `${t.input}: ${entry.name}`, c);
       // The chapter keeps every page: coloured ones under their new extension, the others as they were.
+      // A page that failed is kept as it came, deflated again: it may be no image at all (a zip bomb's filler).
       const bytes = outcome.kind === 'failed' ? await readEntry(entry, false) : outcome.bytes;
-      if (bytes) archive.add(outcome.kind === 'coloured' ? withFormat(entry.name, c.format) : entry.name, bytes);
+      if (bytes) archive.add(outcome.kind === 'coloured' ? withFormat(entry.name, c.format) : entry.name, bytes, outcome.kind === 'failed');
       tick(entry.name);
     }
     archive.finish();
