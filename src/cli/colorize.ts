@@ -20,7 +20,7 @@ import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
 import { removeStaleTemporaries, temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
-import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, parseMaxMegapixels, type ImageFormat } from '../io/image.js';
 import { readInputFile, realPathOf, MAX_PAGE_BYTES, MAX_WEIGHTS_BYTES } from '../io/input-file.js';
 import { openZip } from '../io/zip.js';
 import { safeEntryName } from '../io/zip-format.js';
@@ -116,6 +116,11 @@ function parseOptions(argv: string[]): Options | 'help' {
     if (!ok(n) || text.trim() === '') throw new UsageError(`--${name} must be ${what}, got "${text}".`);
     return n;
   };
+  const maxPixelsOption = (text: string | undefined) => {
+    const limit = text === undefined ? DEFAULT_MAX_PIXELS : parseMaxMegapixels(text);
+    if (typeof limit === 'string') throw new UsageError(limit);
+    return limit;
+  };
   const arch = values.get('arch');
   if (arch !== undefined && arch !== 'v1' && arch !== 'v2') throw new UsageError(`--arch must be v1 or v2, got "${arch}".`);
   const format = values.get('format');
@@ -147,7 +152,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     format: (format as ImageFormat | undefined) ?? null,
     forceColor: flags.has('force-color'),
     force: flags.has('force'),
-    maxPixels: number('max-megapixels', DEFAULT_MAX_PIXELS / 1e6, (n) => n > 0 && n <= 1000, 'a number of megapixels above 0 and at most 1000') * 1e6,
+    maxPixels: maxPixelsOption(values.get('max-megapixels')),
   };
 }
 

@@ -18,7 +18,7 @@ import { Engine, useEngine } from '../engine/engine.js';
 import { removeStaleTemporaries } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { finishedItem, IMAGE_EXTENSIONS, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
-import { decodeImage, DEFAULT_MAX_PIXELS, readImage, renderSvg } from '../io/image.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, parseMaxMegapixels, readImage, renderSvg } from '../io/image.js';
 import { openZip, type ZipArchive } from '../io/zip.js';
 import { runCommand, UsageError } from './command.js';
 import { progressBar } from './progress.js';
@@ -127,8 +127,10 @@ function parse(argv: string[]): { settings: Settings; input: string | null; open
   const mults = values.mults!.split(',').map((m) => int('mults', m.trim(), 1));
   if (mults.some((m) => m > 16) || new Set(mults).size !== mults.length) throw new UsageError(`--mults must be distinct integers from 1 to 16, got "${values.mults}".`);
   if (!(values.preset! in XDOG_PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(XDOG_PRESETS).join(', ')}, got "${values.preset}".`);
+  const maxPixels = parseMaxMegapixels(values['max-megapixels']!);
+  if (typeof maxPixels === 'string') throw new UsageError(maxPixels);
   return {
-    settings: { out: values.out, size: int('size', values.size!, 32), mults, preset: values.preset as XdogPreset, maxPixels: Number(values['max-megapixels']) * 1e6 },
+    settings: { out: values.out, size: int('size', values.size!, 32), mults, preset: values.preset as XdogPreset, maxPixels },
     input: values.input ?? null,
     openmoji: values.openmoji!,
     workers: int('workers', values.workers!, 1),

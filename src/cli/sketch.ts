@@ -8,7 +8,7 @@ import { XDOG_PRESETS, xdog, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
 import { writeFilesAtomic } from '../io/atomic-file.js';
-import { DEFAULT_MAX_PIXELS, encodeImage, readImage } from '../io/image.js';
+import { DEFAULT_MAX_PIXELS, encodeImage, parseMaxMegapixels, readImage } from '../io/image.js';
 import { realPathOf } from '../io/input-file.js';
 import { runCommand, UsageError } from './command.js';
 
@@ -60,8 +60,8 @@ function options(argv: string[]): Options {
   const mult = Number(values.mult);
   if (!Number.isInteger(mult) || mult < 1 || mult > 16) throw new UsageError(`--mult must be an integer from 1 to 16, got "${values.mult}".`);
   if (!(values.preset! in XDOG_PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(XDOG_PRESETS).join(', ')}, got "${values.preset}".`);
-  const megapixels = Number(values['max-megapixels']);
-  if (!(megapixels > 0)) throw new UsageError(`--max-megapixels must be a positive number, got "${values['max-megapixels']}".`);
+  const maxPixels = parseMaxMegapixels(values['max-megapixels']!);
+  if (typeof maxPixels === 'string') throw new UsageError(maxPixels);
   const input = positionals[0];
   const outputs = [values.out, values.dfm].filter((f): f is string => !!f);
   for (const file of outputs) {
@@ -71,7 +71,7 @@ function options(argv: string[]): Options {
     if (!values.force && existsSync(file)) throw new UsageError(`"${file}" already exists; use --force to overwrite it.`);
   }
   if (values.dfm && realPathOf(values.dfm) === realPathOf(values.out)) throw new UsageError('--dfm and -o name the same file.');
-  return { input, out: values.out, dfm: values.dfm ?? null, mult, preset: values.preset as XdogPreset, maxPixels: megapixels * 1e6, force: values.force! };
+  return { input, out: values.out, dfm: values.dfm ?? null, mult, preset: values.preset as XdogPreset, maxPixels, force: values.force! };
 }
 
 async function main(): Promise<void> {

@@ -8,6 +8,16 @@ import { planeFromBytes, planeToBytes, type Plane } from '../data/plane.js';
 
 /** Default decompression-bomb limit: 100 megapixels (a 600 dpi A3 scan is ~70). */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
+/** The highest --max-megapixels accepted: a page takes about 50 bytes per pixel while it is coloured. */
+export const MAX_MEGAPIXELS_OPTION = 1000;
+
+/** The pixel limit from a --max-megapixels value, or why the value is refused (every command reads it alike). */
+export function parseMaxMegapixels(text: string): number | string {
+  const n = Number(text);
+  return text.trim() !== '' && n > 0 && n <= MAX_MEGAPIXELS_OPTION
+    ? n * 1e6
+    : `--max-megapixels must be a number of megapixels above 0 and at most ${MAX_MEGAPIXELS_OPTION}, got "${text}".`;
+}
 
 export class ImageError extends Error {
   constructor(readonly file: string, message: string) {
