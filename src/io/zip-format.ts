@@ -1,7 +1,8 @@
 // The ZIP format itself, without files: the central directory parsed and checked against the archive's size
 // before anything is allocated, one entry's bytes decoded (stored or deflate) into a buffer of its declared size
 // and checked against its CRC-32. Isomorphic: src/io/zip.ts reads CBZ chapters from disk with it, the PyTorch
-// reader (src/io/torch.ts) reads a .pth held in memory, in Node and in the browser.
+// reader (src/io/torch.ts) reads a .pth held in memory, in Node and in the browser, and the app its chapters
+// (web/files.ts).
 // A fault in one entry (encrypted, unsupported method, sizes beyond the limits, truncated, CRC mismatch) is that
 // entry's `problem`, so the rest of the archive can still be read; a fault in the directory refuses the archive.
 import { inflateSync } from 'fflate';
