@@ -36,6 +36,19 @@ process.on('SIGINT', () => undefined);
 // A closed terminal hangs up the whole process group too: the command decides, this wrapper waits for it.
 process.on('SIGHUP', () => undefined);
 process.on('SIGTERM', () => child.kill('SIGTERM'));
+// `npm run` starts this through a shell that dies of a SIGTERM sent to npm without passing it on: this wrapper
+// is then handed to another parent. Under npm (npm_lifecycle_event set) that is a hang-up for the command (train
+// checkpoints and stops) rather than an orphan that trains on unseen. Started otherwise (nohup, a script that
+// exits), losing the parent means nothing.
+if (process.env.npm_lifecycle_event) {
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphaned);
+    child.kill('SIGTERM');
+  }, 500);
+  orphaned.unref();
+}
 // 'close', not 'exit': the command's last stderr lines are relayed first.
 child.on('close', (code, signal) => {
   if (signal) {

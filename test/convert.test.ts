@@ -57,6 +57,19 @@ describe('npm run convert', () => {
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
+  test('the input is never the output, even with --force; a FIFO as input is refused at once', () => {
+    const input = join(dir, 'weights.safetensors');
+    writeFileSync(input, readFileSync(fixture('zip.pt')));
+    const same = run(input, join(dir, '.', 'weights.safetensors'), '--force');
+    expect(same.status).toBe(1);
+    expect(same.stderr).toMatch(/is the input; inputs are never overwritten, even with --force/);
+    expect(readFileSync(input).equals(readFileSync(fixture('zip.pt')))).toBe(true);
+    spawnSync('mkfifo', [join(dir, 'pipe.pth')]);
+    const fifo = run(join(dir, 'pipe.pth'), join(dir, 'p.safetensors'));
+    expect(fifo.status).toBe(1);
+    expect(fifo.stderr).toMatch(/pipe\.pth: is not a regular file/);
+  });
+
   test('--key chooses among several state dicts; errors and usage go to stderr', () => {
     const out = join(dir, 'd.safetensors');
     expect(run(fixture('zip-two.pt'), out).stderr).toMatch(/several state dicts: G \(4 tensors\), D \(4 tensors\)/);

@@ -1,7 +1,7 @@
 // `npm run prepare-data` end to end on a small folder and a ZIP: items, manifest, natural order, skipped
 // corrupt files, resumption.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
@@ -53,7 +53,7 @@ describe('npm run prepare-data', () => {
         expect(statSync(join(out, file)).size).toBeGreaterThan(0);
       }
     }
-    expect(manifest.items[0].id).toBe('chapter_2__p1.webp');
+    expect(manifest.items[0].id).toBe('chapter_2__p1.webp~27432d52');
     const stamp = statSync(join(out, manifest.items[2].colour)).mtimeMs;
     const again = run('--input', join(dir, 'in'), '--out', out, '--size', '64', '--mults', '1,2', '--workers', '2');
     expect(again.status, again.stderr).toBe(0);
@@ -115,6 +115,25 @@ describe('npm run prepare-data', () => {
     expect(held.items.map((i) => i.source)).toEqual(spreadSample(rest, 1));
   });
 
+  test('colliding names get distinct ids; an --out inside --input is not read back; a damaged item.json is made again; stale temporaries go', async () => {
+    const input = join(dir, 'collide');
+    mkdirSync(join(input, 'a'), { recursive: true });
+    for (const [i, name] of ['ページ1.png', 'ガゾウ1.png', 'a/b.png', 'a__b.png'].entries()) writeFileSync(join(input, name), await png(40, 40, 20 + i));
+    const out = join(input, 'set');
+    const first = run('--input', input, '--out', out, '--size', '32', '--mults', '1', '--workers', '1');
+    expect(first.status, first.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.items).toHaveLength(4);
+    expect(new Set(manifest.items.map((i) => i.id)).size).toBe(4);
+    writeFileSync(join(out, 'items', manifest.items[0].id, 'item.json'), '{"source": "ペー'); // torn by a crash
+    writeFileSync(join(out, '.manifest.json.999999999.tmp'), '{"vers'); // a manifest a killed run was writing
+    const again = run('--input', input, '--out', out, '--size', '32', '--mults', '1', '--workers', '1');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/4 colour images, 3 already done/);
+    expect((JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest).items).toEqual(manifest.items);
+    expect(existsSync(join(out, '.manifest.json.999999999.tmp'))).toBe(false);
+  });
+
   test('usage errors', () => {
     for (const [args, pattern] of [
       [['--out', join(dir, 'x')], /exactly one of --input/],
@@ -122,6 +141,7 @@ describe('npm run prepare-data', () => {
       [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--mults', '1,1'], /--mults must be distinct/],
       [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--size', 'big'], /--size must be an integer ≥ 32/],
       [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--skip', 'some'], /--skip must be an integer ≥ 0/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--max-megapixels', 'abc'], /--max-megapixels must be a number of megapixels above 0 and at most 1000, got "abc"/],
     ] as [string[], RegExp][]) {
       const r = run(...args);
       expect(r.status).toBe(2);

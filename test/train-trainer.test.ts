@@ -188,6 +188,18 @@ describe('training on the software adapter', () => {
     trainer.dispose();
   });
 
+  test('a full disk under log.jsonl stops the run at the next step, with a checkpoint', async () => {
+    const out = runDir('log-full');
+    nodeFs.symlinkSync('/dev/full', join(out, 'log.jsonl')); // every append fails with ENOSPC
+    const c = config({ maxSteps: 3 });
+    const trainer = new Trainer({ config: c, data: await loadTrainingData(c), out });
+    const summary = await trainer.run();
+    expect(summary.stoppedBy).toBe('a failed write of log.jsonl (the disk is full)');
+    expect(summary.steps).toBeLessThan(3);
+    expect(summary.lastCheckpoint).toMatch(/step-\d+\.safetensors$/);
+    trainer.dispose();
+  });
+
   test('a NaN batch skips both updates; repeated skips roll back to the checkpoint with lower learning rates', async () => {
     const out = runDir('nan');
     const c = config({ maxSteps: 2, safety: { maxBadSteps: 2, rollbackLrFactor: 0.5, maxRollbacks: 3 } });

@@ -1,7 +1,8 @@
 // Files in and out of the browser app: which kind a picked or dropped file is, CBZ chapters (fflate), image
 // decoding to 8-bit RGBA and PNG encoding (createImageBitmap / OffscreenCanvas), and downloads.
-import { unzipSync, zipSync } from 'fflate';
+import { zipSync } from 'fflate';
 import { naturalCompare } from '../src/data/dataset.js';
+import { ARCHIVE_LIMITS, readZipBytes, type ZipLimits } from '../src/io/zip-format.js';
 
 export type FileRole = 'weights' | 'chapter' | 'image' | 'hints';
 
@@ -30,28 +31,47 @@ export interface ChapterEntry {
   bytes: Uint8Array;
 }
 
-/** A CBZ/ZIP chapter: its images in natural page order, and every file entry in the archive's own order. */
+/**
+ * A CBZ/ZIP chapter: its images in natural page order, every file entry in the archive's own order, and what could
+ * not be read (a damaged, encrypted or oversized entry, a link: left out and said, the others open).
+ */
 export interface Chapter {
   pages: PageSource[];
   entries: ChapterEntry[];
+  skipped: string[];
 }
+
+/** A chapter is unpacked into memory at once: the command line's limits, with a whole archive of at most 2 GiB. */
+const CHAPTER_LIMITS: ZipLimits = { ...ARCHIVE_LIMITS, maxTotalBytes: 2 * 1024 * 2 ** 20 };
 
 /** Images that are pages: not macOS resource forks (`__MACOSX/`, `._name`), which carry image names. */
 const isPageName = (name: string) => IMAGE_EXTENSIONS.test(name) && !name.startsWith('__MACOSX/') && !name.split('/').pop()!.startsWith('._');
 
 export function readChapter(bytes: Uint8Array, archiveName: string): Chapter {
-  let all: Record<string, Uint8Array>;
+  let zip: ReturnType<typeof readZipBytes>;
   try {
-    all = unzipSync(bytes);
+    zip = readZipBytes(bytes, CHAPTER_LIMITS, archiveName);
   } catch (e) {
     throw new Error(`${archiveName} is not a readable CBZ/ZIP archive (${(e as Error).message}).`);
   }
-  const entries = Object.entries(all).filter(([name]) => !name.endsWith('/')).map(([name, data]) => ({ name, bytes: data }));
+  const entries: ChapterEntry[] = [];
+  const skipped: string[] = [];
+  for (const entry of zip.entries) {
+    if (entry.name.endsWith('/')) continue;
+    try {
+      entries.push({ name: entry.name, bytes: zip.read(entry) });
+    } catch (e) {
+      skipped.push((e as Error).message);
+    }
+  }
   const pages = entries.filter((e) => isPageName(e.name)).sort((a, b) => naturalCompare(a.name, b.name));
-  if (!pages.length) throw new Error(`${archiveName} holds no images (PNG, JPEG, WebP, GIF, BMP, AVIF).`);
+  if (!pages.length) {
+    throw new Error(`${archiveName} holds no images (PNG, JPEG, WebP, GIF, BMP, AVIF)${skipped.length ? ` it can read: ${skipped.join(' ')}` : '.'}`);
+  }
   return {
     pages: pages.map(({ name, bytes: data }) => ({ name, blob: new Blob([data as Uint8Array<ArrayBuffer>], { type: MIME[name.split('.').pop()!.toLowerCase()] }) })),
     entries,
+    skipped,
   };
 }
 

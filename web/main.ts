@@ -587,7 +587,8 @@ async function handleFiles(files: File[]): Promise<void> {
   }
   if (weights.length) await loadWeights(await Promise.all(weights.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))), true);
   if (chapter) {
-    const { pages, entries } = readChapter(new Uint8Array(await chapter.arrayBuffer()), chapter.name);
+    const { pages, entries, skipped } = readChapter(new Uint8Array(await chapter.arrayBuffer()), chapter.name);
+    if (skipped.length) showError('page', `${skipped.length} page${skipped.length === 1 ? '' : 's'} left out: ${skipped.join(' ')}`);
     await openPages(pages, stem(chapter.name), entries);
   }
   else if (images.length) await openPages(images.map((f) => ({ name: f.name, blob: f })), images.length === 1 ? stem(images[0].name) : 'pages');

@@ -4,29 +4,31 @@
 // same entry names (image extensions follow --format) in the same order. The device, the pipelines and the
 // weights are set up once; each page goes through src/colorize/pipeline.ts. Pages already in colour are left
 // alone (src/colorize/colourfulness.ts); a page that fails is reported and skipped. Nothing existing is
-// overwritten without --force (--skip-existing leaves what exists and colours the rest; --shard I/N takes part of
-// the work list, for several processes sharing a library), and every output is written to a hidden temporary
-// file and renamed into place, so an interrupted run leaves no half-written file.
+// overwritten without --force and an input never (--skip-existing leaves what exists and colours the rest; --shard
+// I/N takes part of the work list, for several processes sharing a library), and every output is written to a
+// hidden temporary file and renamed into place, so an interrupted run leaves no half-written file.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Zip, ZipPassThrough } from 'fflate';
+import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import { AUTO_HINT_DENSITY } from '../colorize/auto-hint.js';
 import { colourfulness, COLOUR_THRESHOLD } from '../colorize/colourfulness.js';
 import { hintsForPage, parseHintsFile, unusedPageNames, type HintsFile } from '../colorize/hint-files.js';
 import { DEFAULT_MODEL_PATH, loadColorModel, type Architecture, type ColorModel, type WeightsFile } from '../colorize/model.js';
 import { colorizePage, PageTooLargeError, type PageOptions } from '../colorize/pipeline.js';
 import { BLEND_MODES, DEFAULT_BLEND, isBlendMode, type BlendMode } from '../colorize/recombine.js';
-import { hintsFromRgba } from '../data/hints.js';
+import { hintSizeProblem, hintsFromRgba } from '../data/hints.js';
 import { evalSummary, type EvalJson } from '../eval/summary.js';
 import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
-import { temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
+import { removeStaleTemporaries, temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { naturalCompare } from '../data/dataset.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
-import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, type ImageFormat } from '../io/image.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, parseMaxMegapixels, type ImageFormat } from '../io/image.js';
 import { parseFlags, type FlagSpec } from '../io/flags.js';
+import { readInputFile, realPathOf, MAX_PAGE_BYTES, MAX_WEIGHTS_BYTES } from '../io/input-file.js';
 import { openZip } from '../io/zip.js';
+import { safeEntryName } from '../io/zip-format.js';
 import { runCommand, UsageError } from './command.js';
 import { formatDuration, progressBar } from '../io/progress.js';
 
@@ -116,6 +118,11 @@ function parseOptions(argv: string[]): Options | 'help' {
     if (!ok(n) || text.trim() === '') throw new UsageError(`--${name} must be ${what}, got "${text}".`);
     return n;
   };
+  const maxPixelsOption = (text: string | undefined) => {
+    const limit = text === undefined ? DEFAULT_MAX_PIXELS : parseMaxMegapixels(text);
+    if (typeof limit === 'string') throw new UsageError(limit);
+    return limit;
+  };
   const arch = values.get('arch');
   if (arch !== undefined && arch !== 'v1' && arch !== 'v2') throw new UsageError(`--arch must be v1 or v2, got "${arch}".`);
   const format = values.get('format');
@@ -133,7 +140,7 @@ function parseOptions(argv: string[]): Options | 'help' {
   }
   if (flags.has('ignore-grey') && autoHintDensity === null) throw new UsageError('--ignore-grey filters the auto-hint samples; add --auto-hint.');
   if (flags.has('force') && flags.has('skip-existing')) throw new UsageError('--force redoes every page and --skip-existing keeps the finished ones; choose one.');
-  const size = values.has('size') ? number('size', 0, (n) => Number.isInteger(n) && n >= 64 && n % 32 === 0, 'a multiple of 32, at least 64') : undefined;
+  const size = values.has('size') ? number('size', 0, (n) => Number.isInteger(n) && n >= 64 && n <= 8192 && n % 32 === 0, 'a multiple of 32 from 64 to 8192') : undefined;
   return {
     inputs,
     out: values.get('out') ?? null,
@@ -146,13 +153,13 @@ function parseOptions(argv: string[]): Options | 'help' {
     hints: values.get('hints') ?? null,
     autoHint: autoHintDensity,
     ignoreGrey: flags.has('ignore-grey'),
-    seed: number('seed', 0, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
+    seed: number('seed', 0, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32, 'an integer from 0 to 4294967295'),
     modelRes: flags.has('model-res'),
     blend,
     format: (format as ImageFormat | undefined) ?? null,
     forceColor: flags.has('force-color'),
     force: flags.has('force'),
-    maxPixels: number('max-megapixels', DEFAULT_MAX_PIXELS / 1e6, (n) => n > 0, 'a positive number') * 1e6,
+    maxPixels: maxPixelsOption(values.get('max-megapixels')),
     verbose: flags.has('verbose'),
     skipExisting: flags.has('skip-existing'),
     shard: parseShard(values.get('shard')),
@@ -184,7 +191,14 @@ interface Page {
 type Target =
   | { kind: 'file'; input: string; output: string; page: Page }
   | { kind: 'folder'; input: string; output: string; pages: Page[] }
-  | { kind: 'archive'; input: string; output: string; pages: Page[]; entries: { name: string; page: Page | null; read(): Promise<Uint8Array> }[]; close(): Promise<void> };
+  | { kind: 'archive'; input: string; output: string; pages: Page[]; entries: ArchiveEntry[]; close(): Promise<void> };
+
+/** An entry of an input archive: `name` is its safe name in the output (src/io/zip-format.ts, safeEntryName). */
+interface ArchiveEntry {
+  name: string;
+  page: Page | null;
+  read(): Promise<Uint8Array>;
+}
 
 /** `name.ext` → `name.<format>`: outputs carry the extension of what they hold. */
 const withFormat = (name: string, format: ImageFormat) => `${name.slice(0, name.length - extname(name).length)}.${format}`;
@@ -202,22 +216,30 @@ async function planTargets(o: Options, format: ImageFormat): Promise<Target[]> {
   for (const input of o.inputs) {
     const info = statSync(input, { throwIfNoEntry: false });
     if (!info) throw new UsageError(`${input}: no such file or folder.`);
+    if (!info.isDirectory() && !info.isFile()) throw new UsageError(`${input}: not a regular file or folder (a FIFO, a device or a socket); only regular files are read.`);
     const dir = o.out && o.inputs.length > 1 ? o.out : dirname(resolve(input));
     const place = (kind: Target['kind']) => (o.out && o.inputs.length === 1 ? o.out : defaultOutput(input, kind, format, dir));
     if (info.isDirectory()) {
       const names = await listImages(input);
       if (!names.length) throw new UsageError(`${input}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
-      const pages = names.map((name) => ({ name: name.replaceAll('\\', '/'), read: () => Promise.resolve(readFileSync(join(input, name))) }));
+      const pages = names.map((name) => ({ name: name.replaceAll('\\', '/'), read: async () => readInputFile(join(input, name), MAX_PAGE_BYTES) }));
       targets.push({ kind: 'folder', input, output: place('folder'), pages });
     } else if (ARCHIVE_EXTENSIONS.has(extname(input).toLowerCase())) {
       const zip = await openZip(input).catch((e: Error) => {
         throw new UsageError(e.message);
       });
-      const entries = zip.entries.map((entry) => {
+      const entries = zip.entries.flatMap((entry): ArchiveEntry[] => {
+        const name = safeEntryName(entry.name);
+        if (name === null) return [];
         const read = () => zip.read(entry);
-        const page = !entry.name.endsWith('/') && isImageName(entry.name) && !isJunk(entry.name) ? { name: entry.name, read } : null;
-        return { name: entry.name, page, read };
+        const page = !name.endsWith('/') && isImageName(name) && !isJunk(name) ? { name, read } : null;
+        return [{ name, page, read }];
       });
+      const clash = entryNameClash(entries, format);
+      if (clash) {
+        await zip.close();
+        throw new UsageError(`${input}: ${clash}; rename one in the archive.`);
+      }
       const pages = entries.flatMap((e) => (e.page ? [e.page] : []));
       if (!pages.length) {
         await zip.close();
@@ -229,15 +251,28 @@ async function planTargets(o: Options, format: ImageFormat): Promise<Target[]> {
     } else if (isImageName(input)) {
       const output = place('file');
       if (o.out && o.inputs.length === 1 && existsSync(output) && statSync(output).isDirectory()) {
-        targets.push({ kind: 'file', input, output: defaultOutput(input, 'file', format, output), page: { name: basename(input), read: () => Promise.resolve(readFileSync(input)) } });
+        targets.push({ kind: 'file', input, output: defaultOutput(input, 'file', format, output), page: { name: basename(input), read: async () => readInputFile(input, MAX_PAGE_BYTES) } });
       } else {
-        targets.push({ kind: 'file', input, output, page: { name: basename(input), read: () => Promise.resolve(readFileSync(input)) } });
+        targets.push({ kind: 'file', input, output, page: { name: basename(input), read: async () => readInputFile(input, MAX_PAGE_BYTES) } });
       }
     } else {
       throw new UsageError(`${input}: not an image (${[...IMAGE_EXTENSIONS].join(' ')}), folder or CBZ/ZIP archive.`);
     }
   }
   return targets;
+}
+
+/** Two entries that would have one name in the output archive (a page's name may take the --format extension). */
+function entryNameClash(entries: ArchiveEntry[], format: ImageFormat): string | null {
+  const owner = new Map<string, string>();
+  for (const e of entries) {
+    for (const name of new Set(e.page ? [withFormat(e.name, format), e.name] : [e.name])) {
+      const other = owner.get(name);
+      if (other !== undefined && other !== e.name) return `the entries ${other} and ${e.name} would both be written as ${name}`;
+      owner.set(name, e.name);
+    }
+  }
+  return null;
 }
 
 /**
@@ -252,11 +287,17 @@ function plannedFiles(t: Target, format: ImageFormat): [file: string, source: st
 function checkOutputs(targets: Target[], format: ImageFormat, force: boolean): void {
   const seen = new Map<string, string>();
   const existing: string[] = [];
+  // Inputs are never written over, --force or not; real paths see through symbolic links and "..".
+  const inputs = new Map<string, string>();
+  for (const t of targets) {
+    for (const input of t.kind === 'folder' ? t.pages.map((p) => join(t.input, p.name)) : [t.input]) inputs.set(realPathOf(input), input);
+  }
   for (const t of targets) {
     if (t.kind === 'folder' && existsSync(t.output) && !statSync(t.output).isDirectory()) throw new UsageError(`${t.output} is a file; the output of a folder is a folder.`);
     for (const [file, source] of plannedFiles(t, format)) {
-      const key = resolve(file);
-      if (key === resolve(t.input)) throw new UsageError(`The output ${file} would overwrite the input ${t.input}; choose another -o.`);
+      const key = realPathOf(file);
+      const input = inputs.get(key);
+      if (input !== undefined) throw new UsageError(`The output ${file} would overwrite the input ${input}; inputs are never overwritten, even with --force: choose another -o.`);
       const other = seen.get(key);
       if (other !== undefined && other !== source) throw new UsageError(`${other} and ${source} would both be written to ${file}; rename one or give them separate -o folders.`);
       seen.set(key, source);
@@ -326,13 +367,14 @@ function writeOutput(path: string, bytes: Uint8Array): void {
 }
 
 /** A CBZ written entry by entry into its temporary file; `finish` renames it into place. */
-function archiveWriter(path: string): { add(name: string, bytes: Uint8Array): void; finish(): void; abort(): void } {
+function archiveWriter(path: string): { add(name: string, bytes: Uint8Array, compress?: boolean): void; finish(): void; abort(): void } {
   mkdirSync(dirname(path), { recursive: true });
   const temporary = temporaryPath(path);
   temporaries.add(temporary);
   const fd = openSync(temporary, 'w');
   let failure: Error | null = null;
-  // Pages are already compressed images: stored entries cost nothing to write and nothing to read.
+  // Pages are already compressed images: stored entries cost nothing to write and nothing to read. Other entries
+  // (ComicInfo.xml) are deflated again, so what came in compressed never goes out inflated.
   const zip = new Zip((err, chunk) => {
     if (err) failure ??= err;
     else writeAll(fd, chunk);
@@ -342,8 +384,8 @@ function archiveWriter(path: string): { add(name: string, bytes: Uint8Array): vo
     temporaries.delete(temporary);
   };
   return {
-    add(name, bytes) {
-      const entry = new ZipPassThrough(name);
+    add(name, bytes, compress = false) {
+      const entry = compress ? new ZipDeflate(name) : new ZipPassThrough(name);
       zip.add(entry);
       entry.push(bytes, true);
       if (failure) throw failure;
@@ -366,7 +408,7 @@ function archiveWriter(path: string): { add(name: string, bytes: Uint8Array): vo
 
 /** Interrupted (Ctrl-C, kill): remove what was being written, then exit as interrupted. */
 function removeTemporariesOnSignal(): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       for (const file of temporaries) rmSync(file, { force: true });
       process.stderr.write(`\ninterrupted: no partial files were left; finished pages are kept.\n`);
@@ -390,23 +432,22 @@ function shippedModelLine(weights: string): string {
 
 function readWeights(path: string, what: string): WeightsFile {
   try {
-    return { bytes: readFileSync(path), name: path };
+    return { bytes: readInputFile(path, MAX_WEIGHTS_BYTES), name: path };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
+    throw new UsageError(`${what} ${(e as Error).message}`);
   }
 }
 
 async function readHints(file: string, maxPixels: number): Promise<HintsFile> {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readInputFile(file, MAX_PAGE_BYTES);
   } catch (e) {
-    throw new UsageError(`--hints ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
+    throw new UsageError(`--hints ${(e as Error).message}`);
   }
   try {
     if (extname(file).toLowerCase() === '.json') return parseHintsFile(bytes.toString('utf8'), file);
-    return { kind: 'page', hints: hintsFromRgba(await decodeImage(bytes, file, { alpha: true, maxPixels })) };
+    return { kind: 'page', hints: hintsFromRgba(await decodeImage(bytes, file, { alpha: 'required', maxPixels })) };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -494,6 +535,8 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
       report({ coloured: 0, copied: [], failed: [], outputs: new Set() }, selected.selection, 0, log);
       return 0;
     }
+    // Temporaries an interrupted earlier run left beside these outputs (a crash, kill -9) go now.
+    for (const folder of new Set(targets.flatMap((t) => plannedFiles(t, format).map(([file]) => dirname(file))))) removeStaleTemporaries(folder);
     const work = targets.flatMap((t) => (t.kind === 'file' ? [t.page] : t.pages));
 
     const created = run.engine ? null : useEngine(new Engine(await nodeDevice({ verbose: o.verbose })));
@@ -552,6 +595,10 @@ async function processPage(page: Page, label: string, c: PageContext, alone = fa
   try {
     bytes = await page.read();
     const plane = await decodeImage(bytes, label, { maxPixels: c.o.maxPixels });
+    // Hints made for another page size are refused before the model runs.
+    const hints = c.hintsFile ? hintsForPage(c.hintsFile, page.name) : null;
+    const mismatch = hints && hintSizeProblem(hints, plane);
+    if (mismatch) throw new Error(`${mismatch} (--hints ${c.o.hints})`);
     if (!c.o.forceColor) {
       const m = colourfulness(plane);
       if (m >= COLOUR_THRESHOLD) {
@@ -559,7 +606,6 @@ async function processPage(page: Page, label: string, c: PageContext, alone = fa
         return { kind: 'copy', bytes };
       }
     }
-    const hints = c.hintsFile ? hintsForPage(c.hintsFile, page.name) : null;
     const result = await colorizePage(c.model, plane, { ...c.options, hints });
     c.summary.coloured++;
     return { kind: 'coloured', bytes: await encodeImage(result.image, c.format) };
@@ -591,15 +637,26 @@ async function processTarget(t: Target, c: PageContext, tick: (name: string) => 
   }
   const archive = archiveWriter(t.output);
   try {
+    // An entry that cannot be read (damaged, encrypted, a link) is that entry's failure; the others go on.
+    const readEntry = async (entry: ArchiveEntry, report: boolean): Promise<Uint8Array | null> => {
+      try {
+        return await entry.read();
+      } catch (e) {
+        if (report) c.summary.failed.push({ name: `${t.input}: ${entry.name}`, error: (e as Error).message });
+        return null;
+      }
+    };
     for (const entry of t.entries) {
       if (!entry.page) {
-        archive.add(entry.name, await entry.read());
+        const bytes = await readEntry(entry, true);
+        if (bytes) archive.add(entry.name, bytes, true);
         continue;
       }
       const outcome = await processPage(entry.page, `${t.input}: ${entry.name}`, c);
       // The chapter keeps every page: coloured ones under their new extension, the others as they were.
-      if (outcome.kind === 'coloured') archive.add(withFormat(entry.name, c.format), outcome.bytes);
-      else archive.add(entry.name, outcome.kind === 'copy' ? outcome.bytes : await entry.read());
+      // A page that failed is kept as it came, deflated again: it may be no image at all (a zip bomb's filler).
+      const bytes = outcome.kind === 'failed' ? await readEntry(entry, false) : outcome.bytes;
+      if (bytes) archive.add(outcome.kind === 'coloured' ? withFormat(entry.name, c.format) : entry.name, bytes, outcome.kind === 'failed');
       tick(entry.name);
     }
     archive.finish();

@@ -2,11 +2,12 @@
 // PyTorch checkpoint (zip or legacy torch.save file) or a safetensors file to safetensors, tensor by tensor, names
 // kept (a `module.` prefix on every name removed). With --arch the tensors are first checked strictly against
 // that architecture's state dict. Never overwrites without --force; writes a temporary file, then renames it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { FORMAT_NAMES, readCheckpoint } from '../io/checkpoint.js';
 import { halfOverflowCount } from '../io/dtypes.js';
+import { MAX_WEIGHTS_BYTES, readInputFile, realPathOf } from '../io/input-file.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { checkTensorShapes, summarize, type StoredTensors } from '../io/stored-tensors.js';
 import { Engine, useEngine } from '../engine/engine.js';
@@ -71,12 +72,13 @@ async function convert(argv: string[]): Promise<void> {
   const options = parseArgs(argv);
   if (!options) return;
   const { input, output, half, force, key, arch, verbose } = options;
+  if (realPathOf(output) === realPathOf(input)) throw new Error(`${output} is the input; inputs are never overwritten, even with --force: choose another output.`);
   if (existsSync(output) && !force) throw new Error(`${output} already exists; pass --force to overwrite it.`);
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(input);
+    bytes = readInputFile(input, MAX_WEIGHTS_BYTES);
   } catch (e) {
-    throw new Error(`Cannot read ${input}: ${(e as Error).message}`);
+    throw new Error(`Cannot read ${(e as Error).message}`);
   }
   const checkpoint = readCheckpoint(bytes, { key });
   const { tensors } = checkpoint;

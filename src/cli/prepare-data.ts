@@ -8,15 +8,16 @@
 import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { buildItem, naturalCompare, spreadSample, type DatasetItem } from '../data/dataset.js';
 import { toGrey } from '../data/plane.js';
 import { XDOG_PRESETS, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
+import { removeStaleTemporaries } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { finishedItem, IMAGE_EXTENSIONS, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
-import { decodeImage, DEFAULT_MAX_PIXELS, readImage, renderSvg } from '../io/image.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, parseMaxMegapixels, readImage, renderSvg } from '../io/image.js';
 import { openZip, type ZipArchive } from '../io/zip.js';
 import { VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
@@ -127,8 +128,10 @@ function parse(argv: string[]): { settings: Settings; input: string | null; open
   const mults = values.mults!.split(',').map((m) => int('mults', m.trim(), 1));
   if (mults.some((m) => m > 16) || new Set(mults).size !== mults.length) throw new UsageError(`--mults must be distinct integers from 1 to 16, got "${values.mults}".`);
   if (!(values.preset! in XDOG_PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(XDOG_PRESETS).join(', ')}, got "${values.preset}".`);
+  const maxPixels = parseMaxMegapixels(values['max-megapixels']!);
+  if (typeof maxPixels === 'string') throw new UsageError(maxPixels);
   return {
-    settings: { out: values.out, size: int('size', values.size!, 32), mults, preset: values.preset as XdogPreset, maxPixels: Number(values['max-megapixels']) * 1e6 },
+    settings: { out: values.out, size: int('size', values.size!, 32), mults, preset: values.preset as XdogPreset, maxPixels },
     input: values.input ?? null,
     openmoji: values.openmoji!,
     workers: int('workers', values.workers!, 1),
@@ -176,13 +179,17 @@ async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   if (!options) return;
   const { settings, input, openmoji, workers, limit, skip, verbose } = options;
-  const { list: everything, zip } = await sources(input, openmoji);
+  const { list: found, zip } = await sources(input, openmoji);
+  // With --out inside --input, a rerun must not take the items it wrote (<out>/items/…) for new images.
+  const own = input && !zip ? relative(resolve(input), resolve(settings.out, 'items')) : '..';
+  const everything = own.startsWith('..') || isAbsolute(own) ? found : found.filter((s) => !s.source.startsWith(own + sep));
   // --skip N leaves out exactly what --limit N takes, so the two make disjoint sets from one source.
   const held = new Set(skip ? spreadSample(everything, skip) : []);
   const all = everything.filter((s) => !held.has(s));
   const list = limit ? spreadSample(all, limit) : all;
   if (list.length === 0) throw noImagesFound(input ?? 'openmoji');
   await mkdir(join(settings.out, 'items'), { recursive: true });
+  removeStaleTemporaries(settings.out); // a manifest an interrupted run was writing
   const zipEntries = new Map(zip?.entries.map((e) => [e.name, e]));
 
   const outcomes: (Outcome | null)[] = new Array(list.length).fill(null);

@@ -2,14 +2,14 @@
 // What the network sees of a page: its XDoG line art (8-bit grey, the input's size) and optionally the distance
 // field map (8-bit grey, floor(v·255), as the reference code saves it).
 import { existsSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { distanceField } from '../data/distance.js';
 import { XDOG_PRESETS, xdog, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
-import { DEFAULT_MAX_PIXELS, readImage, writePng } from '../io/image.js';
+import { writeFilesAtomic } from '../io/atomic-file.js';
+import { DEFAULT_MAX_PIXELS, encodeImage, parseMaxMegapixels, readImage } from '../io/image.js';
 import { VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { realPathOf } from '../io/input-file.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
 
 const USAGE = `usage: npm run sketch -- <image> -o <sketch.png> [--dfm <dfm.png>] [--mult N] [--preset code|paper] [--force]
@@ -62,17 +62,18 @@ function options(argv: string[]): Options | null {
   const mult = Number(values.mult);
   if (!Number.isInteger(mult) || mult < 1 || mult > 16) throw new UsageError(`--mult must be an integer from 1 to 16, got "${values.mult}".`);
   if (!(values.preset! in XDOG_PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(XDOG_PRESETS).join(', ')}, got "${values.preset}".`);
-  const megapixels = Number(values['max-megapixels']);
-  if (!(megapixels > 0)) throw new UsageError(`--max-megapixels must be a positive number, got "${values['max-megapixels']}".`);
+  const maxPixels = parseMaxMegapixels(values['max-megapixels']!);
+  if (typeof maxPixels === 'string') throw new UsageError(maxPixels);
   const input = positionals[0];
   const outputs = [values.out, values.dfm].filter((f): f is string => !!f);
   for (const file of outputs) {
     if (!file.toLowerCase().endsWith('.png')) throw new UsageError(`Outputs are PNG files; "${file}" should end in .png.`);
-    if (resolve(file) === resolve(input)) throw new UsageError(`The output "${file}" would overwrite the input.`);
+    // Real paths: a symbolic link named as the output may point at the input.
+    if (realPathOf(file) === realPathOf(input)) throw new UsageError(`The output "${file}" would overwrite the input; choose another -o.`);
     if (!values.force && existsSync(file)) throw new UsageError(`"${file}" already exists; use --force to overwrite it.`);
   }
-  if (values.dfm && resolve(values.dfm) === resolve(values.out)) throw new UsageError('--dfm and -o name the same file.');
-  return { input, out: values.out, dfm: values.dfm ?? null, mult, preset: values.preset as XdogPreset, maxPixels: megapixels * 1e6, force: values.force!, verbose: parsed.switches.has('verbose') };
+  if (values.dfm && realPathOf(values.dfm) === realPathOf(values.out)) throw new UsageError('--dfm and -o name the same file.');
+  return { input, out: values.out, dfm: values.dfm ?? null, mult, preset: values.preset as XdogPreset, maxPixels, force: values.force!, verbose: parsed.switches.has('verbose') };
 }
 
 async function main(): Promise<void> {
@@ -84,16 +85,10 @@ async function main(): Promise<void> {
   const sketch = await xdog(page, { mult: o.mult, preset: o.preset });
   const field = o.dfm ? distanceField(sketch) : null;
   const seconds = ((performance.now() - start) / 1000).toFixed(2);
-  // Everything is computed before the first file is written; a failed second write removes the first.
-  await writePng(o.out, sketch, { overwrite: o.force });
-  if (field && o.dfm) {
-    try {
-      await writePng(o.dfm, field, { quantize: 'floor', overwrite: o.force });
-    } catch (e) {
-      await unlink(o.out).catch(() => undefined);
-      throw e;
-    }
-  }
+  // Both files are written to temporaries before either replaces anything: a failing --dfm keeps the old -o.
+  const files: [string, Uint8Array][] = [[o.out, await encodeImage(sketch, 'png')]];
+  if (field && o.dfm) files.push([o.dfm, await encodeImage(field, 'png', 'floor')]);
+  writeFilesAtomic(files);
   console.log(`${o.input}: ${page.width}×${page.height}, XDoG ${o.preset} at mult ${o.mult}${field ? ' + distance field' : ''} in ${seconds} s → ${[o.out, o.dfm].filter(Boolean).join(', ')}`);
 }
 

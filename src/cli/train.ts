@@ -6,11 +6,14 @@
 // sample grids and finally <out>/generator.safetensors (what `npm run colorize` loads). Ctrl-C, SIGTERM or a
 // closed terminal (SIGHUP) finishes the current step, writes a checkpoint and the generator, and exits;
 // `--resume` continues bit for bit. `--export` writes any checkpoint's generator for colorize, without a device. A second Ctrl-C aborts at once (the last checkpoint is intact: checkpoints are written atomically).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Engine, useEngine } from '../engine/engine.js';
+import { removeStaleTemporaries } from '../io/atomic-file.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { nodeDevice } from '../io/dawn.js';
+import { MAX_WEIGHTS_BYTES, readInputFile } from '../io/input-file.js';
+import { acquireRunLock } from '../io/run-lock.js';
 import { floatEntries } from '../io/stored-tensors.js';
 import { UNUSED_TENSORS } from '../nets/architectures.js';
 import { EXTRACTOR_V1, SEResNeXt } from '../nets/extractor.js';
@@ -86,7 +89,7 @@ function parse(argv: string[]): Options | ExportOptions | null {
   if (path !== undefined) {
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readInputFile(path, 16 * 2 ** 20).toString('utf8');
     } catch (e) {
       throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message}).`);
     }
@@ -102,7 +105,7 @@ function parse(argv: string[]): Options | ExportOptions | null {
 function readTrainingCheckpoint(path: string, flag = '--from'): CheckpointContents {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readInputFile(path, MAX_WEIGHTS_BYTES);
   } catch (e) {
     throw new Error(`${flag} ${path}: cannot read it (${(e as Error).message}).`);
   }
@@ -149,7 +152,7 @@ function plan({ out, resume, from, file, flags }: Options): {
 /** A frozen network from a user's weights file (safetensors or PyTorch), with the file named in every error. */
 function loadWeights<M extends Module>(module: M, path: string, unused?: RegExp): M {
   try {
-    const { tensors } = readCheckpoint(readFileSync(path));
+    const { tensors } = readCheckpoint(readInputFile(path, MAX_WEIGHTS_BYTES));
     const entries = floatEntries(tensors);
     if (unused) for (const name of [...entries.keys()]) if (unused.test(name)) entries.delete(name);
     module.loadStateDict(entries);
@@ -200,6 +203,12 @@ async function main(): Promise<number> {
   const options = parse(process.argv.slice(2));
   if (!options) return 0;
   if (options.kind === 'export') return exportCheckpoint(options);
+  // One trainer per run folder; what an interrupted one left half-written is removed under the lock.
+  const lock = acquireRunLock(options.out, 'training run');
+  if (lock.note) console.log(`note: ${lock.note}`);
+  for (const dir of [options.out, join(options.out, 'checkpoints'), join(options.out, 'samples')]) {
+    for (const name of removeStaleTemporaries(dir)) console.log(`removed ${join(dir, name)}, left by an interrupted run`);
+  }
   const { config, latest, start } = plan(options);
   checkDataFolder(config);
 

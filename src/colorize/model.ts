@@ -124,6 +124,30 @@ interface V1Layout {
   origin: string;
 }
 
+/**
+ * Bounds on the sizes a metadata block may ask for, checked before any network is built: far above the published
+ * model (width 64, 512 feature channels, 20 blocks per tunnel), far below what would exhaust memory.
+ */
+const SIZE_LIMITS = { width: 256, featureChannels: 2048, blocks: 64, dilation: 64 };
+
+/** What is wrong with generator sizes read from a file, or null. */
+function sizesProblem(sizes: unknown): string | null {
+  if (typeof sizes !== 'object' || sizes === null || Array.isArray(sizes)) return 'is not a JSON object of sizes';
+  const { width = 64, featureChannels = 512, dilations = [[1], [1], [1], [1]], cardinality = [1, 1, 1, 1] } = sizes as Record<string, unknown>;
+  const int = (v: unknown, lo: number, hi: number) => Number.isSafeInteger(v) && (v as number) >= lo && (v as number) <= hi;
+  if (!int(width, 16, SIZE_LIMITS.width) || (width as number) % 2) return `asks for width ${JSON.stringify(width)}; an even integer from 16 to ${SIZE_LIMITS.width} is expected`;
+  if (!int(featureChannels, 1, SIZE_LIMITS.featureChannels)) return `asks for ${JSON.stringify(featureChannels)} feature channels; 1 to ${SIZE_LIMITS.featureChannels} are expected`;
+  const lists = Array.isArray(dilations) && dilations.length === 4 && dilations.every((l) => Array.isArray(l) && l.length >= 1 && l.length <= SIZE_LIMITS.blocks);
+  if (!lists || !(dilations as unknown[][]).every((l) => l.every((d) => int(d, 1, SIZE_LIMITS.dilation)))) {
+    return `has dilations ${JSON.stringify(dilations).slice(0, 80)}; four lists of 1 to ${SIZE_LIMITS.blocks} integers from 1 to ${SIZE_LIMITS.dilation} are expected`;
+  }
+  const halves = [4, 2, 1, 0.5].map((f) => f * (width as number));
+  if (!Array.isArray(cardinality) || cardinality.length !== 4 || !cardinality.every((c, i) => int(c, 1, halves[i]) && halves[i] % c === 0)) {
+    return `has cardinality ${JSON.stringify(cardinality).slice(0, 80)}; four integers dividing half of each tunnel's width are expected`;
+  }
+  return null;
+}
+
 /** The v1 generator's sizes and whether it uses the extractor: from the project's metadata, else the published ones. */
 function v1Layout(checkpoint: Checkpoint, file: WeightsFile): V1Layout {
   const meta = checkpoint.metadata;
@@ -137,6 +161,8 @@ function v1Layout(checkpoint: Checkpoint, file: WeightsFile): V1Layout {
   if (meta.localFeatures !== 'extractor' && meta.localFeatures !== 'none') {
     throw new ModelError(`${file.name}: its "localFeatures" metadata is ${JSON.stringify(meta.localFeatures)}, expected "extractor" or "none"; re-export the generator.`);
   }
+  const problem = sizesProblem(sizes);
+  if (problem) throw new ModelError(`${file.name}: its "generator" metadata ${problem}; the file is damaged or was not exported by this project's training.`);
   const preset = meta.preset ? `, preset ${meta.preset}` : '';
   return {
     config: generatorV1Config(sizes),

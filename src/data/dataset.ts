@@ -48,14 +48,23 @@ export function spreadSample<T>(list: readonly T[], count: number): T[] {
   return Array.from({ length: count }, (_, k) => list[Math.floor(((k + 0.5) * list.length) / count)]);
 }
 
-/** A stable folder name for a source path: path separators become "__", anything unusual "_". */
+/**
+ * A stable folder name for a source path: path separators become "__", anything unusual "_". Where that loses
+ * something (two Japanese names of one length, `a/b.png` beside `a__b.png`), a hash of the source keeps ids
+ * of different sources apart.
+ */
 export function itemId(source: string): string {
-  return source
-    .replace(/\\/g, '/')
-    .replace(/^\/+/, '')
-    .split('/')
-    .map((part) => part.replace(/[^A-Za-z0-9._-]/g, '_'))
-    .join('__');
+  const parts = source.replace(/\\/g, '/').replace(/^\/+/, '').split('/');
+  const id = parts.map((part) => part.replace(/[^A-Za-z0-9._-]/g, '_')).join('__');
+  const lossless = parts.join('/') === source && parts.every((part) => /^[A-Za-z0-9._-]*$/.test(part) && !part.includes('__'));
+  return lossless ? id : `${id}~${fnv1a(source)}`;
+}
+
+/** FNV-1a (32-bit) of a string's UTF-16 code units, as 8 hex digits. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /** File names of an item's planes inside its folder. */

@@ -264,6 +264,7 @@ export function parseHintObject(json: unknown, source = 'hints', palette?: Palet
     if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${source}: "${name}" must be a positive integer (the page size in pixels), got ${JSON.stringify(v)}; ${usage}.`);
   }
   if (!Array.isArray(hints)) throw new Error(`${source}: "hints" must be an array; ${usage}.`);
+  if (hints.length > MAX_HINTS) throw new Error(`${source}: ${hints.length} hints, more than the ${MAX_HINTS} a page may have.`);
   const page = { width: width as number, height: height as number };
   return {
     page,
@@ -284,12 +285,31 @@ export function parseHintObject(json: unknown, source = 'hints', palette?: Palet
   };
 }
 
+/** The most hints one page may have: four times the pixels of a 512² working canvas (bounds the memory they take). */
+export const MAX_HINTS = 1_048_576;
+
+/** Why hints made for one page size cannot go on a page of another, or null when they fit. */
+export function hintSizeProblem(set: HintSet, page: Size): string | null {
+  return set.page.width === page.width && set.page.height === page.height
+    ? null
+    : `The hints were made for a ${set.page.width}×${set.page.height} page, but this page is ${page.width}×${page.height}.`;
+}
+
 /**
  * User hints from an RGBA plane the size of the page: every pixel with alpha ≥ ½ is a hint of its RGB colour
  * (a transparent layer painted over the page).
  */
-export function hintsFromRgba(plane: Plane): HintSet {
+export function hintsFromRgba(plane: Plane, maxHints = MAX_HINTS): HintSet {
   if (plane.channels !== 4) throw new Error(`A hint image needs an alpha channel (RGBA), got ${plane.channels} channels.`);
+  // Counted before any hint is built: an opaque layer would make every pixel one.
+  let count = 0;
+  for (let i = 3; i < plane.data.length; i += 4) if (plane.data[i] >= 0.5) count++;
+  if (count > maxHints) {
+    throw new Error(
+      `${count} pixels of the hint image are opaque (alpha ≥ ½), more than the ${maxHints} hints a page may have: ` +
+        'a hint layer is transparent except for the dots painted on it.',
+    );
+  }
   const hints: UserHint[] = [];
   for (let y = 0; y < plane.height; y++) {
     for (let x = 0; x < plane.width; x++) {
@@ -307,9 +327,8 @@ export function hintsFromRgba(plane: Plane): HintSet {
  * a page of that size.
  */
 export function placeHints(set: HintSet, page: Size, content: Size, canvas: Size = content): Plane {
-  if (set.page.width !== page.width || set.page.height !== page.height) {
-    throw new Error(`The hints were made for a ${set.page.width}×${set.page.height} page, but this page is ${page.width}×${page.height}.`);
-  }
+  const mismatch = hintSizeProblem(set, page);
+  if (mismatch) throw new Error(mismatch);
   if (content.width > canvas.width || content.height > canvas.height) throw new Error('placeHints: the content is larger than the canvas.');
   const n = canvas.width * canvas.height;
   const sum = new Float64Array(3 * n);

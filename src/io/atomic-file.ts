@@ -4,6 +4,7 @@
 // fsync'ed. A crash, Ctrl-C or a full disk leaves the old file (or none) and at most a stale temporary.
 import * as nodeFs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { processAlive } from './run-lock.js';
 
 /** The file operations used here: Node's fs by default, a failing one in tests. */
 export type AtomicFileSystem = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync'>;
@@ -36,6 +37,25 @@ function describe(e: unknown): string {
   return (e as Error).message;
 }
 
+/**
+ * Removes the temporaries in `dir` whose writer no longer runs (a crash, a closed terminal, kill -9 between
+ * write and rename); a running process's temporaries are left alone. Returns the names removed.
+ */
+export function removeStaleTemporaries(dir: string): string[] {
+  let names: string[];
+  try {
+    names = nodeFs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const stale = names.filter((name) => {
+    const pid = /^\..+\.(\d+)\.tmp$/.exec(name)?.[1];
+    return pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid));
+  });
+  for (const name of stale) ignoreErrors(() => nodeFs.unlinkSync(join(dir, name)));
+  return stale;
+}
+
 /** Writes all of `bytes` at the file's current position (writeSync may write less than asked). */
 export function writeAll(fd: number, bytes: Uint8Array, fs: Pick<AtomicFileSystem, 'writeSync'> = nodeFs): void {
   for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at);
@@ -43,30 +63,51 @@ export function writeAll(fd: number, bytes: Uint8Array, fs: Pick<AtomicFileSyste
 
 /** Replaces `path` with `content` so that a reader sees either the old file or the whole new one. */
 export function writeFileAtomic(path: string, content: Uint8Array | string, fs: AtomicFileSystem = nodeFs): void {
-  const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
-  const temporary = temporaryPath(path);
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(temporary, 'w');
-    writeAll(fd, bytes, fs);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(temporary, path);
-  } catch (e) {
-    if (fd !== null) ignoreErrors(() => fs.closeSync(fd!));
-    ignoreErrors(() => fs.unlinkSync(temporary));
-    throw new FileWriteError(path, (e as NodeJS.ErrnoException).code, describe(e));
-  }
-  // The rename is durable once the directory entry is on disk.
-  ignoreErrors(() => {
-    const dir = fs.openSync(dirname(path), 'r');
+  writeFilesAtomic([[path, content]], fs);
+}
+
+/**
+ * Replaces several files together: every temporary is written and synced before the first rename, so a failure
+ * on any of them (a full disk, a missing folder) leaves all the old files as they were.
+ */
+export function writeFilesAtomic(files: readonly [path: string, content: Uint8Array | string][], fs: AtomicFileSystem = nodeFs): void {
+  const written: string[] = [];
+  for (const [path, content] of files) {
+    const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+    const temporary = temporaryPath(path);
+    let fd: number | null = null;
     try {
-      fs.fsyncSync(dir);
-    } finally {
-      fs.closeSync(dir);
+      fd = fs.openSync(temporary, 'w');
+      written.push(temporary);
+      writeAll(fd, bytes, fs);
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fd = null;
+    } catch (e) {
+      if (fd !== null) ignoreErrors(() => fs.closeSync(fd!));
+      for (const t of written) ignoreErrors(() => fs.unlinkSync(t));
+      throw new FileWriteError(path, (e as NodeJS.ErrnoException).code, describe(e));
     }
-  });
+  }
+  for (const [i, [path]] of files.entries()) {
+    try {
+      fs.renameSync(written[i], path);
+    } catch (e) {
+      for (const t of written.slice(i)) ignoreErrors(() => fs.unlinkSync(t));
+      throw new FileWriteError(path, (e as NodeJS.ErrnoException).code, describe(e));
+    }
+  }
+  // The renames are durable once the directory entries are on disk.
+  for (const dir of new Set(files.map(([path]) => dirname(path)))) {
+    ignoreErrors(() => {
+      const fd = fs.openSync(dir, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+  }
 }
 
 function ignoreErrors(fn: () => void): void {

@@ -31,7 +31,10 @@ export async function openTrainingSet(dir: string): Promise<{ manifest: Manifest
 export async function listImages(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (folder: string) => {
-    for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const entries = await readdir(folder, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`${folder}: this folder cannot be read (${e.code ?? e.message}).`);
+    });
+    for (const entry of entries) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) await walk(path);
       else if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(relative(dir, path));
@@ -41,10 +44,19 @@ export async function listImages(dir: string): Promise<string[]> {
   return out.sort(naturalCompare);
 }
 
-/** The item of `source` if an earlier run finished it (its item.json exists), else null. */
+/**
+ * The item of `source` if an earlier run finished it (its item.json exists and reads), else null: a damaged
+ * item.json (a crash, a full disk) means the item is made again, not that the run stops.
+ */
 export async function finishedItem(dir: string, source: string): Promise<DatasetItem | null> {
   const text = await readFile(join(dir, 'items', itemId(source), 'item.json'), 'utf8').catch(() => null);
-  return text === null ? null : (JSON.parse(text) as DatasetItem);
+  if (text === null) return null;
+  try {
+    const item = JSON.parse(text) as DatasetItem;
+    return item && typeof item === 'object' && item.source === source ? item : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Writes an item's planes under `dir` and then its item.json, whose presence marks the item finished. */

@@ -1,12 +1,23 @@
 // Image files ↔ planes in Node, through sharp (libvips). Decoding normalises every input the pipeline may meet
 // — PNG, JPEG, WebP, TIFF, GIF (first frame); grey, grey+alpha, RGB, RGBA, 16-bit, CMYK — to 8-bit sRGB with
 // alpha composited on white and the EXIF orientation applied, then to a float plane in [0, 1].
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
+import { MAX_PAGE_BYTES, readInputFile } from './input-file.js';
 import { planeFromBytes, planeToBytes, type Plane } from '../data/plane.js';
 
 /** Default decompression-bomb limit: 100 megapixels (a 600 dpi A3 scan is ~70). */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
+/** The highest --max-megapixels accepted: a page takes about 50 bytes per pixel while it is coloured. */
+export const MAX_MEGAPIXELS_OPTION = 1000;
+
+/** The pixel limit from a --max-megapixels value, or why the value is refused (every command reads it alike). */
+export function parseMaxMegapixels(text: string): number | string {
+  const n = Number(text);
+  return text.trim() !== '' && n > 0 && n <= MAX_MEGAPIXELS_OPTION
+    ? n * 1e6
+    : `--max-megapixels must be a number of megapixels above 0 and at most ${MAX_MEGAPIXELS_OPTION}, got "${text}".`;
+}
 
 export class ImageError extends Error {
   constructor(readonly file: string, message: string) {
@@ -18,20 +29,20 @@ export class ImageError extends Error {
 export interface DecodeOptions {
   /** Refuse images with more pixels than this, before any pixel is decoded. */
   maxPixels?: number;
-  /** Keep transparency: RGBA (alpha 1 where the file has none) instead of RGB composited on white. */
-  alpha?: boolean;
+  /**
+   * Keep transparency: RGBA (alpha 1 where the file has none) instead of RGB composited on white; 'required'
+   * refuses a file without an alpha channel (a hint layer, where opaque pixels are hints).
+   */
+  alpha?: boolean | 'required';
 }
 
 /** Reads and decodes an image file as an RGB plane (RGBA with `alpha`). Every failure is one ImageError naming the file. */
 export async function readImage(file: string, options: DecodeOptions = {}): Promise<Plane> {
   let bytes: Buffer;
   try {
-    if ((await stat(file)).isDirectory()) throw new ImageError(file, 'is a directory, not an image file.');
-    bytes = await readFile(file);
+    bytes = readInputFile(file, MAX_PAGE_BYTES);
   } catch (e) {
-    if (e instanceof ImageError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ImageError(file, code === 'ENOENT' ? 'no such file.' : `cannot be read (${(e as Error).message}).`);
+    throw new ImageError(file, (e as Error).message.slice(file.length + 2));
   }
   return decodeImage(bytes, file, options);
 }
@@ -49,6 +60,9 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Deco
   }
   const height = meta.pageHeight ?? meta.height;
   if (!meta.width || !height) throw new ImageError(name, 'has no width or height in its header.');
+  if (options.alpha === 'required' && !meta.hasAlpha) {
+    throw new ImageError(name, 'has no transparency (alpha channel): a hint image is a transparent layer in which only the painted dots are opaque.');
+  }
   if (meta.width * height > maxPixels) {
     throw new ImageError(
       name,

@@ -219,6 +219,9 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions, start = 0)
       case 0x8b: {
         // LONG4: little-endian two's complement of n bytes
         const n = op === 0x8a ? u8() : u32();
+        // Built byte by byte, a number of n bytes costs n² work: a 200 KB one hung the reader. No state dict
+        // holds a number longer than LONG1's 255 bytes.
+        if (n > 255) fail(`a number of ${n} bytes; no state dict holds one (corrupt or crafted pickle)`);
         const raw = take(n);
         let v = 0n;
         for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(raw[i]);
@@ -302,7 +305,9 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions, start = 0)
       case 0x65: {
         // APPENDS
         const values = popMark();
-        listOf(top(), 'APPENDS').push(...values);
+        // One at a time: spreading a list of a million items overflows the call stack.
+        const list = listOf(top(), 'APPENDS');
+        for (const v of values) list.push(v);
         break;
       }
       case 0x71: // BINPUT

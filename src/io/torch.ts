@@ -7,11 +7,11 @@
 //    storage as an 8-byte little-endian element count and its raw bytes.
 // The pickle is read by src/io/pickle.ts with an allow-list of the globals a state dict uses; tensors are
 // materialised row-major (views, offsets and strides resolved) once the storages are known.
-import { unzipSync } from 'fflate';
 import { assertLittleEndianHost, decodeElements, type StoredDType } from './dtypes.js';
 import { PickleError, PyDict, PyGlobal, PyTuple, pyTypeName, unpickle, type GlobalHandler, type PyObject, type PyValue } from './pickle.js';
 import { identify } from './sniff.js';
 import { elementCount, shapeText, stripPrefix, type StoredTensor, type StoredTensors } from './stored-tensors.js';
+import { readZipBytes, type ZipEntry, type ZipLimits } from './zip-format.js';
 
 export class TorchCheckpointError extends Error {
   constructor(message: string) {
@@ -163,14 +163,29 @@ function readPickle(bytes: Uint8Array, persistentLoad: (pid: PyValue) => PyValue
   }
 }
 
+/**
+ * torch.save stores every entry uncompressed; a deflated one is allowed, but not at a zip bomb's ratio, and no
+ * entry may exceed what a typed array holds.
+ */
+const WEIGHTS_ZIP_LIMITS: ZipLimits = { maxEntries: 100_000, maxEntryBytes: 2 ** 31 - 1, maxTotalBytes: 2 ** 36, maxRatio: 16 };
+
 function readZip(bytes: Uint8Array): PyValue {
-  let files: Record<string, Uint8Array>;
+  let zip: ReturnType<typeof readZipBytes>;
   try {
-    files = unzipSync(bytes);
+    zip = readZipBytes(bytes, WEIGHTS_ZIP_LIMITS, 'the zip archive');
   } catch (e) {
-    throw new TorchCheckpointError(`Cannot read the zip archive (${(e as Error).message}): the file is truncated or corrupt.`);
+    throw new TorchCheckpointError(`Cannot read ${(e as Error).message}`);
   }
-  const names = Object.keys(files);
+  const byName = new Map<string, ZipEntry>(zip.entries.map((e) => [e.name, e]));
+  // Entries are unpacked only when the pickle refers to them: an archive's other entries cost nothing.
+  const unpack = (entry: ZipEntry): Uint8Array => {
+    try {
+      return zip.read(entry);
+    } catch (e) {
+      throw new TorchCheckpointError(`Cannot read ${(e as Error).message}`);
+    }
+  };
+  const names = [...byName.keys()];
   const pickles = names.filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pickles.length !== 1) {
     const listing = names.slice(0, 8).join(', ') + (names.length > 8 ? ', …' : '');
@@ -186,23 +201,24 @@ function readZip(bytes: Uint8Array): PyValue {
       'This is a TorchScript archive (torch.jit.save), not a state dict. Load it in PyTorch and save `model.state_dict()` with torch.save.',
     );
   }
-  const byteorder = files[`${prefix}byteorder`];
-  if (byteorder && new TextDecoder().decode(byteorder).trim() !== 'little') {
+  const byteorderEntry = byName.get(`${prefix}byteorder`);
+  if (byteorderEntry && new TextDecoder().decode(unpack(byteorderEntry)).trim() !== 'little') {
     throw new TorchCheckpointError('The checkpoint was saved on a big-endian machine; only little-endian checkpoints are supported.');
   }
   const storages = new Map<string, StorageData>();
   const persistentLoad = (pid: PyValue) => {
     const { dtype, key, numel } = storageId(pid, 5);
     const name = `${prefix}data/${key}`;
-    const stored = files[name];
-    if (!stored) throw new Error(`the pickle refers to storage ${key} but the archive has no ${name}`);
+    const entry = byName.get(name);
+    if (!entry) throw new Error(`the pickle refers to storage ${key} but the archive has no ${name}`);
     const byteLength = numel * ELEMENT_TYPES[dtype].size;
-    if (stored.length !== byteLength) throw new Error(`${name} holds ${stored.length} bytes; ${numel} ${dtype} elements need ${byteLength} (truncated file?)`);
+    // The declared size is checked before anything is unpacked or allocated.
+    if (entry.size !== byteLength) throw new Error(`${name} holds ${entry.size} bytes; ${numel} ${dtype} elements need ${byteLength} (truncated file?)`);
     let data = storages.get(key);
-    if (!data) storages.set(key, (data = { key, bytes: stored }));
+    if (!data) storages.set(key, (data = { key, bytes: unpack(entry) }));
     return new StorageRef(data, dtype, 0, byteLength);
   };
-  return readPickle(files[pickles[0]], persistentLoad, 0, pickles[0]).value;
+  return readPickle(unpack(byName.get(pickles[0])!), persistentLoad, 0, pickles[0]).value;
 }
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -270,19 +286,56 @@ function readLegacy(bytes: Uint8Array): PyValue {
   return object;
 }
 
+/** The storage element a tensor's last index reaches. */
+function lastElement({ offset, shape, stride }: TensorRef): number {
+  let last = offset;
+  for (let d = 0; d < shape.length; d++) last += (shape[d] - 1) * stride[d];
+  return last;
+}
+
+/** What expanded views (stride 0) may add beyond twice the storages' bytes. */
+const EXPANSION_SLACK_BYTES = 16 * 2 ** 20;
+
+/**
+ * Checks every tensor against its storage before anything is allocated: each stays inside its storage, and all
+ * together unpack to at most twice their storages' bytes plus a little (a tensor listed under two names, a small
+ * expanded view are fine; a stride 0 or overlapping strides that turn a few bytes into gigabytes are not).
+ */
+function checkTensors(tensors: [string, TensorRef][]): void {
+  let storageBytes = 0;
+  let tensorBytes = 0;
+  const seen = new Set<StorageData>();
+  for (const [name, t] of tensors) {
+    const type = ELEMENT_TYPES[t.dtype];
+    const available = Math.floor(t.storage.byteLength / type.size);
+    const numel = elementCount(t.shape);
+    if (numel === 0) continue;
+    const last = lastElement(t);
+    if (!(last < available)) {
+      throw new TorchCheckpointError(`Tensor "${name}" ${shapeText(t.shape)} reaches element ${last} of a storage holding ${available} (corrupt file).`);
+    }
+    if (!seen.has(t.storage.data)) {
+      seen.add(t.storage.data);
+      storageBytes += t.storage.data.bytes?.length ?? t.storage.byteLength;
+    }
+    tensorBytes += numel * type.size;
+  }
+  if (tensorBytes > 2 * storageBytes + EXPANSION_SLACK_BYTES) {
+    throw new TorchCheckpointError(
+      `The tensors would unpack to ${tensorBytes} bytes from ${storageBytes} bytes of storage: strides of 0 or overlapping views ` +
+        'repeat the same data over and over, which no state dict needs (crafted or corrupt file).',
+    );
+  }
+}
+
 /** Row-major host data for one tensor: a view of the storage when contiguous F32 allows it, else a copy. */
 function materialise(name: string, t: TensorRef, copy: boolean): StoredTensor {
   const type = ELEMENT_TYPES[t.dtype];
   if (!type.stored) throw new TorchCheckpointError(`Tensor "${name}" is ${t.dtype}; only float32, float16, bfloat16, float64 and int64 tensors can be imported.`);
   const stored = type.stored;
   const { shape, stride, offset } = t;
-  const available = Math.floor(t.storage.byteLength / type.size);
   const numel = elementCount(shape);
-  let last = offset;
-  for (let d = 0; d < shape.length; d++) last += (shape[d] - 1) * stride[d];
-  if (numel > 0 && last >= available) {
-    throw new TorchCheckpointError(`Tensor "${name}" ${shapeText(shape)} reaches element ${last} of a storage holding ${available} (corrupt file).`);
-  }
+  const last = lastElement(t);
   const bytes = t.storage.data.bytes!;
   const base = t.storage.byteOffset + offset * type.size;
   let expected = 1;
@@ -315,15 +368,26 @@ function materialise(name: string, t: TensorRef, copy: boolean): StoredTensor {
 const isStateDict = (v: PyValue): v is PyDict =>
   v instanceof PyDict && v.items.size > 0 && [...v.items].every(([k, t]) => typeof k === 'string' && t instanceof TensorRef);
 
-/** Dicts of tensors reachable through string keys (not through optimizer state), with their key paths. */
+/** How deep under the top level a state dict may sit ({"model": {"G": state_dict}} is depth 2). */
+const MAX_SEARCH_DEPTH = 4;
+
+/**
+ * Dicts of tensors reachable through string keys (not through optimizer state), with their key paths. Each dict
+ * is visited once, so a pickle whose dicts refer to themselves or to each other cannot make the search explode.
+ */
 function stateDictCandidates(root: PyValue): { path: string[]; dict: PyDict }[] {
   const found: { path: string[]; dict: PyDict }[] = [];
+  const visited = new Set<PyValue>([root]);
   const queue: { path: string[]; value: PyValue }[] = [{ path: [], value: root }];
-  while (queue.length) {
-    const { path, value } = queue.shift()!;
+  for (let next = 0; next < queue.length; next++) {
+    const { path, value } = queue[next];
     if (isStateDict(value)) found.push({ path, dict: value });
-    else if (value instanceof PyDict && path.length < 4) {
-      for (const [k, v] of value.items) if (typeof k === 'string' && !/optim/i.test(k)) queue.push({ path: [...path, k], value: v });
+    else if (value instanceof PyDict && path.length < MAX_SEARCH_DEPTH) {
+      for (const [k, v] of value.items) {
+        if (typeof k !== 'string' || /optim/i.test(k) || !(v instanceof PyDict) || visited.has(v)) continue;
+        visited.add(v);
+        queue.push({ path: [...path, k], value: v });
+      }
     }
   }
   return found;
@@ -381,7 +445,9 @@ export function readTorchCheckpoint(bytes: Uint8Array, { copy = false, key, stri
   const root = kind.container === 'zip' ? readZip(bytes) : readLegacy(bytes);
   const found = findStateDict(root, key);
   let tensors: StoredTensors = new Map();
-  for (const [name, t] of found.dict.items) tensors.set(name as string, materialise(name as string, t as TensorRef, copy));
+  const refs = [...found.dict.items] as [string, TensorRef][];
+  checkTensors(refs);
+  for (const [name, t] of refs) tensors.set(name, materialise(name, t, copy));
   let strippedPrefix: string | null = null;
   if (stripModulePrefix) ({ tensors, stripped: strippedPrefix } = stripPrefix(tensors));
   return { container: kind.container === 'zip' ? 'zip' : 'legacy', tensors, key: found.path.join('/'), strippedPrefix };

@@ -10,10 +10,13 @@
 // fsync'ed, renamed over the target (atomic within one file system) and the directory fsync'ed. An interrupted
 // or failed write leaves at most a stale temporary file, never a half-written checkpoint, and never touches an
 // earlier checkpoint. The store keeps the newest `keepLast` checkpoints and the best by validation L1.
+// The metadata holds the CRC-32 of the data section (`crc32`), checked on every load: a checkpoint whose bytes
+// changed on disk is named with the reason and skipped, never trained from nor reported as the best.
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { FileWriteError, isTemporaryName, writeFileAtomic } from '../io/atomic-file.js';
-import { readSafetensors, writeSafetensors, type TensorData } from '../io/safetensors.js';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors, type TensorData } from '../io/safetensors.js';
+import { crc32 } from '../io/zip-format.js';
 import { PROJECT_GENERATOR_FORMAT } from '../nets/architectures.js';
 import type { StateDict, StateEntry } from '../nets/module.js';
 import { validateConfig, type TrainConfig } from './config.js';
@@ -91,7 +94,21 @@ export function encodeCheckpoint(c: CheckpointContents): Uint8Array {
       tensors.set(`optimizer.${net}.${name}.exp_avg_sq`, m.expAvgSq);
     }
   }
-  return writeSafetensors(tensors, { metadata: { format: CHECKPOINT_FORMAT, config: JSON.stringify(c.config), state: JSON.stringify(c.state) } });
+  // The data section is the tensors' raw bytes in this order (F32 and I64 are written as they are held).
+  let crc = 0;
+  for (const { data } of tensors.values()) crc = crc32(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), crc);
+  const metadata = { format: CHECKPOINT_FORMAT, config: JSON.stringify(c.config), state: JSON.stringify(c.state), crc32: crcText(crc) };
+  return writeSafetensors(tensors, { metadata });
+}
+
+const crcText = (crc: number) => crc.toString(16).padStart(8, '0');
+
+/** Why the file's data section does not match the CRC-32 its metadata holds, or null when it does. */
+function dataProblem(bytes: Uint8Array): string | null {
+  const { metadata, dataStart } = readSafetensorsHeader(bytes);
+  if (metadata.crc32 === undefined) return null; // written before checksums were stored
+  const actual = crcText(crc32(bytes.subarray(dataStart)));
+  return actual === metadata.crc32 ? null : `its tensor data fails the CRC-32 check (stored ${metadata.crc32}, computed ${actual}): the file is damaged`;
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, source: string): CheckpointContents {
@@ -102,6 +119,8 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): CheckpointC
     throw new CheckpointError(`${source}: ${(e as Error).message}`);
   }
   const { tensors, metadata } = read;
+  const damage = metadata.format === CHECKPOINT_FORMAT ? dataProblem(bytes) : null;
+  if (damage) throw new CheckpointError(`${source}: ${damage}.`);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     const exported = metadata.format === PROJECT_GENERATOR_FORMAT ? ' It is a generator exported for inference (npm run colorize).' : '';
     throw new CheckpointError(
@@ -198,27 +217,56 @@ export class CheckpointStore {
 
   /** Checkpoints whose headers can be read, oldest first. Temporary and unrelated files are ignored. */
   list(): CheckpointInfo[] {
+    return this.scan().checkpoints;
+  }
+
+  /** The readable checkpoints, oldest first, and each `step-*.safetensors` whose header is not, with the reason. */
+  scan(): { checkpoints: CheckpointInfo[]; unreadable: string[] } {
     let names: string[];
     try {
       names = this.fs.readdirSync(this.dir) as string[];
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoints: [], unreadable: [] };
       throw e;
     }
-    const out: CheckpointInfo[] = [];
+    const checkpoints: CheckpointInfo[] = [];
+    const unreadable: string[] = [];
     for (const name of names) {
       const match = NAME.exec(name);
       if (!match) continue;
       const path = join(this.dir, name);
       const state = this.peekState(path);
-      if (state) out.push({ path, step: Number(match[1]), valL1: state.validation?.step === state.step ? state.validation.val_l1 : null });
+      if (typeof state === 'string') unreadable.push(`${path}: ${state}`);
+      else checkpoints.push({ path, step: Number(match[1]), valL1: state.validation?.step === state.step ? state.validation.val_l1 : null });
     }
-    return out.sort((a, b) => a.step - b.step);
+    return { checkpoints: checkpoints.sort((a, b) => a.step - b.step), unreadable };
   }
 
-  /** The checkpoint with the lowest validation L1, or null. */
+  /** The checkpoint with the lowest validation L1 by the headers (what pruning keeps), or null. */
   best(): CheckpointInfo | null {
     return this.list().reduce<CheckpointInfo | null>((b, c) => (c.valL1 !== null && (b === null || c.valL1 < b.valL1!) ? c : b), null);
+  }
+
+  /**
+   * The best checkpoint whose data passes its checksum, for reports: damaged ones are listed with the reason and
+   * the next best is taken.
+   */
+  verifiedBest(): { best: CheckpointInfo | null; skipped: string[] } {
+    const skipped: string[] = [];
+    const ranked = this.list()
+      .filter((c) => c.valL1 !== null)
+      .sort((a, b) => a.valL1! - b.valL1!);
+    for (const c of ranked) {
+      let problem: string | null;
+      try {
+        problem = dataProblem(this.fs.readFileSync(c.path));
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      if (!problem) return { best: c, skipped };
+      skipped.push(`${c.path}: ${problem}`);
+    }
+    return { best: null, skipped };
   }
 
   /** Writes a checkpoint atomically, then removes those neither among the newest keepLast nor the best. */
@@ -245,8 +293,9 @@ export class CheckpointStore {
    * not deleted, so nothing is lost). Null when there is none.
    */
   loadLatest(): { path: string; contents: CheckpointContents; skipped: string[] } | null {
-    const skipped: string[] = [];
-    for (const info of this.list().reverse()) {
+    const { checkpoints, unreadable } = this.scan();
+    const skipped = [...unreadable];
+    for (const info of checkpoints.reverse()) {
       try {
         return { path: info.path, contents: this.load(info.path), skipped };
       } catch (e) {
@@ -277,22 +326,23 @@ export class CheckpointStore {
     for (const c of all) if (!keep.has(c.path)) ignoreErrors(() => this.fs.unlinkSync(c.path));
   }
 
-  /** The state JSON from the header alone (a checkpoint is hundreds of MB at full size); null if unreadable. */
-  private peekState(path: string): TrainingState | null {
+  /** The state JSON from the header alone (a checkpoint is hundreds of MB at full size), or why it cannot be read. */
+  private peekState(path: string): TrainingState | string {
     let fd: number | null = null;
     try {
       fd = this.fs.openSync(path, 'r');
       const prefix = new Uint8Array(8);
-      if (this.fs.readSync(fd, prefix, 0, 8, 0) !== 8) return null;
+      if (this.fs.readSync(fd, prefix, 0, 8, 0) !== 8) return 'the file is shorter than a safetensors header (truncated)';
       const length = Number(new DataView(prefix.buffer).getBigUint64(0, true));
-      if (length > 100_000_000 || 8 + length > this.fs.statSync(path).size) return null;
+      if (length > 100_000_000 || 8 + length > this.fs.statSync(path).size) return `its header length (${length} bytes) does not fit the file (truncated or damaged)`;
       const header = new Uint8Array(length);
-      if (this.fs.readSync(fd, header, 0, length, 8) !== length) return null;
+      if (this.fs.readSync(fd, header, 0, length, 8) !== length) return 'its header cannot be read in full (truncated)';
       const json = JSON.parse(new TextDecoder().decode(header)) as { __metadata__?: Record<string, string> };
       const metadata = json.__metadata__;
-      return metadata?.format === CHECKPOINT_FORMAT ? (JSON.parse(metadata.state) as TrainingState) : null;
-    } catch {
-      return null;
+      if (metadata?.format !== CHECKPOINT_FORMAT) return `it is not a training checkpoint (format ${JSON.stringify(metadata?.format ?? null)})`;
+      return JSON.parse(metadata.state) as TrainingState;
+    } catch (e) {
+      return `its header cannot be read (${(e as Error).message}): the file is damaged`;
     } finally {
       if (fd !== null) ignoreErrors(() => this.fs.closeSync(fd!));
     }

@@ -390,7 +390,7 @@ export function resolveConfig({ preset, base, file = {}, flags = {} }: ConfigLay
  * weights and step numbering only make sense with them). The others (schedule length, intervals) may change.
  */
 export const FROZEN_ON_RESUME = [
-  'seed', 'data', 'imagesPerEpoch', 'validationImages', 'crop', 'batchSize', 'generator', 'discriminator', 'localFeatures', 'finetune',
+  'preset', 'seed', 'data', 'imagesPerEpoch', 'validationImages', 'crop', 'batchSize', 'generator', 'discriminator', 'localFeatures', 'finetune',
 ] as const;
 
 /** The keys that define the networks: a fine-tuning run keeps them from the checkpoint it starts from. */

@@ -6,7 +6,7 @@
 //   event       {step, event, message}                                      start, resume, skip, rollback, checkpoint, warning, stop
 // A resumed run appends after its `resume` event; steps logged after the checkpoint it resumed from (by a run
 // that crashed) appear again with the values of the new run.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ValidationMetrics } from './checkpoint.js';
 
@@ -44,13 +44,40 @@ export interface EventRecord {
 export type LogRecord = StepRecord | ValidationRecord | EventRecord;
 
 export class TrainingLog {
+  /** Bytes of a torn last line removed when the log was opened (a full disk or a crash mid-append), or 0. */
+  readonly repairedBytes: number;
+
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
+    this.repairedBytes = repairTornLine(path);
   }
 
+  /** Why a write failed (a full disk), or null: the trainer then stops at the next step and checkpoints. */
+  failure: string | null = null;
+
+  /** Appends a record; after a failed write nothing more is appended (the line may be torn; the next open cuts it). */
   write(record: LogRecord): void {
-    appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+    if (this.failure) return;
+    try {
+      appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      this.failure = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : (e as Error).message;
+    }
   }
+}
+
+/**
+ * Cuts an unfinished last line, so that records appended after it stay one per line and the log parses: every
+ * complete record ends in a newline. Returns how many bytes were cut.
+ */
+function repairTornLine(path: string): number {
+  if (!existsSync(path) || !statSync(path).isFile()) return 0;
+  const bytes = readFileSync(path);
+  if (!bytes.length || bytes[bytes.length - 1] === 0x0a) return 0;
+  const keep = bytes.lastIndexOf(0x0a) + 1;
+  truncateSync(path, keep);
+  return bytes.length - keep;
 }
 
 /** Parses a log file's text (tests, tools). */

@@ -635,6 +635,7 @@ export class Trainer {
    */
   resume(latest: { path: string; contents: CheckpointContents; skipped: string[] }): void {
     for (const skipped of latest.skipped) this.event('warning', `skipped an unreadable checkpoint: ${skipped}`);
+    if (this.log.repairedBytes) this.event('warning', `removed a torn last line of log.jsonl (${this.log.repairedBytes} bytes, from an interrupted write)`);
     this.restore(latest.contents);
     this.event('resume', `resumed from ${latest.path} at step ${this.step}`, { path: latest.path });
   }
@@ -707,7 +708,7 @@ export class Trainer {
     }
     let stoppedBy: string | null = null;
     while (this.step < this.totalSteps) {
-      stoppedBy = shouldStop();
+      stoppedBy = shouldStop() ?? (this.log.failure && `a failed write of log.jsonl (${this.log.failure})`);
       if (stoppedBy) break;
       const rollbacks = this.rollbacks;
       const record = await this.trainStep();
@@ -727,7 +728,8 @@ export class Trainer {
     // A stopped run exports too: its generator is usable (npm run colorize) while --resume continues the run.
     const generatorPath = join(this.options.out, 'generator.safetensors');
     exportGenerator(generatorPath, await this.generator.stateDict(), config, this.options.fs);
-    const best = this.store.best();
+    const { best, skipped } = this.store.verifiedBest();
+    for (const why of skipped) this.event('warning', `not the best after all, skipped: ${why}`);
     const summary: TrainingSummary = {
       steps: this.step,
       totalSteps: this.totalSteps,
