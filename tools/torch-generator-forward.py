@@ -12,13 +12,11 @@ after --warmup runs, each run waited for with torch.cuda.synchronize().
 """
 import argparse
 import json
-import statistics
-import time
 
 import torch
 import torch.nn.functional as F
 
-from torch_nets import published_generator, set_precision
+from torch_nets import device_name, median_seconds, published_generator, set_precision
 
 
 def main():
@@ -37,25 +35,14 @@ def main():
     x = torch.rand(1, 6, h, w, device=device)
     features = F.relu(torch.randn(1, 8 * args.width, h // 8, w // 8, device=device))
 
-    def median_ms():
-        times = []
-        for i in range(args.warmup + args.runs):
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            with torch.no_grad():
-                generator(x, features)
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-            if i >= args.warmup:
-                times.append(1000 * (time.perf_counter() - start))
-        return statistics.median(times)
+    def forward():
+        with torch.no_grad():
+            return generator(x, features)
 
-    result = dict(peer=f'PyTorch {torch.__version__}', size=f'{w}x{h}', width=args.width, runs=args.runs,
-                  device=torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu ({torch.get_num_threads()} threads)')
+    result = dict(peer=f'PyTorch {torch.__version__}', size=f'{w}x{h}', width=args.width, runs=args.runs, device=device_name(device))
     for name, tf32 in (('fp32_ms', False), ('tf32_ms', True)):
         set_precision(tf32)
-        result[name] = median_ms()
+        result[name] = 1000 * median_seconds(forward, device, args.runs, args.warmup)[0]
     print(f"{result['device']}: generator-v1 {w}x{h} fwd {result['fp32_ms']:.2f} ms fp32, {result['tf32_ms']:.2f} ms TF32 convolutions (median of {args.runs})")
     if args.json:
         with open(args.json, 'w') as f:

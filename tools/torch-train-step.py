@@ -16,13 +16,11 @@ Prints the median seconds per step; --json writes it with the settings and the d
 """
 import argparse
 import json
-import statistics
-import time
 
 import torch
 import torch.nn.functional as F
 
-from torch_nets import DiscriminatorV1, SEResNeXt, Vgg16Features, published_generator, set_precision
+from torch_nets import DiscriminatorV1, SEResNeXt, Vgg16Features, device_name, median_seconds, published_generator, set_precision
 
 WHITE_THRESHOLD = 0.85
 
@@ -91,19 +89,8 @@ def main():
         discriminator.requires_grad_(True)
         return d_terms, loss_g.item()
 
-    for _ in range(2):
-        step()
-    times = []
-    for _ in range(args.steps):
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        losses = step()
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu ({torch.get_num_threads()} threads)'
+    median, losses = median_seconds(step, device, args.steps, warmup=2)
+    name = device_name(device)
     result = dict(peer=f'PyTorch {torch.__version__}', precision='fp32' if args.no_tf32 else 'tf32 convolutions (default)', device=name, crop=s, batch=n, width=args.width, steps=args.steps,
                   seconds_per_step=median, steps_per_second=1 / median, last_losses=dict(d=losses[0], g=losses[1]))
     print(f'{name}: {median:.3f} s per step ({s}² × {n}, width {args.width}; median of {args.steps}), losses D {losses[0]:.3f} G {losses[1]:.3f}')

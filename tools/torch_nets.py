@@ -2,6 +2,9 @@
 names: the PyTorch side of the parity fixtures (tools/make-torch-references.py) and of the training-step
 comparison (tools/torch-train-step.py). Each class mirrors the module of the same name in src/nets/.
 """
+import statistics
+import time
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -270,6 +273,26 @@ def set_precision(tf32):
     torch.backends.cudnn.benchmark = True
     torch.backends.cudnn.allow_tf32 = tf32
     torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def median_seconds(run, device, runs, warmup):
+    """The median wall time of `runs` calls of run() after `warmup` untimed ones, each waited for on a GPU;
+    returns it with the last call's result."""
+    times, result = [], None
+    for i in range(warmup + runs):
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        result = run()
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def device_name(device):
+    return torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu ({torch.get_num_threads()} threads)'
 
 
 # --- seeded test weights, shared by the reference scripts ---------------------------------------------------
