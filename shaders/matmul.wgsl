@@ -37,7 +37,11 @@ struct Params {
   strideA: u32,  // 16  elements between consecutive batches of A (0 = broadcast)
   strideB: u32,  // 20  elements between consecutive batches of B (0 = broadcast)
   strideC: u32,  // 24  elements between consecutive batches of C (normally M*N)
-  _pad: u32,     // 28  (struct size 32 bytes)
+  splits: u32,   // 28  matmul_tiled: pieces of K per product (split-K); z = batch * splits + piece
+  k_chunk: u32,  // 32  matmul_tiled: K per piece (a multiple of TK)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,    //     (struct size 48 bytes)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -286,8 +290,15 @@ fn matmul_reg(@builtin(workgroup_id) wg: vec3<u32>,
 // transpose flag so that consecutive invocations read consecutive addresses.
 // Out-of-range elements are staged as 0, so any M, N, K works.
 //
-// Dispatch: (ceil(N / 64), ceil(M / 64), batch).  Overrides WG_X/CV are
-// not used by this entry point.
+// Split-K: with `splits` > 1, workgroup z = b * splits + s sums only K range
+// [s * k_chunk, (s + 1) * k_chunk) of product b and writes its partial C at
+// z * strideC; the engine sums the pieces with the reduction kernel (in a
+// fixed order).  A product with a long K and few output tiles (a 1x1
+// convolution's weight gradient: K = every pixel, one 64x64 tile) would
+// otherwise leave nearly every SM idle while a few workgroups loop over K.
+//
+// Dispatch: (ceil(N / 64), ceil(M / 64), batch * splits).  Overrides WG_X/CV
+// are not used by this entry point.
 const TT = 64u;  // output tile edge
 const TK = 16u;  // K step
 var<workgroup> As: array<array<f32, 64>, 16>;  // As[k][m]
@@ -302,12 +313,15 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
   let K = P.K;
   let row0 = wg.y * TT;
   let col0 = wg.x * TT;
-  let ab = wg.z * P.strideA;
-  let bb = wg.z * P.strideB;
+  let product = wg.z / P.splits;
+  let kBegin = (wg.z % P.splits) * P.k_chunk;
+  let kEnd = min(K, kBegin + P.k_chunk);
+  let ab = product * P.strideA;
+  let bb = product * P.strideB;
 
   var acc: array<vec4<f32>, 4>;  // acc[i][j] -> C[row0+ty+16i, col0+tx+16j]
 
-  for (var k0 = 0u; k0 < K; k0 += TK) {
+  for (var k0 = kBegin; k0 < kEnd; k0 += TK) {
     for (var q = 0u; q < 4u; q++) {
       let e = tid + q * 256u;
       // A slab: 64 (m) x 16 (k).  Walk the stored-contiguous dimension fastest.
@@ -317,7 +331,7 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
       let gm = row0 + am;
       let gk = k0 + ak;
       let av = loadA(ab, min(gm, M - 1u), min(gk, K - 1u));
-      As[ak][am] = select(0.0, av, gm < M && gk < K);
+      As[ak][am] = select(0.0, av, gm < M && gk < kEnd);
       // B slab: 16 (k) x 64 (n).
       var bn: u32;
       var bk: u32;
@@ -325,7 +339,7 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
       let gn = col0 + bn;
       let gk2 = k0 + bk;
       let bv = loadB(bb, min(gk2, K - 1u), min(gn, N - 1u));
-      Bs[bk][bn] = select(0.0, bv, gn < N && gk2 < K);
+      Bs[bk][bn] = select(0.0, bv, gn < N && gk2 < kEnd);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {

@@ -92,6 +92,18 @@ describe('the GPU kernel (matmul_tiled) on this adapter', () => {
         { shape: [40, 9], data: Float64Array.from(await T.contiguous(bt).data()) },
       );
       await expectClose(T.matmul(at, bt), ref, 1e-5);
+      // Split-K: a long K over few output tiles is summed in pieces (5 of 608 here), transposed operand included.
+      const la = randomHost([2, 70, 3000]);
+      const lb = randomHost([2, 3000, 9]);
+      const [ga, gb] = [up(la), up(lb)];
+      const { recording, result: long } = engine().record(() => T.matmul(ga, gb));
+      expect(recording.commands.find((c) => c.kernel.startsWith('matmul:matmul_tiled'))?.cost?.shape).toBe('70×9×K3000 ×2 split 5');
+      expect(recording.commands.some((c) => c.kernel.startsWith('reduce:'))).toBe(true);
+      await expectClose(long, matmulReference(la, lb), 1e-5);
+      recording.dispose();
+      const lbt = randomHost([9, 3000]);
+      const longT = T.matmul(up(la), T.transpose(up(lbt)));
+      await expectClose(longT, matmulReference(la, { shape: [3000, 9], data: Float64Array.from(await T.contiguous(T.transpose(up(lbt))).data()) }), 1e-5);
     } finally {
       gpu.software = software;
       engine().poisonNewTensors = false;

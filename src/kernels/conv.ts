@@ -6,7 +6,7 @@ import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
 import { binary, contiguousCopy, copyInto, fill, unary } from './elementwise.js';
-import { batchedMatmul } from './matmul.js';
+import { batchedMatmul, matmulSumOverBatch } from './matmul.js';
 import { reduce } from './reduce.js';
 import { grid1d, UniformWriter } from './uniforms.js';
 
@@ -415,15 +415,14 @@ function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: numbe
 export function conv2dWeightGrad(dy: Tensor, x: Tensor, weightShape: readonly number[], geom: ConvGeometry): Tensor {
   const [cout, cinG, kh, kw] = weightShape;
   if (isPointwise(weightShape, geom)) {
-    // Σ_n dy[n] · x[n]ᵀ: one product per image, the images summed by the (deterministic) reduction.
+    // Σ_n dy[n] · x[n]ᵀ: one product per image (split along the pixels on a GPU), summed by the deterministic reduction.
     const D = dense(dy);
     const X = dense(x);
     const dm = asMatrices(D.tensor);
     const xt = asMatrices(X.tensor, true);
-    const products = batchedMatmul(dm, xt);
-    const total = products.shape[0] === 1 ? products : reduce('sum', products, [0]);
+    const total = matmulSumOverBatch(dm, xt);
     const dw = total.view([cout, cinG, 1, 1], [cinG, 1, cinG, cinG], 0);
-    for (const t of [dm, xt, products, total]) t.dispose();
+    for (const t of [dm, xt, total]) t.dispose();
     for (const o of [D, X]) if (o.temporary) o.tensor.dispose();
     return dw;
   }
