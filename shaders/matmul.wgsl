@@ -363,3 +363,51 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// matmul_gemv: GPU kernel for a matrix times a vector, C[b][m] = Σ_k Mat(m, k) · vec[k],
+// the matrix [M, K] in A's binding (stored [K, M] when TRANS_A), the vector
+// (K contiguous values) in B's binding.  Spectral normalisation's power
+// iteration (W̄v, uᵀW̄) is such a product; through matmul_tiled it keeps one
+// column of a 64x64 tile busy.  The engine also routes a row vector times a
+// matrix here, as the transposed product (Bᵀ · aᵀ).  Loads are coalesced in
+// both layouts:
+//   - TRANS_A (stored [K, M]): the 64 lanes of a slice own 64 adjacent rows and
+//     read along M; the 4 slices take every 4th k, summed at the end.
+//     Dispatch (ceil(M / 64), 1, batch).
+//   - row-major (stored [M, K]): 64 lanes per row read along K, then a tree;
+//     4 rows per workgroup.  Dispatch (ceil(M / 4), 1, batch).
+var<workgroup> gv: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn matmul_gemv(@builtin(workgroup_id) wg: vec3<u32>,
+               @builtin(local_invocation_index) tid: u32) {
+  let M = P.M;
+  let K = P.K;
+  let ab = wg.z * P.strideA;
+  let vb = wg.z * P.strideB;
+  let cb = wg.z * P.strideC;
+  let x = tid % 64u;
+  let y = tid / 64u;
+  if (TRANS_A) {
+    let m = wg.x * 64u + x;
+    let mc = min(m, M - 1u);
+    var acc = 0.0;
+    for (var k = y; k < K; k += 4u) { acc = fma(A[ab + k * M + mc], B[vb + k], acc); }
+    gv[tid] = acc;
+    workgroupBarrier();
+    if (y == 0u && m < M) { C[cb + m] = (gv[x] + gv[x + 64u]) + (gv[x + 128u] + gv[x + 192u]); }
+  } else {
+    let m = wg.x * 4u + y;
+    let mc = min(m, M - 1u);
+    var acc = 0.0;
+    for (var k = x; k < K; k += 64u) { acc = fma(A[ab + mc * K + k], B[vb + k], acc); }
+    gv[tid] = acc;
+    workgroupBarrier();
+    for (var step = 32u; step > 0u; step /= 2u) {
+      if (x < step) { gv[tid] += gv[tid + step]; }
+      workgroupBarrier();
+    }
+    if (x == 0u && m < M) { C[cb + m] = gv[tid]; }
+  }
+}

@@ -101,6 +101,22 @@ describe('the GPU kernel (matmul_tiled) on this adapter', () => {
       expect(recording.commands.some((c) => c.kernel.startsWith('reduce:'))).toBe(true);
       await expectClose(long, matmulReference(la, lb), 1e-5);
       recording.dispose();
+      // Matrix times vector (matmul_gemv), both layouts of the matrix, the vector on either side, broadcast batches.
+      const gemvCases: [number[], number[]][] = [[[70, 3000], [3000, 1]], [[1, 300], [300, 130]], [[1, 77], [77, 1]], [[3, 1, 40], [3, 40, 70]], [[2, 65, 33], [1, 33, 1]]];
+      for (const [sa, sb] of gemvCases) {
+        const [ha, hb] = [randomHost(sa), randomHost(sb)];
+        const [ga2, gb2] = [up(ha), up(hb)];
+        const { recording: r, result } = engine().record(() => T.matmul(ga2, gb2));
+        expect(r.commands.map((c) => c.kernel.split(':')[1])).toContain('matmul_gemv');
+        await expectClose(result, matmulReference(ha, hb), 1e-5);
+        r.dispose();
+      }
+      // The matrix stored transposed: Aᵀ·v (rows along M) and uᵀ·Bᵀ (B stored [N, K], read row by row).
+      const [hm, hv, hu] = [randomHost([300, 90]), randomHost([300, 1]), randomHost([1, 300])];
+      const mt = T.transpose(up(hm));
+      const mtHost = { shape: [90, 300], data: Float64Array.from(await T.contiguous(mt).data()) };
+      await expectClose(T.matmul(mt, up(hv)), matmulReference(mtHost, hv), 1e-5);
+      await expectClose(T.matmul(up(hu), T.transpose(up(mtHost))), matmulReference(hu, hm), 1e-5);
       const lbt = randomHost([9, 3000]);
       const longT = T.matmul(up(la), T.transpose(up(lbt)));
       await expectClose(longT, matmulReference(la, { shape: [3000, 9], data: Float64Array.from(await T.contiguous(T.transpose(up(lbt))).data()) }), 1e-5);

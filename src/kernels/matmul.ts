@@ -110,7 +110,8 @@ const TK = 16;
 /** Split-K for the workgroup-tiled GPU kernel; the software adapter's register kernels never split. */
 function kSplit(M: number, N: number, K: number, batch: number): KSplit {
   const none = { splits: 1, chunk: Math.max(K, 1) };
-  if (engine().gpu.software) return none;
+  // Matrix-vector products go to matmul_gemv, which reads along K with every lane.
+  if (engine().gpu.software || M === 1 || N === 1) return none;
   const tiles = Math.ceil(M / 64) * Math.ceil(N / 64) * batch;
   let splits = Math.min(
     Math.ceil(SPLIT_K_TILES / Math.max(tiles, 1)),
@@ -128,12 +129,14 @@ function kSplit(M: number, N: number, K: number, batch: number): KSplit {
 /**
  * Picks the kernel for the device: on a software rasteriser (llvmpipe, SwiftShader) the register-tile kernels
  * (16 rows × 4·CV columns per invocation, no workgroup memory), with vec4 loads when every dimension and
- * batch stride is a multiple of 4; on a real GPU the workgroup-memory tiled kernel.
+ * batch stride is a multiple of 4; on a real GPU the matrix-vector kernel for M = 1 or N = 1, else the
+ * workgroup-memory tiled kernel (split along K when its grid would be small).
  */
 function launch(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: number, batch: number, split: KSplit): void {
   const e = engine();
   const limit = e.gpu.limits.maxComputeWorkgroupsPerDimension;
   if (batch * split.splits > limit) throw new Error(`matmul: a batch of ${batch} exceeds this device's ${limit} workgroups per dimension; split the batch.`);
+  if (!e.gpu.software && (M === 1 || N === 1) && launchGemv(A, B, out, M, N, K, batch)) return;
   const constants = { TRANS_A: +A.transposed, TRANS_B: +B.transposed };
   let entry: string;
   let groups: [number, number, number];
@@ -154,6 +157,26 @@ function launch(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: nu
   const shape = `${M}×${N}×K${K}${batch > 1 ? ` ×${batch}` : ''}${split.splits > 1 ? ` split ${split.splits}` : ''}`;
   const cost = { flops: 2 * M * N * K * batch, bytes: 4 * (A.tensor.size + B.tensor.size + out.size), shape };
   e.dispatch({ family: 'matmul', source, entry, constants }, uniforms, [A.tensor.storage.buffer, B.tensor.storage.buffer, out.storage.buffer], groups, cost);
+}
+
+/**
+ * A matrix times a vector on a GPU (matmul_gemv): for M = 1 the product is computed transposed, Bᵀ · aᵀ, which
+ * has the same memory as the result. False when the launch would exceed the grid (the tiled kernel runs it).
+ */
+function launchGemv(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: number, batch: number): boolean {
+  const e = engine();
+  // A vector operand is always dense along K (operand() copies anything else), whichever flag it carries.
+  const [matrix, vector, rows, transposed] = N === 1 ? [A, B, M, A.transposed] : [B, A, N, !B.transposed];
+  const groups: [number, number, number] = [Math.ceil(rows / (transposed ? 64 : 4)), 1, batch];
+  if (groups[0] > e.gpu.limits.maxComputeWorkgroupsPerDimension) return false;
+  const uniforms = new UniformWriter()
+    .u32(rows).u32(1).u32(K).u32(batch).u32(matrix.batchStride).u32(vector.batchStride).u32(M * N).u32(1)
+    .u32(K).u32(0).u32(0).u32(0)
+    .done();
+  const cost = { flops: 2 * M * N * K * batch, bytes: 4 * (A.tensor.size + B.tensor.size + out.size), shape: `${M}×${N}×K${K}${batch > 1 ? ` ×${batch}` : ''}` };
+  const kernel = { family: 'matmul', source, entry: 'matmul_gemv', constants: { TRANS_A: +transposed } };
+  e.dispatch(kernel, uniforms, [matrix.tensor.storage.buffer, vector.tensor.storage.buffer, out.storage.buffer], groups, cost);
+  return true;
 }
 
 /** Invocations per workgroup of the register-tile kernels: one 8-wide SIMD vector on llvmpipe. */
