@@ -5,7 +5,7 @@ import source from '../../shaders/conv.wgsl';
 import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { binary, contiguousCopy, copyInto, fill, unary } from './elementwise.js';
+import { binary, contiguousCopy, unary } from './elementwise.js';
 import { batchedMatmul, matmulSumOverBatch } from './matmul.js';
 import { reduce } from './reduce.js';
 import { grid1d, UniformWriter } from './uniforms.js';
@@ -128,29 +128,27 @@ interface Gather {
 
 /**
  * The weight packed as [groups, ⌈chans/4⌉, taps, rowsPad, 4]: the kernel reads one row's weights for 4 input
- * channels at one tap as a vec4. Rows beyond the group's and channels beyond its last are zero. Costs one pass
- * over the weight, small next to the convolution: one strided copy for the whole blocks of 4 channels, one more
- * per leftover channel (the lanes of the last, partial block).
+ * channels at one tap as a vec4. Rows beyond the group's and channels beyond its last are zero. One dispatch
+ * of conv_pack_weight, a pass over the weight, small next to the convolution.
  */
 function packWeight(w: Tensor, g: Gather, rowsPad: number): Tensor {
   const { groups, rows, chans } = g;
   const taps = g.kh * g.kw;
   const chans4 = Math.ceil(chans / 4);
-  const exact = rows === rowsPad && chans % 4 === 0;
-  const packed = exact ? Tensor.empty([groups, chans4, taps, rowsPad, 4]) : fill([groups, chans4, taps, rowsPad, 4], 0);
-  // Strides of the weight along (group, channel, tap, row), whichever of rows and channels comes first.
-  const [sg, sc, st, sr] = g.rowsMajor ? [rows * chans * taps, taps, 1, chans * taps] : [chans * rows * taps, rows * taps, 1, taps];
-  const packedStrides = [chans4 * taps * rowsPad * 4, taps * rowsPad * 4, rowsPad * 4, 4];
-  const copy = (blocks: number, lanes: number, firstChannel: number) => {
-    const source = w.view([groups, blocks, taps, rows, lanes], [sg, 4 * sc, st, sr, sc], w.offset + firstChannel * sc);
-    const target = packed.view([groups, blocks, taps, rows, lanes], [...packedStrides, 1], Math.floor(firstChannel / 4) * packedStrides[1] + (firstChannel % 4));
-    copyInto(target, source);
-    source.dispose();
-    target.dispose();
-  };
-  const whole = Math.floor(chans / 4);
-  if (whole > 0) copy(whole, 4, 0);
-  for (let c = 4 * whole; c < chans; c++) copy(1, 1, c);
+  const packed = Tensor.empty([groups, chans4, taps, rowsPad, 4]);
+  // Strides of the weight along (group, channel, row), whichever of rows and channels comes first; taps are contiguous.
+  const [sg, sc, sr] = g.rowsMajor ? [rows * chans * taps, taps, chans * taps] : [chans * rows * taps, rows * taps, taps];
+  const WG_X = workgroupWidth();
+  const groupsGrid: [number, number, number] = [Math.ceil(rowsPad / WG_X), taps, groups * chans4];
+  checkGrid(groupsGrid);
+  const uniforms = new UniformWriter().u32(rows).u32(chans).u32(chans4).u32(rowsPad).u32(taps).u32(sg).u32(sc).u32(sr).u32(w.offset).done();
+  engine().dispatch(
+    { family: 'conv', source, entry: 'conv_pack_weight', constants: { WG_X } },
+    uniforms,
+    [w.storage.buffer, packed.storage.buffer],
+    groupsGrid,
+    { bytes: 4 * (w.size + packed.size), shape: `${g.kh}×${g.kw} ${groups * chans}·${groups * rows}${groups > 1 ? ` g${groups}` : ''}` },
+  );
   return packed;
 }
 
