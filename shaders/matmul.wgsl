@@ -39,8 +39,8 @@ struct Params {
   strideC: u32,  // 24  elements between consecutive batches of C (normally M*N)
   splits: u32,   // 28  matmul_tiled: pieces of K per product (split-K); z = batch * splits + piece
   k_chunk: u32,  // 32  matmul_tiled: K per piece (a multiple of TK)
-  _pad0: u32,
-  _pad1: u32,
+  alpha: f32,    // 36  LeakyReLU slope of the epilogue
+  bias_step: u32,// 40  bias element per row of C: 1, or 0 when C is one row computed transposed (matmul_gemv)
   _pad2: u32,    //     (struct size 48 bytes)
 }
 
@@ -53,6 +53,24 @@ struct Params {
 @group(0) @binding(1) var<storage, read> A4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> B4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> C4: array<vec4<f32>>;
+
+// Epilogue, fused into every entry point's store: C = act(A·B + bias[row]). The bias binding is always bound
+// (to A's buffer when there is none); the flags remove what is not used.
+@group(0) @binding(4) var<storage, read> rowBias: array<f32>;
+override HAS_BIAS: bool = false;
+override ACT: u32 = 0u;  // 0 none, 1 ReLU, 2 LeakyReLU (slope P.alpha)
+
+fn epilogue4(v: vec4<f32>, row: u32) -> vec4<f32> {
+  var x = v;
+  if (HAS_BIAS) { x += vec4<f32>(rowBias[row * P.bias_step]); }
+  if (ACT == 1u) { x = max(x, vec4<f32>(0.0)); }
+  if (ACT == 2u) { x = select(x * P.alpha, x, x > vec4<f32>(0.0)); }
+  return x;
+}
+
+fn epilogue(v: f32, row: u32) -> f32 {
+  return epilogue4(vec4<f32>(v), row).x;
+}
 
 // Transpose flags: loads use the stored strides directly, nothing is
 // materialised.  Being pipeline constants, the untaken branch is removed at
@@ -164,7 +182,7 @@ fn storeRow4(acc: Row, row: u32, col0: u32, c4: u32) {
   if (row < P.M) {
     for (var c = 0u; c < CV; c++) {
       let n = col0 + c * 4u * WG_X;
-      if (n < P.N) { C4[c4 + row * (P.N / 4u) + n / 4u] = acc[c]; }
+      if (n < P.N) { C4[c4 + row * (P.N / 4u) + n / 4u] = epilogue4(acc[c], row); }
     }
   }
 }
@@ -272,7 +290,7 @@ fn matmul_reg(@builtin(workgroup_id) wg: vec3<u32>,
       for (var c = 0u; c < CV; c++) {
         let n = col0 + c * 4u * WG_X;
         for (var i = 0u; i < 4u; i++) {
-          if (n + i < N) { C[cb + row * N + n + i] = acc[r][c][i]; }
+          if (n + i < N) { C[cb + row * N + n + i] = epilogue(acc[r][c][i], row); }
         }
       }
     }
@@ -358,7 +376,7 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
     if (row < M) {
       for (var j = 0u; j < 4u; j++) {
         let col = col0 + lid.x + 16u * j;
-        if (col < N) { C[cb + row * N + col] = acc[i][j]; }
+        if (col < N) { C[cb + row * N + col] = epilogue(acc[i][j], row); }
       }
     }
   }
@@ -396,7 +414,7 @@ fn matmul_gemv(@builtin(workgroup_id) wg: vec3<u32>,
     for (var k = y; k < K; k += 4u) { acc = fma(A[ab + k * M + mc], B[vb + k], acc); }
     gv[tid] = acc;
     workgroupBarrier();
-    if (y == 0u && m < M) { C[cb + m] = (gv[x] + gv[x + 64u]) + (gv[x + 128u] + gv[x + 192u]); }
+    if (y == 0u && m < M) { C[cb + m] = epilogue((gv[x] + gv[x + 64u]) + (gv[x + 128u] + gv[x + 192u]), m); }
   } else {
     let m = wg.x * 4u + y;
     let mc = min(m, M - 1u);
@@ -408,6 +426,6 @@ fn matmul_gemv(@builtin(workgroup_id) wg: vec3<u32>,
       if (x < step) { gv[tid] += gv[tid + step]; }
       workgroupBarrier();
     }
-    if (x == 0u && m < M) { C[cb + m] = gv[tid]; }
+    if (x == 0u && m < M) { C[cb + m] = epilogue(gv[tid], m); }
   }
 }

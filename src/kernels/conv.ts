@@ -5,7 +5,7 @@ import source from '../../shaders/conv.wgsl';
 import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { binary, contiguousCopy, unary } from './elementwise.js';
+import { contiguousCopy } from './elementwise.js';
 import { batchedMatmul, matmulSumOverBatch } from './matmul.js';
 import { reduce } from './reduce.js';
 import { grid1d, UniformWriter } from './uniforms.js';
@@ -244,23 +244,6 @@ function asMatrices(t: Tensor, transposed = false): Tensor {
   return transposed ? t.view([n, h * w, c], [c * h * w, 1, h * w], 0) : t.view([n, c, h * w], [c * h * w, h * w, 1], 0);
 }
 
-/** Bias and activation after a product that had no fused epilogue. */
-function applyEpilogue(y: Tensor, bias: Tensor | null, epilogue: Epilogue): Tensor {
-  let out = y;
-  if (bias) {
-    const b = bias.view([bias.shape[0], 1, 1], [bias.strides[0], 0, 0]);
-    out = binary('add', y, b);
-    b.dispose();
-    y.dispose();
-  }
-  if (epilogue.activation !== 'none') {
-    const activated = unary(epilogue.activation, out, epilogue.slope);
-    out.dispose();
-    out = activated;
-  }
-  return out;
-}
-
 function pointwiseForward(x: Tensor, w: Tensor, bias: Tensor | null, epilogue: Epilogue): Tensor {
   const [n, , h, wd] = x.shape;
   const [cout, cin] = w.shape;
@@ -268,11 +251,12 @@ function pointwiseForward(x: Tensor, w: Tensor, bias: Tensor | null, epilogue: E
   const W = dense(w);
   const xm = asMatrices(X.tensor);
   const wm = W.tensor.view([cout, cin], [cin, 1], 0);
-  const product = batchedMatmul(wm, xm);
+  // Bias and activation are fused into the product's store.
+  const product = batchedMatmul(wm, xm, { bias, ...epilogue });
   const y = product.view([n, cout, h, wd], rowMajorStrides([n, cout, h, wd]), 0);
   for (const t of [xm, wm, product]) t.dispose();
   for (const o of [X, W]) if (o.temporary) o.tensor.dispose();
-  return applyEpilogue(y, bias, epilogue);
+  return y;
 }
 
 /** y = act(conv2d(x, w) + bias). */

@@ -5,7 +5,8 @@ import source from '../../shaders/matmul.wgsl';
 import { engine } from '../engine/engine.js';
 import { broadcastShapes, broadcastStrides, collapseDims, rowMajorStrides, sizeOf } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { contiguousCopy } from './elementwise.js';
+import type { Activation } from './conv.js';
+import { binary, contiguousCopy, unary } from './elementwise.js';
 import { reduce } from './reduce.js';
 import { UniformWriter } from './uniforms.js';
 
@@ -43,23 +44,58 @@ function checkOperands(a: Tensor, b: Tensor): { M: number; N: number; K: number;
   return { M, N, K, batch: broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2)) };
 }
 
-/** a [..., M, K] · b [..., K, N] → [..., M, N] with broadcast batch dims. No autograd (see src/ops/matmul.ts). */
-export function batchedMatmul(a: Tensor, b: Tensor): Tensor {
+/** What the product's store applies: act(C + bias[row]) (a 1×1 convolution's bias and activation). */
+export interface MatmulEpilogue {
+  /** [M], one value per row of each product. */
+  bias: Tensor | null;
+  activation: Activation;
+  /** LeakyReLU slope. */
+  slope: number;
+}
+
+const NO_EPILOGUE: MatmulEpilogue = { bias: null, activation: 'none', slope: 0 };
+const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, leakyRelu: 2 };
+
+/**
+ * a [..., M, K] · b [..., K, N] → [..., M, N] with broadcast batch dims, and optionally act(· + bias[row]) fused
+ * into the store. No autograd (see src/ops/matmul.ts).
+ */
+export function batchedMatmul(a: Tensor, b: Tensor, epilogue: MatmulEpilogue = NO_EPILOGUE): Tensor {
   const { M, N, K, batch } = checkOperands(a, b);
+  if (epilogue.bias && (epilogue.bias.rank !== 1 || epilogue.bias.size !== M)) {
+    throw new Error(`matmul: the epilogue's bias must be [${M}], got [${epilogue.bias.shape.join(', ')}].`);
+  }
   const count = sizeOf(batch);
   const split = kSplit(M, N, K, count);
   if (split.splits === 1 || count * M * N === 0) {
     const out = Tensor.empty([...batch, M, N]);
-    if (out.size > 0) product(a, b, out, M, N, K, batch, { splits: 1, chunk: Math.max(K, 1) });
+    if (out.size > 0) product(a, b, out, M, N, K, batch, { splits: 1, chunk: Math.max(K, 1) }, epilogue);
     return out;
   }
-  // Split-K: the pieces of each product, then their sum in a fixed order.
+  // Split-K: the pieces of each product, then their sum in a fixed order, then the epilogue on its own.
   const partial = Tensor.empty([count * split.splits, M, N]);
-  product(a, b, partial, M, N, K, batch, split);
+  product(a, b, partial, M, N, K, batch, split, NO_EPILOGUE);
   const pieces = partial.view([count, split.splits, M, N], rowMajorStrides([count, split.splits, M, N]), 0);
   const summed = reduce('sum', pieces, [1]);
   const out = summed.view([...batch, M, N], rowMajorStrides([...batch, M, N]), 0);
   for (const t of [partial, pieces, summed]) t.dispose();
+  return separateEpilogue(out, epilogue);
+}
+
+/** The epilogue as elementwise passes, where the product could not fuse it (split-K). */
+function separateEpilogue(y: Tensor, { bias, activation, slope }: MatmulEpilogue): Tensor {
+  let out = y;
+  if (bias) {
+    const column = bias.view([bias.shape[0], 1], [bias.strides[0], 0], bias.offset);
+    out = binary('add', y, column);
+    column.dispose();
+    y.dispose();
+  }
+  if (activation !== 'none') {
+    const activated = unary(activation, out, slope);
+    out.dispose();
+    out = activated;
+  }
   return out;
 }
 
@@ -72,7 +108,7 @@ export function matmulSumOverBatch(a: Tensor, b: Tensor): Tensor {
   const count = sizeOf(batch);
   const split = kSplit(M, N, K, count);
   const partial = Tensor.empty([count * split.splits, M, N]);
-  if (partial.size > 0) product(a, b, partial, M, N, K, batch, split);
+  if (partial.size > 0) product(a, b, partial, M, N, K, batch, split, NO_EPILOGUE);
   if (count * split.splits === 1) {
     const only = partial.view([M, N], [N, 1], 0);
     partial.dispose();
@@ -83,12 +119,21 @@ export function matmulSumOverBatch(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
-function product(a: Tensor, b: Tensor, out: Tensor, M: number, N: number, K: number, batch: number[], split: KSplit): void {
+function product(a: Tensor, b: Tensor, out: Tensor, M: number, N: number, K: number, batch: number[], split: KSplit, epilogue: MatmulEpilogue): void {
   const A = operand(a, M, K, batch);
   const B = operand(b, K, N, batch);
-  launch(A, B, out, M, N, K, sizeOf(batch), split);
+  // The kernel reads the bias from the start of a dense buffer.
+  const given = epilogue.bias;
+  const bias = given && !(given.isContiguous && given.offset === 0) ? contiguousCopy(given) : given;
+  launch(A, B, out, M, N, K, sizeOf(batch), split, { ...epilogue, bias });
+  if (bias && bias !== given) bias.dispose();
   if (A.temporary) A.tensor.dispose();
   if (B.temporary) B.tensor.dispose();
+}
+
+/** Override constants and the bias binding of an epilogue (A's buffer when there is no bias: never read). */
+function epilogueBinding(A: Operand, { bias, activation }: MatmulEpilogue): { constants: Record<string, number>; buffer: GPUBuffer } {
+  return { constants: { HAS_BIAS: +(bias !== null), ACT: ACT_CODE[activation] }, buffer: (bias ?? A.tensor).storage.buffer };
 }
 
 interface KSplit {
@@ -132,12 +177,13 @@ function kSplit(M: number, N: number, K: number, batch: number): KSplit {
  * batch stride is a multiple of 4; on a real GPU the matrix-vector kernel for M = 1 or N = 1, else the
  * workgroup-memory tiled kernel (split along K when its grid would be small).
  */
-function launch(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: number, batch: number, split: KSplit): void {
+function launch(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: number, batch: number, split: KSplit, epilogue: MatmulEpilogue): void {
   const e = engine();
   const limit = e.gpu.limits.maxComputeWorkgroupsPerDimension;
   if (batch * split.splits > limit) throw new Error(`matmul: a batch of ${batch} exceeds this device's ${limit} workgroups per dimension; split the batch.`);
-  if (!e.gpu.software && (M === 1 || N === 1) && launchGemv(A, B, out, M, N, K, batch)) return;
-  const constants = { TRANS_A: +A.transposed, TRANS_B: +B.transposed };
+  if (!e.gpu.software && (M === 1 || N === 1) && launchGemv(A, B, out, M, N, K, batch, epilogue)) return;
+  const fused = epilogueBinding(A, epilogue);
+  const constants = { TRANS_A: +A.transposed, TRANS_B: +B.transposed, ...fused.constants };
   let entry: string;
   let groups: [number, number, number];
   if (e.gpu.software) {
@@ -152,18 +198,19 @@ function launch(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: nu
   }
   const uniforms = new UniformWriter()
     .u32(M).u32(N).u32(K).u32(batch).u32(A.batchStride).u32(B.batchStride).u32(M * N).u32(split.splits)
-    .u32(split.chunk).u32(0).u32(0).u32(0)
+    .u32(split.chunk).f32(epilogue.slope).u32(1).u32(0)
     .done();
   const shape = `${M}×${N}×K${K}${batch > 1 ? ` ×${batch}` : ''}${split.splits > 1 ? ` split ${split.splits}` : ''}`;
   const cost = { flops: 2 * M * N * K * batch, bytes: 4 * (A.tensor.size + B.tensor.size + out.size), shape };
-  e.dispatch({ family: 'matmul', source, entry, constants }, uniforms, [A.tensor.storage.buffer, B.tensor.storage.buffer, out.storage.buffer], groups, cost);
+  const buffers = [A.tensor.storage.buffer, B.tensor.storage.buffer, out.storage.buffer, fused.buffer];
+  e.dispatch({ family: 'matmul', source, entry, constants }, uniforms, buffers, groups, cost);
 }
 
 /**
  * A matrix times a vector on a GPU (matmul_gemv): for M = 1 the product is computed transposed, Bᵀ · aᵀ, which
  * has the same memory as the result. False when the launch would exceed the grid (the tiled kernel runs it).
  */
-function launchGemv(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: number, batch: number): boolean {
+function launchGemv(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: number, batch: number, epilogue: MatmulEpilogue): boolean {
   const e = engine();
   // A vector operand is always dense along K (operand() copies anything else), whichever flag it carries.
   const [matrix, vector, rows, transposed] = N === 1 ? [A, B, M, A.transposed] : [B, A, N, !B.transposed];
@@ -171,11 +218,13 @@ function launchGemv(A: Operand, B: Operand, out: Tensor, M: number, N: number, K
   if (groups[0] > e.gpu.limits.maxComputeWorkgroupsPerDimension) return false;
   const uniforms = new UniformWriter()
     .u32(rows).u32(1).u32(K).u32(batch).u32(matrix.batchStride).u32(vector.batchStride).u32(M * N).u32(1)
-    .u32(K).u32(0).u32(0).u32(0)
+    // Computed transposed (M = 1), every output belongs to C's one row: its bias is element 0.
+    .u32(K).f32(epilogue.slope).u32(N === 1 ? 1 : 0).u32(0)
     .done();
+  const fused = epilogueBinding(matrix, epilogue);
   const cost = { flops: 2 * M * N * K * batch, bytes: 4 * (A.tensor.size + B.tensor.size + out.size), shape: `${M}×${N}×K${K}${batch > 1 ? ` ×${batch}` : ''}` };
-  const kernel = { family: 'matmul', source, entry: 'matmul_gemv', constants: { TRANS_A: +transposed } };
-  e.dispatch(kernel, uniforms, [matrix.tensor.storage.buffer, vector.tensor.storage.buffer, out.storage.buffer], groups, cost);
+  const kernel = { family: 'matmul', source, entry: 'matmul_gemv', constants: { TRANS_A: +transposed, ...fused.constants } };
+  e.dispatch(kernel, uniforms, [matrix.tensor.storage.buffer, vector.tensor.storage.buffer, out.storage.buffer, fused.buffer], groups, cost);
   return true;
 }
 
