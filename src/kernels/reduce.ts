@@ -37,25 +37,26 @@ export function reduce(op: ReduceOp, x: Tensor, axes?: number | readonly number[
   const outputs = out.size;
   if (outputs === 0) return out;
   const splits = outputs < SPLIT_BELOW_OUTPUTS && length > 2 * CHUNK ? Math.min(Math.ceil(length / CHUNK), MAX_GROUPS_PER_DIM) : 1;
+  const reducedRank = reducedPart.shape.length;
   if (splits === 1) {
-    launch(op, x, out, outputs, length, 1, shape, strides, x.offset, scale);
+    launch(op, x, out, outputs, length, 1, shape, strides, reducedRank, x.offset, scale);
     return out;
   }
   const partials = Tensor.empty([outputs, splits]);
-  launch(op, x, partials, outputs, length, splits, shape, strides, x.offset, 1);
-  launch(op, partials, out, outputs, splits, 1, [outputs, splits], [splits, 1], 0, scale);
+  launch(op, x, partials, outputs, length, splits, shape, strides, reducedRank, x.offset, 1);
+  launch(op, partials, out, outputs, splits, 1, [outputs, splits], [splits, 1], 1, 0, scale);
   partials.dispose();
   return out;
 }
 
 function launch(
   op: ReduceOp, src: Tensor, dst: Tensor, outputs: number, length: number, splits: number,
-  shape: number[], strides: number[], offset: number, scale: number,
+  shape: number[], strides: number[], reducedRank: number, offset: number, scale: number,
 ): void {
   const items = outputs * splits;
   const chunk = Math.ceil(length / splits);
   const uniforms = new UniformWriter()
-    .u32(items).u32(length).u32(splits).u32(chunk).u32(shape.length).f32(scale).u32(offset).u32(0)
+    .u32(items).u32(length).u32(splits).u32(chunk).u32(shape.length).f32(scale).u32(offset).u32(reducedRank)
     .u32Array(shape, 8)
     .u32Array(strides, 8)
     .done();
