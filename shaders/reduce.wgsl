@@ -43,13 +43,13 @@ fn input_offset(o: u32, r: u32) -> u32 {
   return off;
 }
 
-// When one dim is reduced (the usual case: the host merges adjacent reduced dims), element r of output o is at
-// base(o) + r·stride: the division-free inner loop (a u32 division is a scalar loop over the SIMD lanes on
-// llvmpipe) starts from the kept dims' offset of o, decomposed once.
+// When one or two dims are reduced (the host merges adjacent reduced dims; a bias gradient sums over batch and
+// pixels: two), the inner loop walks the reduced dims' indices by additions from the offset of output o's first
+// element, decomposed once: no per-element division, which on llvmpipe is a scalar loop over the SIMD lanes.
 fn kept_offset(o: u32) -> u32 {
   var rest = o;
   var off = p.in_offset;
-  for (var d = i32(p.rank) - 2; d >= 0; d--) {
+  for (var d = i32(p.rank) - 1 - i32(p.reduced_rank); d >= 0; d--) {
     let n = p.shape[u32(d) / 4u][u32(d) % 4u];
     off += (rest % n) * p.strides[u32(d) / 4u][u32(d) % 4u];
     rest /= n;
@@ -57,8 +57,11 @@ fn kept_offset(o: u32) -> u32 {
   return off;
 }
 
-fn reduced_stride() -> u32 {
-  let d = p.rank - 1u;
+fn dim_size(d: u32) -> u32 {
+  return p.shape[d / 4u][d % 4u];
+}
+
+fn dim_stride(d: u32) -> u32 {
   return p.strides[d / 4u][d % 4u];
 }
 
@@ -67,8 +70,24 @@ fn reduce_range(o: u32, start: u32, end: u32, step: u32) -> f32 {
   var acc = identity();
   if (p.reduced_rank == 1u) {
     let base = kept_offset(o);
-    let stride = reduced_stride();
+    let stride = dim_stride(p.rank - 1u);
     for (var r = start; r < end; r += step) { acc = combine(acc, src[base + r * stride]); }
+  } else if (p.reduced_rank == 2u) {
+    // r = i0 · n1 + i1, stepped by (step / n1, step % n1) with a carry.
+    let base = kept_offset(o);
+    let n1 = dim_size(p.rank - 1u);
+    let s0 = dim_stride(p.rank - 2u);
+    let s1 = dim_stride(p.rank - 1u);
+    let q = step / n1;
+    let rem = step % n1;
+    var i0 = start / n1;
+    var i1 = start % n1;
+    for (var r = start; r < end; r += step) {
+      acc = combine(acc, src[base + i0 * s0 + i1 * s1]);
+      i0 += q;
+      i1 += rem;
+      if (i1 >= n1) { i1 -= n1; i0 += 1u; }
+    }
   } else {
     for (var r = start; r < end; r += step) { acc = combine(acc, src[input_offset(o, r)]); }
   }

@@ -19,6 +19,9 @@ const cases: [number[], number[] | undefined, boolean][] = [
   [[6, 1000], [1], false], // workgroup path
   [[3, 40000], [1], true], // split into chunks + second pass
   [[123457], undefined, false], // whole tensor, split
+  [[4, 6, 33, 35], [0, 2, 3], false], // a bias gradient: two reduced dims (batch, pixels), workgroup path
+  [[3, 5, 100, 100], [0, 2, 3], true], // the same, split into chunks
+  [[7, 3, 2], [0, 2], false], // two reduced dims, serial path
 ];
 
 describe('sum / mean / max match the float64 reference', () => {
