@@ -485,3 +485,41 @@ fn conv_wgrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// conv_pack_weight: a weight [groups, rows, chans, taps] (S's binding; any strides, taps contiguous) as the packed
+// [groups, ⌈chans/4⌉, taps, rowsPad] vec4s conv_gather reads, zero past the group's rows and channels, in one
+// pass. Workgroup (row block, tap, group·⌈chans/4⌉ + channel block): the only division is by workgroup id, so
+// no lane divides (a generic strided copy spent most of its time on per-lane index division on llvmpipe).
+struct PackParams {
+  rows: u32,
+  chans: u32,
+  chans4: u32,        // ⌈chans / 4⌉
+  rowsPad: u32,
+  taps: u32,
+  strideGroup: u32,   // weight strides in elements (taps are contiguous)
+  strideChan: u32,
+  strideRow: u32,
+  offset: u32,
+}
+
+@group(0) @binding(0) var<uniform> pk: PackParams;
+@group(0) @binding(2) var<storage, read_write> packedOut: array<vec4<f32>>;
+
+@compute @workgroup_size(WG_X)
+fn conv_pack_weight(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let r = wg.x * WG_X + lid.x;
+  if (r >= pk.rowsPad) { return; }
+  let t = wg.y;
+  let g = wg.z / pk.chans4;
+  let cb = wg.z % pk.chans4;
+  var v = vec4<f32>(0.0);
+  if (r < pk.rows) {
+    let base = pk.offset + g * pk.strideGroup + r * pk.strideRow + t;
+    for (var j = 0u; j < 4u; j++) {
+      let c = cb * 4u + j;
+      if (c < pk.chans) { v[j] = S[base + c * pk.strideChan]; }
+    }
+  }
+  packedOut[(wg.z * pk.taps + t) * pk.rowsPad + r] = v;
+}

@@ -26,6 +26,9 @@ fn linear_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
 
 // Element offsets (out, a, b, c) of output element i.
 fn offsets_of(i: u32) -> vec4<u32> {
+  // Contiguous operands (and scalars broadcast over them) collapse to rank 1: no division, which on llvmpipe is
+  // a scalar loop over the SIMD lanes.
+  if (p.rank == 1u) { return p.offsets + i * p.strides[0]; }
   var rest = i;
   var o = p.offsets;
   for (var d = i32(p.rank) - 1; d >= 0; d--) {

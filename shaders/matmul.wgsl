@@ -37,7 +37,11 @@ struct Params {
   strideA: u32,  // 16  elements between consecutive batches of A (0 = broadcast)
   strideB: u32,  // 20  elements between consecutive batches of B (0 = broadcast)
   strideC: u32,  // 24  elements between consecutive batches of C (normally M*N)
-  _pad: u32,     // 28  (struct size 32 bytes)
+  splits: u32,   // 28  matmul_tiled: pieces of K per product (split-K); z = batch * splits + piece
+  k_chunk: u32,  // 32  matmul_tiled: K per piece (a multiple of TK)
+  alpha: f32,    // 36  LeakyReLU slope of the epilogue
+  bias_step: u32,// 40  bias element per row of C: 1, or 0 when C is one row computed transposed (matmul_gemv)
+  _pad2: u32,    //     (struct size 48 bytes)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -49,6 +53,24 @@ struct Params {
 @group(0) @binding(1) var<storage, read> A4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> B4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> C4: array<vec4<f32>>;
+
+// Epilogue, fused into every entry point's store: C = act(A·B + bias[row]). The bias binding is always bound
+// (to A's buffer when there is none); the flags remove what is not used.
+@group(0) @binding(4) var<storage, read> rowBias: array<f32>;
+override HAS_BIAS: bool = false;
+override ACT: u32 = 0u;  // 0 none, 1 ReLU, 2 LeakyReLU (slope P.alpha)
+
+fn epilogue4(v: vec4<f32>, row: u32) -> vec4<f32> {
+  var x = v;
+  if (HAS_BIAS) { x += vec4<f32>(rowBias[row * P.bias_step]); }
+  if (ACT == 1u) { x = max(x, vec4<f32>(0.0)); }
+  if (ACT == 2u) { x = select(x * P.alpha, x, x > vec4<f32>(0.0)); }
+  return x;
+}
+
+fn epilogue(v: f32, row: u32) -> f32 {
+  return epilogue4(vec4<f32>(v), row).x;
+}
 
 // Transpose flags: loads use the stored strides directly, nothing is
 // materialised.  Being pipeline constants, the untaken branch is removed at
@@ -160,7 +182,7 @@ fn storeRow4(acc: Row, row: u32, col0: u32, c4: u32) {
   if (row < P.M) {
     for (var c = 0u; c < CV; c++) {
       let n = col0 + c * 4u * WG_X;
-      if (n < P.N) { C4[c4 + row * (P.N / 4u) + n / 4u] = acc[c]; }
+      if (n < P.N) { C4[c4 + row * (P.N / 4u) + n / 4u] = epilogue4(acc[c], row); }
     }
   }
 }
@@ -268,7 +290,7 @@ fn matmul_reg(@builtin(workgroup_id) wg: vec3<u32>,
       for (var c = 0u; c < CV; c++) {
         let n = col0 + c * 4u * WG_X;
         for (var i = 0u; i < 4u; i++) {
-          if (n + i < N) { C[cb + row * N + n + i] = acc[r][c][i]; }
+          if (n + i < N) { C[cb + row * N + n + i] = epilogue(acc[r][c][i], row); }
         }
       }
     }
@@ -286,8 +308,15 @@ fn matmul_reg(@builtin(workgroup_id) wg: vec3<u32>,
 // transpose flag so that consecutive invocations read consecutive addresses.
 // Out-of-range elements are staged as 0, so any M, N, K works.
 //
-// Dispatch: (ceil(N / 64), ceil(M / 64), batch).  Overrides WG_X/CV are
-// not used by this entry point.
+// Split-K: with `splits` > 1, workgroup z = b * splits + s sums only K range
+// [s * k_chunk, (s + 1) * k_chunk) of product b and writes its partial C at
+// z * strideC; the engine sums the pieces with the reduction kernel (in a
+// fixed order).  A product with a long K and few output tiles (a 1x1
+// convolution's weight gradient: K = every pixel, one 64x64 tile) would
+// otherwise leave nearly every SM idle while a few workgroups loop over K.
+//
+// Dispatch: (ceil(N / 64), ceil(M / 64), batch * splits).  Overrides WG_X/CV
+// are not used by this entry point.
 const TT = 64u;  // output tile edge
 const TK = 16u;  // K step
 var<workgroup> As: array<array<f32, 64>, 16>;  // As[k][m]
@@ -302,12 +331,15 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
   let K = P.K;
   let row0 = wg.y * TT;
   let col0 = wg.x * TT;
-  let ab = wg.z * P.strideA;
-  let bb = wg.z * P.strideB;
+  let product = wg.z / P.splits;
+  let kBegin = (wg.z % P.splits) * P.k_chunk;
+  let kEnd = min(K, kBegin + P.k_chunk);
+  let ab = product * P.strideA;
+  let bb = product * P.strideB;
 
   var acc: array<vec4<f32>, 4>;  // acc[i][j] -> C[row0+ty+16i, col0+tx+16j]
 
-  for (var k0 = 0u; k0 < K; k0 += TK) {
+  for (var k0 = kBegin; k0 < kEnd; k0 += TK) {
     for (var q = 0u; q < 4u; q++) {
       let e = tid + q * 256u;
       // A slab: 64 (m) x 16 (k).  Walk the stored-contiguous dimension fastest.
@@ -317,7 +349,7 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
       let gm = row0 + am;
       let gk = k0 + ak;
       let av = loadA(ab, min(gm, M - 1u), min(gk, K - 1u));
-      As[ak][am] = select(0.0, av, gm < M && gk < K);
+      As[ak][am] = select(0.0, av, gm < M && gk < kEnd);
       // B slab: 16 (k) x 64 (n).
       var bn: u32;
       var bk: u32;
@@ -325,7 +357,7 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
       let gn = col0 + bn;
       let gk2 = k0 + bk;
       let bv = loadB(bb, min(gk2, K - 1u), min(gn, N - 1u));
-      Bs[bk][bn] = select(0.0, bv, gn < N && gk2 < K);
+      Bs[bk][bn] = select(0.0, bv, gn < N && gk2 < kEnd);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
@@ -344,8 +376,56 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
     if (row < M) {
       for (var j = 0u; j < 4u; j++) {
         let col = col0 + lid.x + 16u * j;
-        if (col < N) { C[cb + row * N + col] = acc[i][j]; }
+        if (col < N) { C[cb + row * N + col] = epilogue(acc[i][j], row); }
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// matmul_gemv: GPU kernel for a matrix times a vector, C[b][m] = Σ_k Mat(m, k) · vec[k],
+// the matrix [M, K] in A's binding (stored [K, M] when TRANS_A), the vector
+// (K contiguous values) in B's binding.  Spectral normalisation's power
+// iteration (W̄v, uᵀW̄) is such a product; through matmul_tiled it keeps one
+// column of a 64x64 tile busy.  The engine also routes a row vector times a
+// matrix here, as the transposed product (Bᵀ · aᵀ).  Loads are coalesced in
+// both layouts:
+//   - TRANS_A (stored [K, M]): the 64 lanes of a slice own 64 adjacent rows and
+//     read along M; the 4 slices take every 4th k, summed at the end.
+//     Dispatch (ceil(M / 64), 1, batch).
+//   - row-major (stored [M, K]): 64 lanes per row read along K, then a tree;
+//     4 rows per workgroup.  Dispatch (ceil(M / 4), 1, batch).
+var<workgroup> gv: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn matmul_gemv(@builtin(workgroup_id) wg: vec3<u32>,
+               @builtin(local_invocation_index) tid: u32) {
+  let M = P.M;
+  let K = P.K;
+  let ab = wg.z * P.strideA;
+  let vb = wg.z * P.strideB;
+  let cb = wg.z * P.strideC;
+  let x = tid % 64u;
+  let y = tid / 64u;
+  if (TRANS_A) {
+    let m = wg.x * 64u + x;
+    let mc = min(m, M - 1u);
+    var acc = 0.0;
+    for (var k = y; k < K; k += 4u) { acc = fma(A[ab + k * M + mc], B[vb + k], acc); }
+    gv[tid] = acc;
+    workgroupBarrier();
+    if (y == 0u && m < M) { C[cb + m] = epilogue((gv[x] + gv[x + 64u]) + (gv[x + 128u] + gv[x + 192u]), m); }
+  } else {
+    let m = wg.x * 4u + y;
+    let mc = min(m, M - 1u);
+    var acc = 0.0;
+    for (var k = x; k < K; k += 64u) { acc = fma(A[ab + mc * K + k], B[vb + k], acc); }
+    gv[tid] = acc;
+    workgroupBarrier();
+    for (var step = 32u; step > 0u; step /= 2u) {
+      if (x < step) { gv[tid] += gv[tid + step]; }
+      workgroupBarrier();
+    }
+    if (x == 0u && m < M) { C[cb + m] = epilogue(gv[tid], m); }
   }
 }

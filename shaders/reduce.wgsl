@@ -12,7 +12,7 @@ struct Params {
   rank: u32,                    // dims of the permuted view
   scale: f32,                   // the result is multiplied by it (1/K gives the mean; 1 for partials)
   in_offset: u32,
-  _pad: u32,
+  reduced_rank: u32,            // of those dims, how many are reduced (the last ones)
   shape: array<vec4<u32>, 2>,   // permuted input shape: kept dims, then reduced dims
   strides: array<vec4<u32>, 2>, // matching input strides
 }
@@ -43,6 +43,57 @@ fn input_offset(o: u32, r: u32) -> u32 {
   return off;
 }
 
+// When one or two dims are reduced (the host merges adjacent reduced dims; a bias gradient sums over batch and
+// pixels: two), the inner loop walks the reduced dims' indices by additions from the offset of output o's first
+// element, decomposed once: no per-element division, which on llvmpipe is a scalar loop over the SIMD lanes.
+fn kept_offset(o: u32) -> u32 {
+  var rest = o;
+  var off = p.in_offset;
+  for (var d = i32(p.rank) - 1 - i32(p.reduced_rank); d >= 0; d--) {
+    let n = p.shape[u32(d) / 4u][u32(d) % 4u];
+    off += (rest % n) * p.strides[u32(d) / 4u][u32(d) % 4u];
+    rest /= n;
+  }
+  return off;
+}
+
+fn dim_size(d: u32) -> u32 {
+  return p.shape[d / 4u][d % 4u];
+}
+
+fn dim_stride(d: u32) -> u32 {
+  return p.strides[d / 4u][d % 4u];
+}
+
+// combine() over elements [start, end) of output o, every `step`-th.
+fn reduce_range(o: u32, start: u32, end: u32, step: u32) -> f32 {
+  var acc = identity();
+  if (p.reduced_rank == 1u) {
+    let base = kept_offset(o);
+    let stride = dim_stride(p.rank - 1u);
+    for (var r = start; r < end; r += step) { acc = combine(acc, src[base + r * stride]); }
+  } else if (p.reduced_rank == 2u) {
+    // r = i0 · n1 + i1, stepped by (step / n1, step % n1) with a carry.
+    let base = kept_offset(o);
+    let n1 = dim_size(p.rank - 1u);
+    let s0 = dim_stride(p.rank - 2u);
+    let s1 = dim_stride(p.rank - 1u);
+    let q = step / n1;
+    let rem = step % n1;
+    var i0 = start / n1;
+    var i1 = start % n1;
+    for (var r = start; r < end; r += step) {
+      acc = combine(acc, src[base + i0 * s0 + i1 * s1]);
+      i0 += q;
+      i1 += rem;
+      if (i1 >= n1) { i1 -= n1; i0 += 1u; }
+    }
+  } else {
+    for (var r = start; r < end; r += step) { acc = combine(acc, src[input_offset(o, r)]); }
+  }
+  return acc;
+}
+
 fn finish(j: u32, v: f32) {
   dst[j] = v * p.scale;
 }
@@ -55,9 +106,7 @@ fn reduce_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   let o = j / p.splits;
   let start = (j % p.splits) * p.chunk;
   let end = min(start + p.chunk, p.length);
-  var acc = identity();
-  for (var r = start; r < end; r++) { acc = combine(acc, src[input_offset(o, r)]); }
-  finish(j, acc);
+  finish(j, reduce_range(o, start, end, 1u));
 }
 
 var<workgroup> partial: array<f32, WG>;
@@ -73,7 +122,7 @@ fn reduce_parallel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup
     let o = j / p.splits;
     let start = (j % p.splits) * p.chunk;
     let end = min(start + p.chunk, p.length);
-    for (var r = start + lid; r < end; r += WG) { acc = combine(acc, src[input_offset(o, r)]); }
+    acc = reduce_range(o, start + lid, end, WG);
   }
   partial[lid] = acc;
   workgroupBarrier();

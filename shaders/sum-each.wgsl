@@ -24,7 +24,7 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;
 
 const WG: u32 = 64u;
-/** Elements per workgroup: 64 per lane. */
+// Elements per workgroup: 4,096 on a GPU (many workgroups), 65,536 on a CPU rasteriser (few, long ones).
 override CHUNK: u32 = 4096u;
 
 var<workgroup> partial: array<f32, WG>;
@@ -48,6 +48,12 @@ fn sum_each(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
   let k = wid.y;
   let size = p.sizes[k / 4u][k % 4u];
   let offset = p.offsets[k / 4u][k % 4u];
+  // Chunks past this tensor's end (the grid is as wide as the largest tensor's) only write their zero; the
+  // condition is the same for the whole workgroup, so leaving before the barriers is allowed.
+  if (c * CHUNK >= size) {
+    if (lid == 0u) { out[p.out_offset + k * p.pieces + c] = 0.0; }
+    return;
+  }
   let end = min(size, (c + 1u) * CHUNK);
   var acc = 0.0;
   for (var i = c * CHUNK + lid; i < end; i += WG) { acc += load(k, offset + i); }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { gradcheck } from '../src/ops/gradcheck.js';
+import { batchedMatmul, type MatmulEpilogue } from '../src/kernels/matmul.js';
 import { matmulReference } from '../src/kernels/matmul.ref.js';
 import * as T from '../src/ops/index.js';
 import { expectClose, randomHost } from './helpers/check.js';
@@ -7,6 +8,30 @@ import { useTestEngine } from './helpers/gpu.js';
 
 const engine = useTestEngine();
 const up = (h: { shape: number[]; data: Float64Array }) => T.tensor(h.data, h.shape);
+
+/** act(a·b + bias[row]) in float64. */
+function epilogueReference(a: { shape: number[]; data: Float64Array }, b: { shape: number[]; data: Float64Array }, bias: Float64Array | null, activation: MatmulEpilogue['activation'], slope: number) {
+  const product = matmulReference(a, b);
+  const [M, N] = product.shape.slice(-2);
+  const data = product.data.map((v, i) => {
+    const x = v + (bias ? bias[Math.floor(i / N) % M] : 0);
+    return activation === 'relu' ? Math.max(x, 0) : activation === 'leakyRelu' && x < 0 ? x * slope : x;
+  });
+  return { shape: product.shape, data };
+}
+
+/** Products with bias and activation fused into the store, on whichever kernels this adapter (or the forced GPU path) picks. */
+async function checkEpilogues(shapes: [number[], number[]][]): Promise<void> {
+  for (const [sa, sb] of shapes) {
+    for (const [activation, withBias] of [['leakyRelu', true], ['relu', false], ['none', true]] as const) {
+      const [a, b] = [randomHost(sa), randomHost(sb)];
+      const M = sa[sa.length - 2];
+      const bias = withBias ? randomHost([M]) : null;
+      const out = batchedMatmul(up(a), up(b), { bias: bias ? up(bias) : null, activation, slope: 0.2 });
+      await expectClose(out, epilogueReference(a, b, bias?.data ?? null, activation, 0.2), 1e-5);
+    }
+  }
+}
 
 describe('batched matmul against the float64 reference', () => {
   // 1-element, odd, tile-straddling, vec4-aligned, skinny, and broadcast batches.
@@ -65,6 +90,16 @@ describe('batched matmul against the float64 reference', () => {
     }
   });
 
+  test('bias and activation fused into the store (register kernels, scalar and vec4)', async () => {
+    engine().poisonNewTensors = true;
+    try {
+      await checkEpilogues([[[17, 9], [9, 33]], [[2, 16, 24], [1, 24, 8]], [[1, 40], [40, 12]]]);
+    } finally {
+      engine().poisonNewTensors = false;
+    }
+    expect(() => batchedMatmul(T.zeros([3, 2]), T.zeros([2, 4]), { bias: T.zeros([4]), activation: 'none', slope: 0 })).toThrow(/bias must be \[3\]/);
+  });
+
   test('shape errors', () => {
     expect(() => T.matmul(T.zeros([2, 3]), T.zeros([4, 2]))).toThrow(/inner dims 3 and 4/);
     expect(() => T.matmul(T.zeros([3]), T.zeros([3, 2]))).toThrow(/rank ≥ 2/);
@@ -92,6 +127,36 @@ describe('the GPU kernel (matmul_tiled) on this adapter', () => {
         { shape: [40, 9], data: Float64Array.from(await T.contiguous(bt).data()) },
       );
       await expectClose(T.matmul(at, bt), ref, 1e-5);
+      // Split-K: a long K over few output tiles is summed in pieces (5 of 608 here), transposed operand included.
+      const la = randomHost([2, 70, 3000]);
+      const lb = randomHost([2, 3000, 9]);
+      const [ga, gb] = [up(la), up(lb)];
+      const { recording, result: long } = engine().record(() => T.matmul(ga, gb));
+      expect(recording.commands.find((c) => c.kernel.startsWith('matmul:matmul_tiled'))?.cost?.shape).toBe('70×9×K3000 ×2 split 5');
+      expect(recording.commands.some((c) => c.kernel.startsWith('reduce:'))).toBe(true);
+      await expectClose(long, matmulReference(la, lb), 1e-5);
+      recording.dispose();
+      // Matrix times vector (matmul_gemv), both layouts of the matrix, the vector on either side, broadcast batches.
+      const gemvCases: [number[], number[]][] = [[[70, 3000], [3000, 1]], [[1, 300], [300, 130]], [[1, 77], [77, 1]], [[3, 1, 40], [3, 40, 70]], [[2, 65, 33], [1, 33, 1]]];
+      for (const [sa, sb] of gemvCases) {
+        const [ha, hb] = [randomHost(sa), randomHost(sb)];
+        const [ga2, gb2] = [up(ha), up(hb)];
+        const { recording: r, result } = engine().record(() => T.matmul(ga2, gb2));
+        expect(r.commands.map((c) => c.kernel.split(':')[1])).toContain('matmul_gemv');
+        await expectClose(result, matmulReference(ha, hb), 1e-5);
+        r.dispose();
+      }
+      // Fused bias and activation: tiled, split-K (applied after the sum), matrix × vector both ways round.
+      await checkEpilogues([[[65, 31], [31, 129]], [[2, 70, 3000], [2, 3000, 9]], [[70, 300], [300, 1]], [[1, 300], [300, 130]]]);
+      // The matrix stored transposed: Aᵀ·v (rows along M) and uᵀ·Bᵀ (B stored [N, K], read row by row).
+      const [hm, hv, hu] = [randomHost([300, 90]), randomHost([300, 1]), randomHost([1, 300])];
+      const mt = T.transpose(up(hm));
+      const mtHost = { shape: [90, 300], data: Float64Array.from(await T.contiguous(mt).data()) };
+      await expectClose(T.matmul(mt, up(hv)), matmulReference(mtHost, hv), 1e-5);
+      await expectClose(T.matmul(up(hu), T.transpose(up(mtHost))), matmulReference(hu, hm), 1e-5);
+      const lbt = randomHost([9, 3000]);
+      const longT = T.matmul(up(la), T.transpose(up(lbt)));
+      await expectClose(longT, matmulReference(la, { shape: [3000, 9], data: Float64Array.from(await T.contiguous(T.transpose(up(lbt))).data()) }), 1e-5);
     } finally {
       gpu.software = software;
       engine().poisonNewTensors = false;

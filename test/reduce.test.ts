@@ -19,6 +19,9 @@ const cases: [number[], number[] | undefined, boolean][] = [
   [[6, 1000], [1], false], // workgroup path
   [[3, 40000], [1], true], // split into chunks + second pass
   [[123457], undefined, false], // whole tensor, split
+  [[4, 6, 33, 35], [0, 2, 3], false], // a bias gradient: two reduced dims (batch, pixels), workgroup path
+  [[3, 5, 100, 100], [0, 2, 3], true], // the same, split into chunks
+  [[7, 3, 2], [0, 2], false], // two reduced dims, serial path
 ];
 
 describe('sum / mean / max match the float64 reference', () => {
@@ -84,7 +87,7 @@ describe('sumEach: the sums of many tensors in few launches', () => {
     const late = T.slice(base, [10], [30]);
     const launches = engine().counters.dispatches;
     const sums = sumEach([...tensors, late]);
-    // 3 launches of partial sums and one reduction of the [18, 25] partials (poisoning uploads: no dispatch).
+    // 3 launches of partial sums and one reduction of the [18, pieces] partials (poisoning uploads: no dispatch).
     expect(engine().counters.dispatches - launches).toBe(Math.ceil(18 / 7) + 1);
     const expected = [...hosts.map((h) => h.data.reduce((a, b) => a + b, 0)), (await late.data()).reduce((a, b) => a + b, 0)];
     const got = await sums.data();
@@ -94,17 +97,28 @@ describe('sumEach: the sums of many tensors in few launches', () => {
     for (const t of [...tensors, base, late, sums]) t.dispose();
   });
 
-  test('a NaN or Inf anywhere in a tensor reaches its sum, in any chunk', async () => {
-    const values = Float32Array.from({ length: 3 * 4096 + 5 }, (_, i) => Math.sin(i));
-    const withNaN = values.slice();
-    withNaN[2 * 4096 + 17] = NaN;
-    const withInf = values.slice();
-    withInf[3 * 4096 + 4] = -Infinity;
-    const tensors = [values, withNaN, withInf].map((v) => T.tensor(v, [v.length]));
-    const got = await sumEach(tensors).data();
-    expect(Number.isFinite(got[0])).toBe(true);
-    expect(got[1]).toBeNaN();
-    expect(got[2]).toBe(-Infinity);
-    for (const t of tensors) t.dispose();
+  test('a NaN or Inf anywhere in a tensor reaches its sum, in any chunk (software and GPU chunk sizes)', async () => {
+    const gpu = engine().gpu;
+    const software = gpu.software;
+    try {
+      for (const [forceGpu, chunk] of [[false, software ? 65536 : 4096], [true, 4096]] as const) {
+        gpu.software = forceGpu ? false : software;
+        const values = Float32Array.from({ length: 3 * chunk + 5 }, (_, i) => Math.sin(i));
+        const withNaN = values.slice();
+        withNaN[2 * chunk + 17] = NaN;
+        const withInf = values.slice();
+        withInf[3 * chunk + 4] = -Infinity;
+        const small = Float32Array.from([1, 2, 3]);
+        const tensors = [values, withNaN, withInf, small].map((v) => T.tensor(v, [v.length]));
+        const got = await sumEach(tensors).data();
+        expect(Math.abs(got[0] - values.reduce((a, b) => a + b, 0))).toBeLessThan(1e-3);
+        expect(got[1]).toBeNaN();
+        expect(got[2]).toBe(-Infinity);
+        expect(got[3]).toBe(6);
+        for (const t of tensors) t.dispose();
+      }
+    } finally {
+      gpu.software = software;
+    }
   });
 });

@@ -7,6 +7,8 @@
 //   train     one training step (a D and a G update) of --preset (default tiny on a software adapter, full elsewhere)
 //   colorize  a page through the v1 pipeline (published generator and extractor, random weights): the preprocessing
 //             (XDoG, distance field) timed whole, then the page-features and generator passes per kernel
+// --gpu-paths makes a software adapter run the kernels' hardware-GPU variants (their dispatch counts and relative
+// costs, as far as llvmpipe shows them).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -29,7 +31,8 @@ import { presetConfig, resolveConfig, type PresetName } from '../train/config.js
 import { Trainer } from '../train/trainer.js';
 import { runCommand, UsageError } from './command.js';
 
-const USAGE = 'usage: npm run profile -- nets|train|colorize [--preset full|paper|small|tiny] [--size WxH] [--json FILE] [--rows N] [--method timestamps|flush]';
+const USAGE =
+  'usage: npm run profile -- nets|train|colorize [--preset full|paper|small|tiny] [--size WxH] [--json FILE] [--rows N] [--method timestamps|flush] [--gpu-paths]';
 const TARGETS = ['nets', 'train', 'colorize'] as const;
 const PRESETS: PresetName[] = ['full', 'paper', 'small', 'tiny'];
 
@@ -40,10 +43,12 @@ export interface ProfileArgs {
   json: string | null;
   rows: number;
   method: TimingMethod | null;
+  /** On a software adapter, run the kernels' hardware-GPU variants (as the tests force them), to see their dispatches. */
+  gpuPaths: boolean;
 }
 
 export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
-  const args: ProfileArgs = { target: 'nets', preset: null, size: null, json: null, rows: 40, method: null };
+  const args: ProfileArgs = { target: 'nets', preset: null, size: null, json: null, rows: 40, method: null, gpuPaths: false };
   let target: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -69,6 +74,8 @@ export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
       const m = value();
       if (m !== 'timestamps' && m !== 'flush') throw new UsageError('--method takes timestamps or flush.');
       args.method = m;
+    } else if (arg === '--gpu-paths') {
+      args.gpuPaths = true;
     } else if (arg === '--help' || arg === '-h') {
       throw new UsageError(USAGE);
     } else if (arg.startsWith('-') || target !== null) {
@@ -158,7 +165,7 @@ async function netsPasses(args: ProfileArgs, method: TimingMethod, log: (line: s
 
 async function trainPasses(args: ProfileArgs, method: TimingMethod, log: (line: string) => void): Promise<ProfiledPass[]> {
   const e = engine();
-  const preset = args.preset ?? (e.gpu.software ? 'tiny' : 'full');
+  const preset = args.preset ?? (e.gpu.software || args.gpuPaths ? 'tiny' : 'full');
   const flags: Record<string, unknown> = { validationImages: 1, data: 'generated' };
   if (args.size) {
     if (args.size[0] !== args.size[1]) throw new UsageError('train: --size sets the square crop, e.g. 128x128.');
@@ -231,8 +238,18 @@ export async function profile(args: ProfileArgs, log: (line: string) => void = c
   const method = args.method ?? defaultMethod(e);
   if (method === 'timestamps' && !e.gpu.features.has('timestamp-query')) throw new UsageError('--method timestamps: this device has no timestamp-query.');
   const roofs = await measureRoofs(method);
-  const passes =
-    args.target === 'nets' ? await netsPasses(args, method, log) : args.target === 'train' ? await trainPasses(args, method, log) : await colorizePasses(args, method, log);
+  const software = e.gpu.software;
+  if (args.gpuPaths) {
+    e.gpu.software = false;
+    log('kernels take their hardware-GPU variants (--gpu-paths)');
+  }
+  let passes: ProfiledPass[];
+  try {
+    passes =
+      args.target === 'nets' ? await netsPasses(args, method, log) : args.target === 'train' ? await trainPasses(args, method, log) : await colorizePasses(args, method, log);
+  } finally {
+    e.gpu.software = software;
+  }
   const report = buildReport(`${e.gpu.adapterName} (${e.gpu.backend}, ${e.gpu.featureLevel})`, passes, roofs);
   log(formatReport(report, args.rows));
   if (args.json) {

@@ -5,8 +5,8 @@ import source from '../../shaders/conv.wgsl';
 import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { binary, contiguousCopy, copyInto, fill, unary } from './elementwise.js';
-import { batchedMatmul } from './matmul.js';
+import { contiguousCopy } from './elementwise.js';
+import { batchedMatmul, matmulSumOverBatch } from './matmul.js';
 import { reduce } from './reduce.js';
 import { grid1d, UniformWriter } from './uniforms.js';
 
@@ -128,29 +128,27 @@ interface Gather {
 
 /**
  * The weight packed as [groups, ⌈chans/4⌉, taps, rowsPad, 4]: the kernel reads one row's weights for 4 input
- * channels at one tap as a vec4. Rows beyond the group's and channels beyond its last are zero. Costs one pass
- * over the weight, small next to the convolution: one strided copy for the whole blocks of 4 channels, one more
- * per leftover channel (the lanes of the last, partial block).
+ * channels at one tap as a vec4. Rows beyond the group's and channels beyond its last are zero. One dispatch
+ * of conv_pack_weight, a pass over the weight, small next to the convolution.
  */
 function packWeight(w: Tensor, g: Gather, rowsPad: number): Tensor {
   const { groups, rows, chans } = g;
   const taps = g.kh * g.kw;
   const chans4 = Math.ceil(chans / 4);
-  const exact = rows === rowsPad && chans % 4 === 0;
-  const packed = exact ? Tensor.empty([groups, chans4, taps, rowsPad, 4]) : fill([groups, chans4, taps, rowsPad, 4], 0);
-  // Strides of the weight along (group, channel, tap, row), whichever of rows and channels comes first.
-  const [sg, sc, st, sr] = g.rowsMajor ? [rows * chans * taps, taps, 1, chans * taps] : [chans * rows * taps, rows * taps, 1, taps];
-  const packedStrides = [chans4 * taps * rowsPad * 4, taps * rowsPad * 4, rowsPad * 4, 4];
-  const copy = (blocks: number, lanes: number, firstChannel: number) => {
-    const source = w.view([groups, blocks, taps, rows, lanes], [sg, 4 * sc, st, sr, sc], w.offset + firstChannel * sc);
-    const target = packed.view([groups, blocks, taps, rows, lanes], [...packedStrides, 1], Math.floor(firstChannel / 4) * packedStrides[1] + (firstChannel % 4));
-    copyInto(target, source);
-    source.dispose();
-    target.dispose();
-  };
-  const whole = Math.floor(chans / 4);
-  if (whole > 0) copy(whole, 4, 0);
-  for (let c = 4 * whole; c < chans; c++) copy(1, 1, c);
+  const packed = Tensor.empty([groups, chans4, taps, rowsPad, 4]);
+  // Strides of the weight along (group, channel, row), whichever of rows and channels comes first; taps are contiguous.
+  const [sg, sc, sr] = g.rowsMajor ? [rows * chans * taps, taps, chans * taps] : [chans * rows * taps, rows * taps, taps];
+  const WG_X = workgroupWidth();
+  const groupsGrid: [number, number, number] = [Math.ceil(rowsPad / WG_X), taps, groups * chans4];
+  checkGrid(groupsGrid);
+  const uniforms = new UniformWriter().u32(rows).u32(chans).u32(chans4).u32(rowsPad).u32(taps).u32(sg).u32(sc).u32(sr).u32(w.offset).done();
+  engine().dispatch(
+    { family: 'conv', source, entry: 'conv_pack_weight', constants: { WG_X } },
+    uniforms,
+    [w.storage.buffer, packed.storage.buffer],
+    groupsGrid,
+    { bytes: 4 * (w.size + packed.size), shape: `${g.kh}×${g.kw} ${groups * chans}·${groups * rows}${groups > 1 ? ` g${groups}` : ''}` },
+  );
   return packed;
 }
 
@@ -246,23 +244,6 @@ function asMatrices(t: Tensor, transposed = false): Tensor {
   return transposed ? t.view([n, h * w, c], [c * h * w, 1, h * w], 0) : t.view([n, c, h * w], [c * h * w, h * w, 1], 0);
 }
 
-/** Bias and activation after a product that had no fused epilogue. */
-function applyEpilogue(y: Tensor, bias: Tensor | null, epilogue: Epilogue): Tensor {
-  let out = y;
-  if (bias) {
-    const b = bias.view([bias.shape[0], 1, 1], [bias.strides[0], 0, 0]);
-    out = binary('add', y, b);
-    b.dispose();
-    y.dispose();
-  }
-  if (epilogue.activation !== 'none') {
-    const activated = unary(epilogue.activation, out, epilogue.slope);
-    out.dispose();
-    out = activated;
-  }
-  return out;
-}
-
 function pointwiseForward(x: Tensor, w: Tensor, bias: Tensor | null, epilogue: Epilogue): Tensor {
   const [n, , h, wd] = x.shape;
   const [cout, cin] = w.shape;
@@ -270,11 +251,12 @@ function pointwiseForward(x: Tensor, w: Tensor, bias: Tensor | null, epilogue: E
   const W = dense(w);
   const xm = asMatrices(X.tensor);
   const wm = W.tensor.view([cout, cin], [cin, 1], 0);
-  const product = batchedMatmul(wm, xm);
+  // Bias and activation are fused into the product's store.
+  const product = batchedMatmul(wm, xm, { bias, ...epilogue });
   const y = product.view([n, cout, h, wd], rowMajorStrides([n, cout, h, wd]), 0);
   for (const t of [xm, wm, product]) t.dispose();
   for (const o of [X, W]) if (o.temporary) o.tensor.dispose();
-  return applyEpilogue(y, bias, epilogue);
+  return y;
 }
 
 /** y = act(conv2d(x, w) + bias). */
@@ -415,15 +397,14 @@ function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: numbe
 export function conv2dWeightGrad(dy: Tensor, x: Tensor, weightShape: readonly number[], geom: ConvGeometry): Tensor {
   const [cout, cinG, kh, kw] = weightShape;
   if (isPointwise(weightShape, geom)) {
-    // Σ_n dy[n] · x[n]ᵀ: one product per image, the images summed by the (deterministic) reduction.
+    // Σ_n dy[n] · x[n]ᵀ: one product per image (split along the pixels on a GPU), summed by the deterministic reduction.
     const D = dense(dy);
     const X = dense(x);
     const dm = asMatrices(D.tensor);
     const xt = asMatrices(X.tensor, true);
-    const products = batchedMatmul(dm, xt);
-    const total = products.shape[0] === 1 ? products : reduce('sum', products, [0]);
+    const total = matmulSumOverBatch(dm, xt);
     const dw = total.view([cout, cinG, 1, 1], [cinG, 1, cinG, cinG], 0);
-    for (const t of [dm, xt, products, total]) t.dispose();
+    for (const t of [dm, xt, total]) t.dispose();
     for (const o of [D, X]) if (o.temporary) o.tensor.dispose();
     return dw;
   }

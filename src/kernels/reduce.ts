@@ -37,25 +37,26 @@ export function reduce(op: ReduceOp, x: Tensor, axes?: number | readonly number[
   const outputs = out.size;
   if (outputs === 0) return out;
   const splits = outputs < SPLIT_BELOW_OUTPUTS && length > 2 * CHUNK ? Math.min(Math.ceil(length / CHUNK), MAX_GROUPS_PER_DIM) : 1;
+  const reducedRank = reducedPart.shape.length;
   if (splits === 1) {
-    launch(op, x, out, outputs, length, 1, shape, strides, x.offset, scale);
+    launch(op, x, out, outputs, length, 1, shape, strides, reducedRank, x.offset, scale);
     return out;
   }
   const partials = Tensor.empty([outputs, splits]);
-  launch(op, x, partials, outputs, length, splits, shape, strides, x.offset, 1);
-  launch(op, partials, out, outputs, splits, 1, [outputs, splits], [splits, 1], 0, scale);
+  launch(op, x, partials, outputs, length, splits, shape, strides, reducedRank, x.offset, 1);
+  launch(op, partials, out, outputs, splits, 1, [outputs, splits], [splits, 1], 1, 0, scale);
   partials.dispose();
   return out;
 }
 
 function launch(
   op: ReduceOp, src: Tensor, dst: Tensor, outputs: number, length: number, splits: number,
-  shape: number[], strides: number[], offset: number, scale: number,
+  shape: number[], strides: number[], reducedRank: number, offset: number, scale: number,
 ): void {
   const items = outputs * splits;
   const chunk = Math.ceil(length / splits);
   const uniforms = new UniformWriter()
-    .u32(items).u32(length).u32(splits).u32(chunk).u32(shape.length).f32(scale).u32(offset).u32(0)
+    .u32(items).u32(length).u32(splits).u32(chunk).u32(shape.length).f32(scale).u32(offset).u32(reducedRank)
     .u32Array(shape, 8)
     .u32Array(strides, 8)
     .done();
@@ -70,22 +71,23 @@ function launch(
 
 /** Tensors per sum_each launch: 7 inputs and the output are WebGPU's minimum of 8 storage buffers per stage. */
 const SUM_EACH_INPUTS = 7;
-/** Elements one sum_each workgroup sums (its CHUNK). */
-const SUM_EACH_CHUNK = 4096;
+/** Elements one sum_each workgroup sums (its CHUNK): many workgroups on a GPU, few long ones on a CPU rasteriser. */
+const sumEachChunk = () => (engine().gpu.software ? 65536 : 4096);
 
 /**
  * [n]: the sum of every element of each of `tensors` (contiguous views). Each launch of 7 tensors writes
- * partial sums of 4096-element chunks into an [n, pieces] matrix (pieces for the largest tensor, zeros past
- * each one's end), which one reduction sums in a fixed order: deterministic, and no tensor's sum waits on one
+ * partial sums of chunks (4,096 elements on a GPU, 65,536 on a CPU rasteriser) into an [n, pieces] matrix (pieces
+ * for the largest tensor; chunks past a tensor's end write zeros and leave at once), which one reduction sums in a fixed order: deterministic, and no tensor's sum waits on one
  * workgroup walking it alone.
  */
 export function sumEach(tensors: readonly Tensor[]): Tensor {
+  const chunk = sumEachChunk();
   for (const [i, t] of tensors.entries()) {
     t.assertAlive();
     if (!t.isContiguous) throw new Error(`sumEach: tensor ${i} [${t.shape.join(', ')}] is a strided view; pass contiguous tensors.`);
   }
-  const pieces = Math.max(1, ...tensors.map((t) => Math.ceil(t.size / SUM_EACH_CHUNK)));
-  if (pieces > MAX_GROUPS_PER_DIM) throw new Error(`sumEach: a tensor of ${Math.max(...tensors.map((t) => t.size))} elements exceeds ${MAX_GROUPS_PER_DIM * SUM_EACH_CHUNK}.`);
+  const pieces = Math.max(1, ...tensors.map((t) => Math.ceil(t.size / chunk)));
+  if (pieces > MAX_GROUPS_PER_DIM) throw new Error(`sumEach: a tensor of ${Math.max(...tensors.map((t) => t.size))} elements exceeds ${MAX_GROUPS_PER_DIM * chunk}.`);
   const partials = Tensor.empty([tensors.length, pieces]);
   for (let first = 0; first < tensors.length; first += SUM_EACH_INPUTS) {
     const part = tensors.slice(first, first + SUM_EACH_INPUTS);
@@ -101,7 +103,7 @@ export function sumEach(tensors: readonly Tensor[]): Tensor {
     const buffers = Array.from({ length: SUM_EACH_INPUTS }, (_, k) => (part[k] ?? part[0]).storage.buffer);
     const elements = part.reduce((n, t) => n + t.size, 0);
     engine().dispatch(
-      { family: 'sum_each', source: sumEachSource, entry: 'sum_each', constants: { CHUNK: SUM_EACH_CHUNK } },
+      { family: 'sum_each', source: sumEachSource, entry: 'sum_each', constants: { CHUNK: chunk } },
       uniforms,
       [...buffers, partials.storage.buffer],
       [pieces, part.length],
