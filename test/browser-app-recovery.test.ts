@@ -48,6 +48,8 @@ describe.skipIf(!hasChromium)('the browser app’s recovery in Chromium', () => 
     await app.chooseFile('#open-weights', file('tiny.safetensors'));
     await tab().waitForFunction(() => /from tiny\.safetensors$/.test(document.getElementById('model-status')!.textContent!));
     await tab().selectOption('#working-size', '128');
+    // These tests follow a dot into the output; the default multiply blend darkens it under the page's ink.
+    await tab().selectOption('#blend', 'detail');
     await app.chooseFile('#open-page', file('page.png'));
     await app.waitForPass(0);
     plain = await app.exportedPixels();
@@ -123,6 +125,7 @@ describe.skipIf(!hasChromium)('the browser app’s recovery in Chromium', () => 
     // The browser kept the weights; the model's own working size (512) comes with them.
     await tab().waitForFunction(() => /from tiny\.safetensors$/.test(document.getElementById('model-status')!.textContent!));
     expect(await tab().inputValue('#working-size')).toBe('512');
+    await tab().selectOption('#blend', 'detail'); // as at256 was made
     await tab().check('#auto-recolour');
     await app.chooseFile('#open-page', file('page.png'));
     await tab().waitForSelector('#banner[data-kind="too-large"]:not([hidden])');

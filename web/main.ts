@@ -283,7 +283,9 @@ async function loadInitialWeights(): Promise<void> {
   // One line naming the shipped model and its scores from `npm run eval` (models/README.md has the table).
   const scores = (await fetch(config.defaultModelEval).then((r) => (r.ok ? r.json() : null), () => null)) as EvalJson | null;
   if (!scores || state.userChoseWeights) return;
+  // The header keeps one row: the line is cut to fit, and its whole text is the tooltip.
   $('model-eval').textContent = `shipped demo model (models/README.md): ${evalSummary(scores)}`;
+  $('model-eval').title = $('model-eval').textContent!;
   $('model-eval').hidden = false;
 }
 

@@ -261,7 +261,13 @@ export async function profile(args: ProfileArgs, log: (line: string) => void = c
 }
 
 async function main(): Promise<void> {
-  const args = parseProfileArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  // --help answers on stdout with exit 0, as every command does.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  const args = parseProfileArgs(argv);
   const e = useEngine(new Engine(await nodeDevice()))!;
   try {
     await profile(args);
