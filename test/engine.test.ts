@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { GpuError, keep, tidy } from '../src/engine/engine.js';
+import { BufferTooLargeError, GpuError, keep, tidy } from '../src/engine/engine.js';
 import { sizeClass } from '../src/engine/pool.js';
 import { Tensor } from '../src/engine/tensor.js';
 import * as T from '../src/ops/index.js';
@@ -107,5 +107,20 @@ describe('device and engine', () => {
     e.device.createBuffer({ size: 4, usage: 0xffffff });
     // Depending on when the device reports it, the next dispatch or the readback throws.
     await expect((async () => T.ones([2]).data())()).rejects.toThrow(GpuError);
+  });
+
+  test('a tensor past the largest storage binding is a typed error, before anything is allocated', () => {
+    const limit = engine().gpu.limits.maxStorageBufferBindingSize;
+    const live = engine().memory().liveBytes;
+    let error: unknown = null;
+    try {
+      Tensor.empty([limit / 4 + 1]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BufferTooLargeError);
+    expect(error).toBeInstanceOf(GpuError);
+    expect(error).toMatchObject({ bytes: limit + 4, limit });
+    expect(engine().memory().liveBytes).toBe(live);
   });
 });

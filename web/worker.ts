@@ -4,7 +4,7 @@ import { loadColorModel, ModelError, type ColorModel, type WeightsFile } from '.
 import { PageSession, PageTooLargeError } from '../src/colorize/pipeline.js';
 import { createPlane } from '../src/data/plane.js';
 import { browserDevice, GpuUnavailableError } from '../src/engine/device.js';
-import { Engine, GpuError, useEngine } from '../src/engine/engine.js';
+import { BufferTooLargeError, Engine, GpuError, useEngine } from '../src/engine/engine.js';
 import { readCheckpoint } from '../src/io/checkpoint.js';
 import { StateDictError } from '../src/nets/module.js';
 import type { ColorizeResult, EngineInfo, ErrorKind, ModelInfo, PageInfo, RequestMessage, WireError, WorkerMessage } from './protocol.js';
@@ -112,7 +112,8 @@ function classify(e: unknown): WireError {
   let kind: ErrorKind = 'internal';
   if (e instanceof GpuUnavailableError) kind = 'no-webgpu';
   else if (e instanceof PageTooLargeError) return { kind: 'too-large', message, fits: e.fits };
-  else if (e instanceof GpuError) kind = /largest storage binding/.test(message) ? 'too-large' : 'device-lost';
+  else if (e instanceof BufferTooLargeError) kind = 'too-large';
+  else if (e instanceof GpuError) kind = 'device-lost';
   else if (e instanceof ModelError || e instanceof StateDictError) kind = 'weights';
   return { kind, message };
 }

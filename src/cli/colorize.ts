@@ -19,7 +19,7 @@ import { colorizePage, PageTooLargeError, type PageOptions } from '../colorize/p
 import { BLEND_MODES, DEFAULT_BLEND, isBlendMode, type BlendMode } from '../colorize/recombine.js';
 import { hintSizeProblem, hintsFromRgba } from '../data/hints.js';
 import { evalSummary, type EvalJson } from '../eval/summary.js';
-import { engine, Engine, GpuError, useEngine } from '../engine/engine.js';
+import { BufferTooLargeError, engine, Engine, useEngine } from '../engine/engine.js';
 import { removeStaleTemporaries, temporaryPath, writeAll, writeFileAtomic } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { naturalCompare } from '../data/dataset.js';
@@ -458,7 +458,7 @@ function pageError(e: unknown, size: number): string {
   const message = (e as Error).message;
   if (e instanceof PageTooLargeError) return `${message} ${e.fits >= 64 ? `Use --size ${e.fits} or less.` : 'This device is too small for it.'}`;
   // Some other tensor than the estimate's widest one did not fit: halving the size quarters every tensor.
-  if (e instanceof GpuError && /exceeds this adapter's largest storage binding/.test(message)) {
+  if (e instanceof BufferTooLargeError) {
     return `too large for this device at working size ${size}: ${message.split(';')[0]}; try --size ${Math.max(64, Math.floor(size / 2 / 32) * 32)}.`;
   }
   return message;

@@ -33,6 +33,21 @@ export class GpuError extends Error {
   }
 }
 
+/** A tensor larger than the adapter's largest storage binding: callers offer a smaller size (typed, not matched by text). */
+export class BufferTooLargeError extends GpuError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+    adapterName: string,
+  ) {
+    super(
+      `A tensor of ${(bytes / 2 ** 20).toFixed(1)} MiB exceeds this adapter's largest storage binding ` +
+        `(${(limit / 2 ** 20).toFixed(0)} MiB on ${adapterName}); use a smaller working size or batch.`,
+    );
+    this.name = 'BufferTooLargeError';
+  }
+}
+
 /** Every dispatch gets one 256-byte uniform slot (WebGPU's minimum uniform offset alignment). */
 export const UNIFORM_SLOT_BYTES = 256;
 const SLOTS_PER_BATCH = 512;
@@ -123,12 +138,7 @@ export class Engine {
 
   acquireBuffer(bytes: number): GPUBuffer {
     const max = this.gpu.limits.maxStorageBufferBindingSize;
-    if (bytes > max) {
-      throw new GpuError(
-        `A tensor of ${(bytes / 2 ** 20).toFixed(1)} MiB exceeds this adapter's largest storage binding ` +
-          `(${(max / 2 ** 20).toFixed(0)} MiB on ${this.gpu.adapterName}); use a smaller working size or batch.`,
-      );
-    }
+    if (bytes > max) throw new BufferTooLargeError(bytes, max, this.gpu.adapterName);
     const buffer = this.storage.acquire(bytes);
     this.capture?.acquired(buffer);
     return buffer;
