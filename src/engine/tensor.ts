@@ -69,8 +69,9 @@ export class Tensor {
     const e = engine();
     const n = sizeOf(shape);
     const t = new Tensor(new Storage(e, e.acquireBuffer(Math.max(n, 1) * 4), n), shape);
-    // A debugging aid (tests): a kernel that reads what it never wrote sees NaN, not an old buffer's values.
-    if (e.poisonNewTensors && n > 0) e.upload(t.storage.buffer, new Float32Array(n).fill(NaN));
+    // A debugging aid (tests): a kernel that reads what it never wrote sees NaN, not an old buffer's values. While
+    // recording an upload would not be replayed (and is refused), so tensors made then are not poisoned.
+    if (e.poisonNewTensors && n > 0 && !e.recording) e.upload(t.storage.buffer, new Float32Array(n).fill(NaN));
     return t;
   }
 
