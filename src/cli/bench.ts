@@ -13,7 +13,7 @@ import { roof } from '../../bench/suites/roof.js';
 import { trainSuite } from '../../bench/suites/train.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
-import { flagsHelp, HELP_FLAG, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { flagsHelp, HELP_FLAG, parseSizeFlag, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
 
 const SUITES: BenchSuite[] = [roof, matmulSuite, convSuite, netsSuite, dataSuite, colorizeSuite, trainSuite];
@@ -36,11 +36,7 @@ function parseArgs(argv: string[]): { filter: string; json: string; verbose: boo
   if (parsed.positionals.length > 1) throw new UsageError(`One filter at most, got ${parsed.positionals.join(' ')}.`);
   const options: BenchOptions = structuredClone(DEFAULT_BENCH_OPTIONS);
   const size = parsed.values.get('size');
-  if (size !== undefined) {
-    const m = /^(\d+)x(\d+)$/.exec(size);
-    if (!m || +m[1] % 16 || +m[2] % 16 || +m[1] === 0 || +m[2] === 0) throw new UsageError(`--size needs WxH in multiples of 16 (e.g. 512x768), got ${size}.`);
-    options.page = { width: +m[1], height: +m[2] };
-  }
+  if (size !== undefined) options.page = parseSizeFlag(size, 16);
   return { filter: parsed.positionals[0] ?? '', json: parsed.values.get('json') || 'bench/results/latest.json', verbose: parsed.switches.has('verbose'), options };
 }
 

@@ -21,6 +21,7 @@ import { Engine, engine, keep, tidy, useEngine } from '../engine/engine.js';
 import { buildReport, formatReport, timeDispatches, timeWholePass, defaultMethod, type ProfiledPass, type ProfileReport, type TimingMethod } from '../engine/profiler.js';
 import type { Recording } from '../engine/recording.js';
 import { nodeDevice } from '../io/dawn.js';
+import { parseSizeFlag } from '../io/flags.js';
 import { ColorizerV1 } from '../nets/colorizer.js';
 import { EXTRACTOR_V1, SEResNeXt } from '../nets/extractor.js';
 import { GENERATOR_V1, GeneratorV1 } from '../nets/generator-v1.js';
@@ -62,9 +63,8 @@ export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
       if (!PRESETS.includes(p as PresetName)) throw new UsageError(`--preset ${p}: use one of ${PRESETS.join(', ')}.`);
       args.preset = p as PresetName;
     } else if (arg === '--size') {
-      const m = value().match(/^(\d+)x(\d+)$/);
-      if (!m || +m[1] % 32 || +m[2] % 32 || +m[1] < 32 || +m[2] < 32) throw new UsageError(`--size takes WxH, both multiples of 32 (e.g. 512x768 or 128x128).`);
-      args.size = [+m[1], +m[2]];
+      const { width, height } = parseSizeFlag(value(), 32);
+      args.size = [width, height];
     } else if (arg === '--json') {
       args.json = value();
     } else if (arg === '--rows') {

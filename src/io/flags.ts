@@ -110,3 +110,13 @@ export function flagsHelp(specs: readonly FlagSpec[]): string {
   const width = Math.max(...rows.map(([a]) => a.length));
   return rows.map(([a, b]) => `  ${a.padEnd(width)}  ${b.replaceAll('\n', `\n  ${' '.repeat(width)}  `)}`).join('\n');
 }
+
+/** A `--size WxH` value: both sides positive multiples of `multiple` (the networks' strides need them). */
+export function parseSizeFlag(text: string, multiple: number): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  const [width, height] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!width || !height || width % multiple || height % multiple) {
+    throw new FlagError(`--size takes WxH, both multiples of ${multiple} (e.g. 512x768), got "${text}".`);
+  }
+  return { width, height };
+}
