@@ -3,7 +3,7 @@
 // optimizer moments) records it again. What changes between runs travels through the slots (uploads), never
 // through the function's arguments. Steps of one group never run at the same time (a D and a G update), so they
 // lend each other their scratch: the group needs the memory of its largest step, not of all.
-import { engine, keep, tidy, type Disposable } from './engine.js';
+import { collectDisposables, engine, keep, tidy, type Disposable } from './engine.js';
 import type { Recording } from './recording.js';
 import { Tensor, type Shape } from './tensor.js';
 
@@ -26,7 +26,7 @@ export interface CompileOptions {
 export class CompiledStep<T> {
   /** The input slots, in the order `fn` receives them. */
   readonly inputs: readonly Tensor[];
-  private recorded: { recording: Recording; result: T; held: Disposable[] } | null = null;
+  private recorded: { recording: Recording; result: T; held: Set<Disposable> } | null = null;
 
   constructor(
     private readonly fn: (...inputs: Tensor[]) => T,
@@ -54,8 +54,8 @@ export class CompiledStep<T> {
     }
     // Temporaries are freed inside the recording (tidy): only the result outlives it.
     const { recording, result } = engine().record(() => tidy(() => this.fn(...this.inputs)), { shareScratchWith: this.options.group?.lenders(this as CompiledStep<unknown>) ?? [] });
-    const held: Disposable[] = [];
-    collect(result, held);
+    const held = new Set<Disposable>();
+    collectDisposables(result, held);
     for (const t of held) keep(t);
     this.recorded = { recording, result, held };
     return result;
@@ -83,13 +83,4 @@ export class CompiledStep<T> {
 /** `fn` as a compiled step: recorded on its first run, replayed after (see CompiledStep). */
 export function compile<T>(fn: (...inputs: Tensor[]) => T, options?: CompileOptions): CompiledStep<T> {
   return new CompiledStep(fn, options);
-}
-
-function collect(value: unknown, into: Disposable[]): void {
-  if (value === null || typeof value !== 'object') return;
-  if (value instanceof Tensor) {
-    into.push(value);
-    return;
-  }
-  for (const v of Array.isArray(value) ? value : Object.values(value)) collect(v, into);
 }

@@ -450,7 +450,8 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-function collectDisposables(value: unknown, into: Set<Disposable>): void {
+/** Every tensor (or other disposable) in a value: itself, or inside its arrays and objects. */
+export function collectDisposables(value: unknown, into: Set<Disposable>): void {
   if (value === null || typeof value !== 'object') return;
   if ('dispose' in value && 'kept' in value) {
     into.add(value as Disposable);
