@@ -18,26 +18,17 @@ import { GeneratorV1, generatorV1Config } from '../nets/generator-v1.js';
 import type { StateEntry } from '../nets/module.js';
 import * as T from '../ops/index.js';
 import { l1Loss } from '../train/losses.js';
-import { runCommand, UsageError } from './command.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 
 const USAGE = 'usage: npm run torch-parity -- DIR [--json FILE]   (DIR from tools/torch-published-parity.py)';
 const OUTPUT_TOLERANCE = 1e-4;
 const GRADIENT_TOLERANCE = 1e-3;
 
-function parseArgs(argv: string[]): { dir: string; json: string | null } {
-  let dir: string | null = null;
-  let json: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else if (arg === '--json' && argv[i + 1]) json = argv[++i];
-    else if (!arg.startsWith('-') && dir === null) dir = arg;
-    else throw new UsageError(`Unexpected argument ${arg}; ${USAGE}`);
-  }
-  if (dir === null) throw new UsageError(USAGE);
-  return { dir, json };
+function parseArgs(argv: string[]): { dir: string; json: string | null } | null {
+  const parsed = commandFlags(argv, [{ name: 'json', value: 'FILE', help: 'also write the checks as JSON' }], USAGE);
+  if (!parsed) return null;
+  if (parsed.positionals.length !== 1) throw new UsageError(USAGE);
+  return { dir: parsed.positionals[0], json: parsed.values.get('json') ?? null };
 }
 
 function load(file: string): Map<string, StateEntry> {
@@ -64,7 +55,9 @@ async function relativeError(ours: Tensor, expected: StateEntry, what: string): 
 }
 
 async function main(): Promise<number> {
-  const { dir, json } = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2));
+  if (!args) return 0;
+  const { dir, json } = args;
   const e = useEngine(new Engine(await nodeDevice()))!;
   const weightsFile = join(dir, 'generator.weights.pt');
   const weights = load(weightsFile);
