@@ -73,6 +73,27 @@ describe('loadColorModel', () => {
 });
 
 describe('colorizePage', () => {
+  test('a model whose hintInput is spread gets its hints spread over the line art; a bad hintInput is refused', async () => {
+    await expect(tinyGenerator({ localFeatures: 'none', hintInput: 'blobs' }).then((weights) => loadColorModel({ weights }))).rejects.toThrow(
+      /tiny\.safetensors: its "hintInput" metadata is "blobs", expected one of dots, spread/,
+    );
+    const page = greyPage(96, 128, 7);
+    const hints = { page: { width: 96, height: 128 }, hints: [{ x: 24, y: 30, rgb: [1, 0, 0] as [number, number, number] }] };
+    const changeFarAway = async (hintInput: string) => {
+      const model = loadColorModel({ weights: await tinyGenerator({ localFeatures: 'none', hintInput }) });
+      try {
+        expect(model.hintInput).toBe(hintInput);
+        const plain = await colorizePage(model, page, { size: 64, output: 'model' });
+        const hinted = await colorizePage(model, page, { size: 64, output: 'model', hints });
+        return meanAbsDiff(plain.image, hinted.image, 40, 60, 64, 86); // far from the dot at (16, 20)
+      } finally {
+        model.dispose();
+      }
+    };
+    const [dots, spread] = [await changeFarAway('dots'), await changeFarAway('spread')];
+    expect(spread).toBeGreaterThan(10 * dots + 1e-4);
+  });
+
   test('hints change the colour where they are; auto-hint runs a second pass', async () => {
     const model = loadColorModel({ weights: await tinyGenerator({ localFeatures: 'none' }) });
     const page = greyPage(96, 128, 7);

@@ -73,6 +73,7 @@ describe('npm run train', () => {
     expect(generator.metadata.format).toBe(PROJECT_GENERATOR_FORMAT);
     expect(JSON.parse(generator.metadata.generator)).toMatchObject({ width: 16, dilations: [[1], [1], [1], [1]] });
     expect(generator.metadata.localFeatures).toBe('none');
+    expect(generator.metadata.hintInput).toBe('dots');
     expect(generator.tensors.has('exit.weight')).toBe(true);
 
     // A fresh run into a folder that holds checkpoints, and an exported generator where a training checkpoint belongs.

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { splitManifest, TrainingLoader, type Batch } from '../src/data/loader.js';
 import { generatedSet, loadTrainingData } from '../src/train/batches.js';
-import { describeHints, parseConfigFlags, resolveConfig } from '../src/train/config.js';
+import { describeHints, FROZEN_ON_RESUME, parseConfigFlags, resolveConfig } from '../src/train/config.js';
 
 const same = (a: Batch, b: Batch) => a.input.every((v, i) => Object.is(v, b.input[i])) && a.target.every((v, i) => Object.is(v, b.target[i]));
 
@@ -80,7 +80,13 @@ describe('training data', () => {
     // A checkpoint's config from before the regime existed resumes with the published sampler.
     const old = resolveConfig({ preset: 'tiny' }) as unknown as Record<string, unknown>;
     delete old.hints;
+    delete old.hintInput;
     expect(resolveConfig({ base: old as never }).hints.denseShare).toBe(0);
+    expect(resolveConfig({ base: old as never }).hintInput).toBe('dots');
+    // The hint encoding is part of the model: a flag, validated, and kept on resume.
+    expect(resolveConfig({ preset: 'tiny', flags: parseConfigFlags(['--hint-input', 'spread']) }).hintInput).toBe('spread');
+    expect(() => resolveConfig({ preset: 'tiny', flags: parseConfigFlags(['--hint-input', 'blobs']) })).toThrow(/--hint-input/);
+    expect(FROZEN_ON_RESUME).toContain('hintInput');
     // The training stream carries dense samples; validation keeps its fixed hints.
     const config = resolveConfig({ preset: 'tiny', flags: { crop: 32, batchSize: 2, imagesPerEpoch: 16, validationImages: 3, hints: { denseShare: 1 } } });
     const data = await loadTrainingData(config);

@@ -37,6 +37,7 @@ export const colorizeSuite: BenchSuite = {
       colorizer,
       denoiser: null,
       defaultSize: Math.min(W, H, 512),
+      hintInput: 'dots',
       description: 'published v1 generator and extractor, random weights',
       dispose() {
         colorizer.clearPage();

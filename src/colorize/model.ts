@@ -8,11 +8,13 @@
 // Generators come in three kinds, told apart by their tensors and metadata, not by file names:
 //   - the project's own exported generator (src/train/checkpoint.ts exportGenerator): safetensors whose
 //     __metadata__ has format PROJECT_GENERATOR_FORMAT, `generator` (the JSON of its sizes), `localFeatures`
-//     ('extractor' | 'none') and `preset`. With localFeatures 'none' the extractor is not used at all.
+//     ('extractor' | 'none'), `hintInput` ('dots' | 'spread', src/data/hint-spread.ts; absent: dots) and
+//     `preset`. With localFeatures 'none' the extractor is not used at all.
 //   - the published v1 generator (REFERENCE §3): needs the published extractor (--extractor).
 //   - the published v2 generator (REFERENCE §9): the grey page alone, no extractor.
 // Every file is read with readCheckpoint (safetensors or PyTorch, sniffed from the bytes) and loaded strictly,
 // so a wrong file is one StateDictError listing every mismatch.
+import { HINT_INPUTS, type HintInput } from '../data/hint-spread.js';
 import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { floatEntries, type StoredTensors } from '../io/stored-tensors.js';
 import { ColorizerV1, ColorizerV2 } from '../nets/colorizer.js';
@@ -66,6 +68,8 @@ export interface ColorModel {
   denoiser: FFDNet | null;
   /** The working short side the generator expects by default. */
   defaultSize: number;
+  /** How the generator takes hints: the published dots, or spread over the line art's regions. */
+  hintInput: HintInput;
   /** One line for the user: what was loaded. */
   description: string;
   dispose(): void;
@@ -121,6 +125,7 @@ function loadInto<M extends Module>(module: M, checkpoint: Checkpoint, file: Wei
 interface V1Layout {
   config: GeneratorV1Config;
   usesExtractor: boolean;
+  hintInput: HintInput;
   origin: string;
 }
 
@@ -151,7 +156,7 @@ function sizesProblem(sizes: unknown): string | null {
 /** The v1 generator's sizes and whether it uses the extractor: from the project's metadata, else the published ones. */
 function v1Layout(checkpoint: Checkpoint, file: WeightsFile): V1Layout {
   const meta = checkpoint.metadata;
-  if (meta.format !== PROJECT_GENERATOR_FORMAT) return { config: GENERATOR_V1, usesExtractor: true, origin: 'published v1 generator' };
+  if (meta.format !== PROJECT_GENERATOR_FORMAT) return { config: GENERATOR_V1, usesExtractor: true, hintInput: 'dots', origin: 'published v1 generator' };
   let sizes: Parameters<typeof generatorV1Config>[0];
   try {
     sizes = JSON.parse(meta.generator) as typeof sizes;
@@ -161,13 +166,18 @@ function v1Layout(checkpoint: Checkpoint, file: WeightsFile): V1Layout {
   if (meta.localFeatures !== 'extractor' && meta.localFeatures !== 'none') {
     throw new ModelError(`${file.name}: its "localFeatures" metadata is ${JSON.stringify(meta.localFeatures)}, expected "extractor" or "none"; re-export the generator.`);
   }
+  const hintInput = meta.hintInput ?? 'dots';
+  if (!(HINT_INPUTS as readonly string[]).includes(hintInput)) {
+    throw new ModelError(`${file.name}: its "hintInput" metadata is ${JSON.stringify(hintInput)}, expected one of ${HINT_INPUTS.join(', ')}; re-export the generator.`);
+  }
   const problem = sizesProblem(sizes);
   if (problem) throw new ModelError(`${file.name}: its "generator" metadata ${problem}; the file is damaged or was not exported by this project's training.`);
   const preset = meta.preset ? `, preset ${meta.preset}` : '';
   return {
     config: generatorV1Config(sizes),
     usesExtractor: meta.localFeatures === 'extractor',
-    origin: `project v1 generator${preset}${meta.localFeatures === 'none' ? ', no extractor' : ''}`,
+    hintInput: hintInput as HintInput,
+    origin: `project v1 generator${preset}${meta.localFeatures === 'none' ? ', no extractor' : ''}${hintInput === 'spread' ? ', hints spread over regions' : ''}`,
   };
 }
 
@@ -182,9 +192,11 @@ export function loadColorModel(files: ModelFiles): ColorModel {
   try {
     let colorizer: ColorizerV1 | ColorizerV2;
     let origin: string;
+    let hintInput: HintInput = 'dots';
     if (arch === 'v1') {
       const layout = v1Layout(weights, files.weights);
       origin = layout.origin;
+      hintInput = layout.hintInput;
       if (layout.usesExtractor && !files.extractor) {
         throw new ModelError(
           `${files.weights.name} (${layout.origin}) needs the published SE-ResNeXt extractor: pass it with --extractor <file> ` +
@@ -220,6 +232,7 @@ export function loadColorModel(files: ModelFiles): ColorModel {
       colorizer,
       denoiser,
       defaultSize: DEFAULT_SIZE[arch],
+      hintInput,
       description,
       dispose() {
         colorizer.clearPage();

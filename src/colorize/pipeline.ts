@@ -1,6 +1,7 @@
 // One page from decoded pixels to colour (browser-neutral), REFERENCE §7 for v1 and §9 for v2:
 //   resize_pad to the working size → optional FFDNet denoise → v1: XDoG (mult 7) + distance field, v2: grey
-//   → generator without hints (or with the user's) → optional auto-hint second pass → crop the padding →
+//   → generator without hints (or with the user's; spread over the line art's regions for a model whose hintInput
+//   is `spread`, src/data/hint-spread.ts) → optional auto-hint second pass → crop the padding →
 //   at the page's own resolution: blend with the page (src/colorize/recombine.ts, `blend`); or the network's output
 //   at the working size (`output: 'model'`).
 // Everything before the generator depends on the page alone, so it is prepared once (PageSession.open, which
@@ -13,6 +14,7 @@
 //   Both throw PageTooLargeError (with the largest size that fits) before any work when the canvas exceeds the
 //   device's storage binding.
 //   workingShortSide(arch, page, size) → the short side resize_pad uses
+import { encodeHints } from '../data/hint-spread.js';
 import { hintPlane, placeHints, type HintSet } from '../data/hints.js';
 import { planeFromChw, planeToChw, toGrey, type Plane } from '../data/plane.js';
 import { preprocessPage } from '../data/preprocess.js';
@@ -157,6 +159,8 @@ export class PageSession {
     private readonly model: ColorModel,
     private readonly page: Plane,
     readonly placement: Placement,
+    /** The canvas's line art (v1's sketch, v2's grey page; 1 = paper) over which spread hints find their regions. */
+    private readonly lineArt: Plane,
   ) {}
 
   /** Prepares `page` (RGB or grey plane in [0, 1]); supersedes the session open on this model, if any. */
@@ -176,20 +180,23 @@ export class PageSession {
         }
       : undefined;
     let placement: Placement;
+    let lineArt: Plane;
     if (colorizer instanceof ColorizerV1) {
       options.onStage?.('line art and distance field…');
       const prepared = await preprocessPage(page, { shortSide, denoise });
       options.onStage?.('page features…');
       tidy(() => colorizer.setPage(upload(prepared.sketch), upload(prepared.field)));
       placement = prepared.placement;
+      lineArt = prepared.sketch;
     } else {
       const resized = resizePad(page, shortSide);
       const grey = toGrey(denoise ? await denoise(resized.plane) : resized.plane);
       options.onStage?.('page features…');
       tidy(() => colorizer.setPage(upload(grey)));
       placement = resized.placement;
+      lineArt = grey;
     }
-    const session = new PageSession(model, page, placement);
+    const session = new PageSession(model, page, placement, lineArt);
     current.set(colorizer, session);
     return session;
   }
@@ -216,9 +223,10 @@ export class PageSession {
     return { image, passes: options.autoHint ? 2 : 1, autoHints, working: content };
   }
 
-  /** The generator's RGB for the prepared page and a 4-channel hint plane. */
-  private async generate(hint: Plane): Promise<Plane> {
+  /** The generator's RGB for the prepared page and a 4-channel plane of dot hints (encoded as the model takes them). */
+  private async generate(dots: Plane): Promise<Plane> {
     const colorizer = this.model.colorizer;
+    const hint = encodeHints(dots, this.lineArt, this.model.hintInput);
     this.pass ??= compile((h) => colorizer.colorize(hintsOf(h)), { inputs: [[1, hint.channels, hint.height, hint.width]] });
     const colour = this.pass.run(planeToChw(hint));
     const [, c, height, width] = colour.shape;

@@ -5,6 +5,7 @@
 // come from a generator seeded by (seed, epoch, position). So prefetching or timing never changes what a run
 // sees, and a resumed run needs nothing but its step number. Isomorphic: files are read through `read`.
 import type { DatasetItem, Manifest } from './dataset.js';
+import { encodeHints, type HintInput } from './hint-spread.js';
 import { hintPlane, PUBLISHED_HINTS, sampleTrainingHints, sparseMask, type HintRegime } from './hints.js';
 import { channelOf, createPlane, planeToChw, type Plane } from './plane.js';
 import { seededRng, type Rng } from './random.js';
@@ -27,6 +28,8 @@ export interface LoaderOptions {
   hints?: 'training' | 'fixed' | 'none';
   /** What `training` hints draw besides the published modes (default: the published sampler alone). */
   regime?: HintRegime;
+  /** How the hints are encoded for the generator (default `dots`; `spread`: over the sketch's regions). */
+  hintInput?: HintInput;
 }
 
 /** Density of the fixed validation hints: the auto-hint threshold σ of REFERENCE §7 (≈0.24 % of pixels). */
@@ -34,7 +37,7 @@ export const FIXED_HINT_SIGMA = 0.003;
 
 /** One batch, NCHW float32. */
 export interface Batch {
-  /** [B, 6, S, S]: line art, distance field (both [0, 1]), hint RGB × mask ([−1, 1]), mask. */
+  /** [B, 6, S, S]: line art, distance field (both [0, 1]), the 4 hint channels (RGB × mask in [−1, 1], mask; or their spread encoding). */
   input: Float32Array;
   /** [B, 3, S, S]: the colour crops in [−1, 1]. */
   target: Float32Array;
@@ -208,8 +211,9 @@ export class TrainingLoader {
       return flipped ? mirrored(cut) : cut;
     };
     const colour = prepare(colourFile, false);
+    const sketch = prepare(sketchFile, true);
     const { hint, mode } = this.hints(colour, rng);
-    return { colour, sketch: prepare(sketchFile, true), field: prepare(fieldFile, true), hint, mode, mult: Number(mult), flipped };
+    return { colour, sketch, field: prepare(fieldFile, true), hint: encodeHints(hint, sketch, this.options.hintInput ?? 'dots'), mode, mult: Number(mult), flipped };
   }
 
   private hints(colour: Plane, rng: Rng): { hint: Plane; mode: string } {

@@ -60,7 +60,7 @@ type Read = (path: string) => Promise<Plane>;
 /** Training stream and validation batches of a set, split by `config.validationImages`. */
 async function fromSet(description: string, manifest: Manifest, read: Read, config: TrainConfig): Promise<TrainingData> {
   const { train, validation } = splitManifest(manifest, config.validationImages, config.seed);
-  const options = { read, batchSize: config.batchSize, crop: config.crop };
+  const options = { read, batchSize: config.batchSize, crop: config.crop, hintInput: config.hintInput };
   const data: TrainingData = {
     set: { size: manifest.size, mults: manifest.mults },
     train: loaderSource(description, new TrainingLoader({ ...options, manifest: train, seed: mix(config.seed, STREAM.train), regime: config.hints })),

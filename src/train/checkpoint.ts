@@ -354,6 +354,6 @@ export class CheckpointStore {
  * metadata. Atomic like the checkpoints.
  */
 export function exportGenerator(path: string, generator: StateDict, config: TrainConfig, fs: FileSystem = nodeFs): void {
-  const metadata = { format: PROJECT_GENERATOR_FORMAT, generator: JSON.stringify(config.generator), localFeatures: config.localFeatures, preset: config.preset };
+  const metadata = { format: PROJECT_GENERATOR_FORMAT, generator: JSON.stringify(config.generator), localFeatures: config.localFeatures, hintInput: config.hintInput, preset: config.preset };
   writeCheckpointFile(path, writeSafetensors(generator, { metadata }), fs);
 }

@@ -16,6 +16,7 @@
 //           a learning rate 10× the recipe's so that a few hundred steps show learning.
 
 import { MAX_DOT_SIZE, MIN_DOT_SIZE, PUBLISHED_HINTS, type HintRegime } from '../data/hints.js';
+import { HINT_INPUTS, type HintInput } from '../data/hint-spread.js';
 import { flagsHelp, nearest, parseFlags, type FlagSpec } from '../io/flags.js';
 
 export type PresetName = 'full' | 'paper' | 'small' | 'tiny';
@@ -39,6 +40,12 @@ export interface TrainConfig {
    * of the samples, dense dots as the app places them for the rest. `full`/`paper`: the published sampler.
    */
   hints: HintRegime;
+  /**
+   * How the generator receives hints (src/data/hint-spread.ts): `dots` as the published models do, or `spread`
+   * over the regions of the line art (a geodesic paint bucket the network refines). Part of the model: the
+   * exported generator's metadata carries it and colorize encodes hints the same way.
+   */
+  hintInput: HintInput;
   /** Square training crop, a multiple of 16. */
   crop: number;
   /** Images per batch; each step uses one batch for D and the next for G. */
@@ -108,6 +115,7 @@ const FULL: TrainConfig = {
   imagesPerEpoch: null,
   validationImages: 16,
   hints: { ...PUBLISHED_HINTS },
+  hintInput: 'dots',
   crop: 512,
   batchSize: 4,
   generator: { width: 64, featureChannels: 512, dilations: PUBLISHED_DILATIONS, cardinality: [32, 32, 32, 16] },
@@ -214,6 +222,7 @@ export const FIELDS: readonly Field[] = [
   { path: 'hints.denseShare', type: 'number', help: 'share of samples with dense dot hints (0: the published sampler alone)' },
   { path: 'hints.denseCount', type: 'pair', help: 'dots per dense sample, min,max: 20,150' },
   { path: 'hints.dotSize', type: 'pair', help: 'dot diameter in model pixels, min,max within 1-9 (the app\'s dots): 1,9' },
+  { path: 'hintInput', type: 'enum', values: HINT_INPUTS, help: 'how the generator receives hints: dots (published) or spread over line-art regions' },
   { path: 'crop', type: 'integer', help: 'square training crop in pixels, a multiple of 16' },
   { path: 'batchSize', type: 'integer', help: 'images per batch' },
   { path: 'generator.width', type: 'integer', help: 'generator base width (published 64)' },
@@ -378,8 +387,8 @@ export interface ConfigLayers {
 /** defaults ← preset (or base) ← file ← flags, validated. */
 export function resolveConfig({ preset, base, file = {}, flags = {} }: ConfigLayers): TrainConfig {
   const name = preset ?? flags.preset ?? file.preset ?? base?.preset ?? 'full';
-  // A checkpoint saved before `hints` existed was trained with the published sampler.
-  const start = base ? merge({ hints: { ...PUBLISHED_HINTS } } as TrainConfig, base) : presetConfig(name);
+  // A checkpoint saved before `hints` existed was trained with the published sampler, before `hintInput` on dots.
+  const start = base ? merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots' } as TrainConfig, base) : presetConfig(name);
   const config = merge(merge(start, file), flags);
   if (!base) config.preset = name;
   return validateConfig(config);
@@ -390,11 +399,11 @@ export function resolveConfig({ preset, base, file = {}, flags = {} }: ConfigLay
  * weights and step numbering only make sense with them). The others (schedule length, intervals) may change.
  */
 export const FROZEN_ON_RESUME = [
-  'preset', 'seed', 'data', 'imagesPerEpoch', 'validationImages', 'crop', 'batchSize', 'generator', 'discriminator', 'localFeatures', 'finetune',
+  'preset', 'seed', 'data', 'imagesPerEpoch', 'validationImages', 'crop', 'batchSize', 'generator', 'discriminator', 'localFeatures', 'hintInput', 'finetune',
 ] as const;
 
 /** The keys that define the networks: a fine-tuning run keeps them from the checkpoint it starts from. */
-export const MODEL_KEYS = ['generator', 'discriminator', 'localFeatures'] as const;
+export const MODEL_KEYS = ['generator', 'discriminator', 'localFeatures', 'hintInput'] as const;
 
 /** The `keys` whose values differ between a checkpoint's config and the resolved one. */
 export function frozenDifferences(saved: TrainConfig, resolved: TrainConfig, keys: readonly (keyof TrainConfig)[] = FROZEN_ON_RESUME): string[] {
@@ -495,10 +504,11 @@ export function describeLocalFeatures(config: TrainConfig): string {
 /** One line saying how hints are drawn, for the log and the terminal. */
 export function describeHints(config: TrainConfig): string {
   const { denseShare, denseCount, dotSize } = config.hints;
-  if (denseShare === 0) return 'hints: the published sampler (≈0.04 % of pixels as single dots, half the images without hints)';
   const range = ([a, b]: [number, number]) => (a === b ? `${a}` : `${a}–${b}`);
-  return (
-    `hints: ${Math.round(denseShare * 100)} % of the images get ${range(denseCount)} dots of ${range(dotSize)} px from coloured regions, ` +
-    'the rest the published sampler'
-  );
+  const drawn =
+    denseShare === 0
+      ? 'hints: the published sampler (≈0.04 % of pixels as single dots, half the images without hints)'
+      : `hints: ${Math.round(denseShare * 100)} % of the images get ${range(denseCount)} dots of ${range(dotSize)} px from coloured regions, ` +
+        'the rest the published sampler';
+  return config.hintInput === 'spread' ? `${drawn}; spread over the sketch's regions before the generator` : drawn;
 }

@@ -20,10 +20,12 @@ async function save(module: Module, name: string, metadata?: Record<string, stri
 }
 
 /** A random tiny v1 generator as training exports it; with the extractor branch its features are 512 wide. */
-export async function tinyGenerator({ localFeatures, seed = 1 }: { localFeatures: 'none' | 'extractor'; seed?: number }): Promise<WeightsFile> {
+export async function tinyGenerator({ localFeatures, seed = 1, hintInput }: { localFeatures: 'none' | 'extractor'; seed?: number; hintInput?: string }): Promise<WeightsFile> {
   const sizes = { ...TINY_SIZES, featureChannels: localFeatures === 'extractor' ? 512 : 16 };
   const generator = new GeneratorV1(generatorV1Config(sizes as Parameters<typeof generatorV1Config>[0]), { rng: new Generator(seed) });
-  return save(generator, 'tiny.safetensors', { format: PROJECT_GENERATOR_FORMAT, generator: JSON.stringify(sizes), localFeatures, preset: 'tiny' });
+  const metadata: Record<string, string> = { format: PROJECT_GENERATOR_FORMAT, generator: JSON.stringify(sizes), localFeatures, preset: 'tiny' };
+  if (hintInput !== undefined) metadata.hintInput = hintInput;
+  return save(generator, 'tiny.safetensors', metadata);
 }
 
 /** The published extractor's layout with random weights. */

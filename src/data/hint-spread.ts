@@ -1,0 +1,150 @@
+// Hints spread over the regions of the line art: the input encoding of the project's own models (metadata
+// `hintInput: spread`; the published models take dots). A dot tells a network one pixel's colour; a small network
+// trained for minutes learns to follow few dots only weakly, while the regions the lines enclose are exactly
+// where a user means a dot to apply. So before the generator runs, every pixel is given the colour of the hint
+// nearest to it along a path that pays for crossing ink (a geodesic paint bucket), and a confidence that decays
+// with that path's length; the network refines the result (shading, region edges, pixels no hint reaches).
+//
+// The hint plane keeps its 4 channels, so the generator's layout is the published one:
+//   RGB of the nearest hint in [−1, 1] (not multiplied: a far hint still names a colour), and
+//   confidence exp(−d / SPREAD_REACH) in (0, 1], 1 exactly on the hint pixels themselves; 0 and black where no
+//   hint is reachable (a page without hints is encoded as the published zeros).
+//
+// API
+//   spreadHints(hint, lineArt) → Plane   (hint: the 4-channel dots of hintPlane; lineArt: 1 channel, 1 = paper)
+//   encodeHints(hint, lineArt, input) → the plane the generator takes for a model's HintInput
+import { createPlane, type Plane } from './plane.js';
+
+/** The two ways a generator takes hints: the published dots, or spread over the line art's regions. */
+export const HINT_INPUTS = ['dots', 'spread'] as const;
+export type HintInput = (typeof HINT_INPUTS)[number];
+
+/** Extra path length per pixel of full ink crossed: a 2-px line costs as much as ~80 px of open paper. */
+export const SPREAD_INK_COST = 40;
+/** Path length (model pixels) over which a hint's confidence falls to 1/e. */
+export const SPREAD_REACH = 24;
+
+const NEIGHBOURS: readonly [number, number, number][] = [
+  [1, 0, 1],
+  [-1, 0, 1],
+  [0, 1, 1],
+  [0, -1, 1],
+  [1, 1, Math.SQRT2],
+  [1, -1, Math.SQRT2],
+  [-1, 1, Math.SQRT2],
+  [-1, -1, Math.SQRT2],
+];
+
+/** A binary min-heap of (distance, pixel) in typed arrays; stale entries are skipped by the caller. */
+class PixelHeap {
+  private keys: Float64Array;
+  private items: Int32Array;
+  size = 0;
+
+  constructor(capacity: number) {
+    this.keys = new Float64Array(Math.max(16, capacity));
+    this.items = new Int32Array(this.keys.length);
+  }
+
+  push(key: number, item: number): void {
+    if (this.size === this.keys.length) {
+      const keys = new Float64Array(2 * this.size);
+      const items = new Int32Array(2 * this.size);
+      keys.set(this.keys);
+      items.set(this.items);
+      [this.keys, this.items] = [keys, items];
+    }
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.keys[parent] <= key) break;
+      this.keys[i] = this.keys[parent];
+      this.items[i] = this.items[parent];
+      i = parent;
+    }
+    this.keys[i] = key;
+    this.items[i] = item;
+  }
+
+  /** Removes the smallest entry; its key and item are left in `topKey` / `topItem`. */
+  topKey = 0;
+  topItem = 0;
+  pop(): void {
+    this.topKey = this.keys[0];
+    this.topItem = this.items[0];
+    const last = --this.size;
+    const key = this.keys[last];
+    const item = this.items[last];
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= last) break;
+      if (child + 1 < last && this.keys[child + 1] < this.keys[child]) child++;
+      if (this.keys[child] >= key) break;
+      this.keys[i] = this.keys[child];
+      this.items[i] = this.items[child];
+      i = child;
+    }
+    this.keys[i] = key;
+    this.items[i] = item;
+  }
+}
+
+/**
+ * The spread encoding of a 4-channel hint plane (RGB·mask in [−1, 1], mask) over a 1-channel line art of the
+ * same size (1 = paper, 0 = ink): multi-source Dijkstra on the 8-connected grid, a step into pixel q costing its
+ * length × (1 + SPREAD_INK_COST · (1 − lineArt[q])). Hint pixels (mask > 0) are the sources, carrying RGB / mask.
+ */
+export function spreadHints(hint: Plane, lineArt: Plane): Plane {
+  const { width: w, height: h } = hint;
+  if (hint.channels !== 4) throw new Error(`spreadHints takes a 4-channel hint plane, got ${hint.channels} channels.`);
+  if (lineArt.channels !== 1 || lineArt.width !== w || lineArt.height !== h) {
+    throw new Error(`spreadHints: the line art is ${lineArt.width}×${lineArt.height}×${lineArt.channels}, expected ${w}×${h}×1.`);
+  }
+  const n = w * h;
+  const out = new Float32Array(4 * n);
+  const distance = new Float64Array(n).fill(Infinity);
+  const source = new Int32Array(n).fill(-1);
+  const heap = new PixelHeap(n);
+  const hd = hint.data;
+  for (let i = 0; i < n; i++) {
+    if (hd[4 * i + 3] > 0) {
+      distance[i] = 0;
+      source[i] = i;
+      heap.push(0, i);
+    }
+  }
+  if (!heap.size) return createPlane(w, h, 4, out);
+  const step = new Float64Array(n);
+  for (let i = 0; i < n; i++) step[i] = 1 + SPREAD_INK_COST * Math.min(1, Math.max(0, 1 - lineArt.data[i]));
+  while (heap.size) {
+    heap.pop();
+    const p = heap.topItem;
+    const d = heap.topKey;
+    if (d > distance[p]) continue;
+    const [x, y] = [p % w, (p - (p % w)) / w];
+    for (const [dx, dy, length] of NEIGHBOURS) {
+      const [qx, qy] = [x + dx, y + dy];
+      if (qx < 0 || qy < 0 || qx >= w || qy >= h) continue;
+      const q = qy * w + qx;
+      const dq = d + length * step[q];
+      if (dq < distance[q]) {
+        distance[q] = dq;
+        source[q] = source[p];
+        heap.push(dq, q);
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const s = source[i];
+    const mask = hd[4 * s + 3];
+    for (let c = 0; c < 3; c++) out[4 * i + c] = hd[4 * s + c] / mask;
+    out[4 * i + 3] = Math.exp(-distance[i] / SPREAD_REACH);
+  }
+  return createPlane(w, h, 4, out);
+}
+
+/** A 4-channel dot hint plane as a generator of `input` takes it. */
+export function encodeHints(hint: Plane, lineArt: Plane, input: HintInput): Plane {
+  return input === 'spread' ? spreadHints(hint, lineArt) : hint;
+}
