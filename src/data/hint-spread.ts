@@ -24,16 +24,6 @@ export const SPREAD_INK_COST = 40;
 /** Path length (model pixels) over which a hint's confidence falls to 1/e. */
 export const SPREAD_REACH = 24;
 
-const NEIGHBOURS: readonly [number, number, number][] = [
-  [1, 0, 1],
-  [-1, 0, 1],
-  [0, 1, 1],
-  [0, -1, 1],
-  [1, 1, Math.SQRT2],
-  [1, -1, Math.SQRT2],
-  [-1, 1, Math.SQRT2],
-  [-1, -1, Math.SQRT2],
-];
 
 /** A binary min-heap of (distance, pixel) in typed arrays; stale entries are skipped by the caller. */
 class PixelHeap {
@@ -117,22 +107,33 @@ export function spreadHints(hint: Plane, lineArt: Plane): Plane {
   if (!heap.size) return createPlane(w, h, 4, out);
   const step = new Float64Array(n);
   for (let i = 0; i < n; i++) step[i] = 1 + SPREAD_INK_COST * Math.min(1, Math.max(0, 1 - lineArt.data[i]));
+  const relax = (q: number, dq: number, from: number) => {
+    if (dq < distance[q]) {
+      distance[q] = dq;
+      source[q] = from;
+      heap.push(dq, q);
+    }
+  };
+  const D = Math.SQRT2;
   while (heap.size) {
     heap.pop();
     const p = heap.topItem;
     const d = heap.topKey;
     if (d > distance[p]) continue;
-    const [x, y] = [p % w, (p - (p % w)) / w];
-    for (const [dx, dy, length] of NEIGHBOURS) {
-      const [qx, qy] = [x + dx, y + dy];
-      if (qx < 0 || qy < 0 || qx >= w || qy >= h) continue;
-      const q = qy * w + qx;
-      const dq = d + length * step[q];
-      if (dq < distance[q]) {
-        distance[q] = dq;
-        source[q] = source[p];
-        heap.push(dq, q);
-      }
+    const x = p % w;
+    const s = source[p];
+    const [left, right, up, down] = [x > 0, x < w - 1, p >= w, p < n - w];
+    if (left) relax(p - 1, d + step[p - 1], s);
+    if (right) relax(p + 1, d + step[p + 1], s);
+    if (up) {
+      relax(p - w, d + step[p - w], s);
+      if (left) relax(p - w - 1, d + D * step[p - w - 1], s);
+      if (right) relax(p - w + 1, d + D * step[p - w + 1], s);
+    }
+    if (down) {
+      relax(p + w, d + step[p + w], s);
+      if (left) relax(p + w - 1, d + D * step[p + w - 1], s);
+      if (right) relax(p + w + 1, d + D * step[p + w + 1], s);
     }
   }
   for (let i = 0; i < n; i++) {
