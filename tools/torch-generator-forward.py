@@ -9,9 +9,12 @@ after --warmup runs, each run waited for with torch.cuda.synchronize().
 
     python3 tools/torch-generator-forward.py --device cuda [--size 512x768] [--json out.json]
     python3 tools/torch-generator-forward.py --device cpu --size 64x64 --width 32 --runs 2   (a check on a CPU)
+    python3 tools/torch-generator-forward.py --device cpu --serve   (bench/peers/torch.ts: "ready <torch version>",
+        then one strict fp32 forward per "run" line on stdin, answered "done", so the bench harness times it like any peer)
 """
 import argparse
 import json
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +30,7 @@ def main():
     parser.add_argument('--runs', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--json', help='write the result here')
+    parser.add_argument('--serve', action='store_true', help='answer "run" lines on stdin with one forward each')
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.lower().split('x'))
     device = torch.device(args.device)
@@ -38,6 +42,18 @@ def main():
     def forward():
         with torch.no_grad():
             return generator(x, features)
+
+    if args.serve:
+        set_precision(False)
+        print('ready', torch.__version__, flush=True)
+        for line in sys.stdin:
+            if line.strip() != 'run':
+                break
+            forward()
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            print('done', flush=True)
+        return
 
     result = dict(peer=f'PyTorch {torch.__version__}', size=f'{w}x{h}', width=args.width, runs=args.runs, device=device_name(device))
     for name, tf32 in (('fp32_ms', False), ('tf32_ms', True)):
