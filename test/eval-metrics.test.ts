@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { colourfulness } from '../src/colorize/colourfulness.js';
 import { createPlane } from '../src/data/plane.js';
-import { ciede2000, deltaEMap, discMask, drawingMask, flatFill, inkBrightness, meanOver, psnr, srgbToLab, type Lab } from '../src/eval/metrics.js';
+import { ciede2000, deltaEMap, discMask, drawingMask, flatFill, inkBrightness, meanOver, psnr, regionFill, srgbToLab, type Lab } from '../src/eval/metrics.js';
 
 // Sharma, Wu & Dalal (2005), Table 1: L1 a1 b1, L2 a2 b2, ΔE00.
 const SHARMA: [number, number, number, number, number, number, number][] = [
@@ -101,6 +101,20 @@ describe('eval metrics', () => {
     expect([...out.data.subarray(3 * 5, 3 * 5 + 3)]).toEqual([0, 0, 1]);
     const bare = flatFill({ width: 7, height: 3 }, [], input);
     for (let i = 0; i < 21; i++) expect([...bare.data.subarray(3 * i, 3 * i + 3)]).toEqual([input.data[i], input.data[i], input.data[i]]);
+  });
+
+  test('region fill × line art: the colour of the hint nearest along the lines; the input itself without hints', () => {
+    // A line down column 5; the red hint far on the left, the blue one just across the line.
+    const size = { width: 9, height: 3 };
+    const input = createPlane(9, 3, 1, Float32Array.from({ length: 27 }, (_, i) => (i % 9 === 5 ? 0 : 1)));
+    const hints = [{ x: 0, y: 1, rgb: [1, 0, 0] as [number, number, number] }, { x: 6, y: 1, rgb: [0, 0, 1] as [number, number, number] }];
+    const rgb = (p: { data: Float32Array }, x: number, y: number) => [...p.data.subarray(3 * (9 * y + x), 3 * (9 * y + x) + 3)];
+    const out = regionFill(size, hints, input, input);
+    expect(rgb(out, 4, 1)).toEqual([1, 0, 0]); // 4 px from red, 2 from blue across the line: red
+    expect(rgb(flatFill(size, hints, input), 4, 1)).toEqual([0, 0, 1]);
+    expect(rgb(out, 5, 1)).toEqual([0, 0, 0]); // the line stays black
+    expect(rgb(out, 7, 2)).toEqual([0, 0, 1]);
+    expect(regionFill(size, [], input, input).data).toEqual(flatFill(size, [], input).data);
   });
 
   test('ink brightness: mean output luma over the page\'s line pixels', () => {

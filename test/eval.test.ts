@@ -32,7 +32,7 @@ describe('npm run eval', () => {
     try {
       const images = [0, 1].map((k) => ({ name: `page-${k}`, colour: syntheticPage(80, 64, 10 + k) }));
       const report = await evaluate(model, images, { size: 64, hints: [0, 5], blends: ['multiply', 'luminance'] });
-      expect(report.rows.length).toBe(2 * 2 * 4); // modes × K × (2 blends, input, flat fill)
+      expect(report.rows.length).toBe(2 * 2 * 5); // modes × K × (2 blends, input, flat fill, region fill)
       for (const r of report.rows) {
         expect(r.images).toBe(2);
         expect(Number.isFinite(r.deltaE) && Number.isFinite(r.deltaEDrawing) && Number.isFinite(r.colourfulness)).toBe(true);
@@ -41,6 +41,8 @@ describe('npm run eval', () => {
       const row = (mode: string, k: number, method: string) => report.rows.find((r) => r.mode === mode && r.k === k && r.method === method)!;
       // Without hints the flat fill is the input itself; the grey input has no colour.
       expect(row('grey', 0, 'flat-fill').deltaE).toBeCloseTo(row('grey', 0, 'input').deltaE, 6);
+      expect(row('grey', 0, 'region-fill').deltaE).toBeCloseTo(row('grey', 0, 'input').deltaE, 6);
+      expect(row('xdog', 5, 'region-fill').colourfulness).toBeGreaterThan(0);
       expect(row('grey', 0, 'input').colourfulness).toBe(0);
       expect(row('xdog', 5, 'flat-fill').colourfulness).toBeGreaterThan(0);
       // The grey page has the original's luma: it is close to it (the ΔE of chroma only).

@@ -7,6 +7,9 @@ import { planeToChw, type Plane } from './plane.js';
 import { resizePad, type Placement } from './resize.js';
 import { xdog, type XdogOptions } from './xdog.js';
 
+/** The XDoG mult of the line art at inference (REFERENCE §7). */
+export const INFERENCE_XDOG_MULT = 7;
+
 export interface PreprocessOptions {
   /** The working size's short side (512 for v1). */
   shortSide?: number;
@@ -31,7 +34,7 @@ export async function preprocessPage(page: Plane, options: PreprocessOptions = {
   const resized = resizePad(page, options.shortSide ?? 512);
   const { placement } = resized;
   const plane = options.denoise ? await options.denoise(resized.plane) : resized.plane;
-  const sketch = await xdog(plane, { mult: 7, ...options.xdog });
+  const sketch = await xdog(plane, { mult: INFERENCE_XDOG_MULT, ...options.xdog });
   const field = distanceField(sketch);
   const emptyHints: HintSet = { page: placement.page, hints: [] };
   const hint = placeHints(options.hints ?? emptyHints, placement.page, placement.content, placement.canvas);

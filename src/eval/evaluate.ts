@@ -4,8 +4,9 @@
 // coloured through the same code path as `colorize` (PageSession: resize_pad, preprocessing, generator, blend
 // with the page at its size), with K hints per image drawn (seeded) from the ground truth inside its coloured
 // regions (sampleDots, single pixels). Each output is measured against the original (src/eval/metrics.ts), and
-// so are two baselines computed here: the input unchanged, and flat fill × line art (every pixel its nearest
-// hint's colour times the input). Everything is averaged over the images per mode, K and method.
+// so are three baselines computed here: the input unchanged, flat fill × line art (every pixel its nearest
+// hint's colour times the input) and region fill × line art (its nearest hint along a path that pays for crossing
+// the lines of the page's XDoG line art, as colorize makes it). Everything is averaged over the images per mode, K and method.
 //
 // API
 //   evaluate(model, images, options) → Promise<EvalReport>;  formatTable(report) → markdown
@@ -18,10 +19,11 @@ import { DEFAULT_BLEND, type BlendMode } from '../colorize/recombine.js';
 import { sampleDots } from '../data/hints.js';
 import { mix } from '../data/loader.js';
 import { createPlane, toGrey, type Plane } from '../data/plane.js';
+import { INFERENCE_XDOG_MULT } from '../data/preprocess.js';
 import { seededRng } from '../data/random.js';
 import { resizeArea, workingSize } from '../data/resize.js';
 import { xdog } from '../data/xdog.js';
-import { deltaEMap, discMask, drawingMask, flatFill, meanOver, psnr, type PixelHint } from './metrics.js';
+import { deltaEMap, discMask, drawingMask, flatFill, meanOver, psnr, regionFill, type PixelHint } from './metrics.js';
 
 export const EVAL_MODES = ['grey', 'xdog'] as const;
 export type EvalMode = (typeof EVAL_MODES)[number];
@@ -67,7 +69,7 @@ export interface Scores {
 export interface EvalRow extends Scores {
   mode: EvalMode;
   k: number;
-  /** `model/<blend>`, `input` or `flat-fill`. */
+  /** `model/<blend>`, `input`, `flat-fill` or `region-fill`. */
   method: string;
   /** Images averaged (NaN values, e.g. hint ΔE without hints, are left out of their average). */
   images: number;
@@ -158,6 +160,7 @@ export async function evaluate(model: ColorModel, images: readonly EvalImage[], 
     const hintsOf = new Map(ks.map((k) => [k, evalHints(original, k, seed, index)]));
     for (const mode of modes) {
       const input = await evalInput(original, mode);
+      const lineArt = await xdog(asRgb(input), { mult: INFERENCE_XDOG_MULT });
       const session = await PageSession.open(model, asRgb(input), { size: options.size });
       try {
         for (const k of ks) {
@@ -170,6 +173,7 @@ export async function evaluate(model: ColorModel, images: readonly EvalImage[], 
           }
           add(mode, k, 'input', score(asRgb(input), original, pixels, drawing));
           add(mode, k, 'flat-fill', score(flatFill(dims, hints, input), original, pixels, drawing));
+          add(mode, k, 'region-fill', score(regionFill(dims, hints, input, lineArt), original, pixels, drawing));
         }
       } finally {
         session.dispose();

@@ -1,7 +1,8 @@
 // The quality measures of `npm run eval` (browser-neutral, CPU): colour difference CIEDE2000 on CIELAB from
 // sRGB, PSNR, Hasler–Süsstrunk colourfulness (src/colorize/colourfulness.ts), the drawing mask (the original's
-// non-white pixels), the pixels of the hints and of discs around them, and the "flat fill × line art" baseline:
-// each pixel the colour of its nearest hint, multiplied by the input (what a paint bucket does).
+// non-white pixels), the pixels of the hints and of discs around them, and two paint-bucket baselines multiplied by
+// the input: "flat fill" (each pixel the colour of its nearest hint) and "region fill" (of its nearest hint along
+// a path that pays for crossing lines: src/data/hint-spread.ts, the input the `spread` models refine).
 //
 // CIEDE2000 follows Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes,
 // supplementary test data, and mathematical observations", with kL = kC = kH = 1; test/eval-metrics.test.ts
@@ -11,10 +12,12 @@
 //   srgbToLab(r, g, b) → [L, a, b];  ciede2000(lab1, lab2) → ΔE00
 //   deltaEMap(a, b) → ΔE00 per pixel of two RGB planes;  meanOver(values, mask?) → mean (NaN when empty)
 //   psnr(a, b) → dB on [0, 1];  drawingMask(original);  discMask(size, centres, radius)
-//   flatFill(size, hints, input) → RGB plane;  inkBrightness(page, output) → mean output luma on the page's line pixels
+//   flatFill(size, hints, input) → RGB plane;  regionFill(size, hints, input, lineArt) → RGB plane
+//   inkBrightness(page, output) → mean output luma on the page's line pixels
 import { createPlane, LUMA, toGrey, type Plane } from '../data/plane.js';
 import type { Size } from '../data/resize.js';
-import { PAPER_LEVEL } from '../data/hints.js';
+import { spreadHints } from '../data/hint-spread.js';
+import { PAPER_LEVEL, placeHints } from '../data/hints.js';
 
 export type Lab = [number, number, number];
 
@@ -175,6 +178,21 @@ export function flatFill(size: Size, hints: readonly PixelHint[], input: Plane):
     }
   }
   return createPlane(w, h, 3, out);
+}
+
+/**
+ * The region-aware paint bucket: every pixel takes the colour of the hint nearest along `lineArt` (1 channel, 1 =
+ * paper; spreadHints' path cost), multiplied by the input's luma. Without hints: the input itself as RGB.
+ */
+export function regionFill(size: Size, hints: readonly PixelHint[], input: Plane, lineArt: Plane): Plane {
+  if (!hints.length) return flatFill(size, hints, input);
+  const spread = spreadHints(placeHints({ page: size, hints: [...hints] }, size, size), lineArt);
+  const grey = toGrey(input.channels === 4 ? rgbOnly(input) : input);
+  const out = new Float32Array(3 * size.width * size.height);
+  for (let i = 0; i < size.width * size.height; i++) {
+    for (let c = 0; c < 3; c++) out[3 * i + c] = ((spread.data[4 * i + c] + 1) / 2) * grey.data[i];
+  }
+  return createPlane(size.width, size.height, 3, out);
 }
 
 function rgbOnly(p: Plane): Plane {
