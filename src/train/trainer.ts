@@ -1,9 +1,8 @@
 // The colorization GAN's training loop (REFERENCE §6). One step is a discriminator update on one batch and a
-// generator update on the next ("batches alternate between a D step and a G step"):
-//   D: BCE(D(y), 0.9) + BCE(D(G(x).detach()), 0)                                    — one-sided smoothing
-//   G: 10·(L1(G(x), y) + 0.9·L1(guide(x), y)) + BCE(D(G(x)), 1) + MSE(VGG(G(x)), VGG(y)) + white penalty
-// Adam β (0.5, 0.9), lr G 1e-4 / D 4e-4, both ÷10 from the drop epoch. Each optimizer holds only its own
-// network's parameters, and during the G update the discriminator's parameters do not even record gradients.
+// generator update on the next ("batches alternate between a D step and a G step"); what each update minimises
+// is a named table of loss terms in objectives.ts. Adam β (0.5, 0.9), lr G 1e-4 / D 4e-4, both ÷10 from the drop
+// epoch. Each optimizer holds only its own network's parameters, and during the G update the discriminator's
+// parameters do not even record gradients.
 //
 // Fine-tuning on black-and-white pages (REFERENCE §6; config.finetune): the same steps at generator lr 1e-6, and
 // after every 10th a page round: 5 D updates on real colour vs G(page line art, empty hints), then one G update
@@ -29,13 +28,12 @@ import { engine, keep, tidy } from '../engine/engine.js';
 import { compile, CompileGroup, type CompiledStep } from '../engine/compile.js';
 import type { Recording } from '../engine/recording.js';
 import { Generator, defaultGenerator } from '../kernels/random.js';
-import { sumEach } from '../kernels/reduce.js';
 import { DiscriminatorV1 } from '../nets/discriminator-v1.js';
 import type { SEResNeXt } from '../nets/extractor.js';
-import { GeneratorV1, generatorV1Config, type GeneratorOutput } from '../nets/generator-v1.js';
+import { GeneratorV1, generatorV1Config } from '../nets/generator-v1.js';
 import type { Module } from '../nets/module.js';
 import type { Vgg16Features } from '../nets/vgg16.js';
-import { abs, add, backward, concat, contiguous, mean, mul, noGrad, reshape, slice, sub, sum, tensor, zeros, type Tensor } from '../ops/index.js';
+import { abs, concat, mean, mul, noGrad, reshape, slice, sub, sum, tensor, zeros, type Tensor } from '../ops/index.js';
 import { writePng } from '../io/image.js';
 import { Adam, type AdamState } from './adam.js';
 import type { Batch, TrainingData } from './batches.js';
@@ -44,7 +42,7 @@ import {
 } from './checkpoint.js';
 import { describeHints, describeLocalFeatures, frozenDifferences, MODEL_KEYS, type TrainConfig } from './config.js';
 import { TrainingLog, type EventName, type StepRecord, type ValidationRecord } from './log.js';
-import { bceWithLogits, l1Loss, mseLoss, whitePenalty } from './losses.js';
+import { discriminatorObjective, evaluating, generate, generatorObjective, pageGeneratorObjective, withoutHints, type LossTerms, type Networks } from './objectives.js';
 import { sampleGrid } from './samples.js';
 
 /** Where a run's output and progress go besides its files; every method is optional. */
@@ -119,6 +117,13 @@ const allFinite = (values: Iterable<number>) => {
   return true;
 };
 
+/** A kind of update compiled once: its step, the names of the terms it reads back, the parameters it updates. */
+interface UpdateEntry {
+  step: CompiledStep<Tensor>;
+  names: string[];
+  updated: readonly number[];
+}
+
 export class Trainer {
   readonly config: TrainConfig;
   readonly generator: GeneratorV1;
@@ -151,7 +156,7 @@ export class Trainer {
    * One compiled step per kind of update (keyed by its phase name; src/engine/compile.ts), returning the loss terms
    * it writes, with the parameters its recording updates. The steps never run at the same time, so they share scratch.
    */
-  private readonly updates = new Map<string, { step: CompiledStep<Tensor>; updated: readonly number[] }>();
+  private readonly updates = new Map<string, UpdateEntry>();
   private readonly updateGroup = new CompileGroup();
 
   constructor(readonly options: TrainerOptions) {
@@ -215,42 +220,16 @@ export class Trainer {
   /** The generator input [N, 6, S, S] of a batch, with its hints or with the hint channels zeroed. */
   private static input(batch: Batch, hints = true): Tensor {
     const input = tensor(batch.input, [batch.batchSize, 6, batch.crop, batch.crop]);
-    return hints ? input : Trainer.withoutHints(input);
-  }
-
-  private static withoutHints(input: Tensor): Tensor {
-    const [n, , h, w] = input.shape;
-    return concat([slice(input, [0, 0, 0, 0], [n, 2, h, w]), zeros([n, 4, h, w])], 1);
+    return hints ? input : withoutHints(input);
   }
 
   private static target(batch: Batch): Tensor {
     return tensor(batch.target, [batch.batchSize, 3, batch.crop, batch.crop]);
   }
 
-  /** The generator on an input: local features from the frozen extractor (on the line art), or zeros. */
-  private generate(input: Tensor): GeneratorOutput {
-    const [n, , h, w] = input.shape;
-    if (this.extractor) {
-      const extractor = this.extractor;
-      return this.generator.forward(input, noGrad(() => extractor.forward(contiguous(slice(input, [0, 0, 0, 0], [n, 1, h, w])))));
-    }
-    return this.generator.synthesize(input, zeros([n, this.config.generator.featureChannels, h / 16, w / 16]));
-  }
-
-  /** Runs `fn` without gradients and with the generator in eval mode (which skips the guide decoder). */
-  private inference<T>(fn: () => T): T {
-    this.generator.eval();
-    try {
-      return noGrad(fn);
-    } finally {
-      this.generator.train();
-    }
-  }
-
-  /** Σ of every gradient element of `module`'s parameters as [1]: NaN or ±Inf when any element is. */
-  private static gradientSum(module: Module): Tensor {
-    const grads = module.parameters().flatMap((p) => (p.grad ? [p.grad] : []));
-    return grads.length ? reshape(sum(sumEach(grads)), [1]) : zeros([1]);
+  /** The networks and settings the objectives (objectives.ts) read. */
+  private get networks(): Networks {
+    return { generator: this.generator, discriminator: this.discriminator, extractor: this.extractor, vgg: this.vgg, config: this.config };
   }
 
   /**
@@ -260,11 +239,10 @@ export class Trainer {
    */
   private async update(
     phase: string,
-    names: readonly string[],
     optimizer: Adam,
     lr: number,
     batches: { input: Batch | null; target: Batch | null },
-    compute: () => Tensor,
+    objective: () => LossTerms,
   ): Promise<UpdateResult> {
     if (batches.input) engine().upload(this.slots.input.storage.buffer, batches.input.input);
     if (batches.target) engine().upload(this.slots.target.storage.buffer, batches.target.target);
@@ -272,18 +250,23 @@ export class Trainer {
     optimizer.prepare();
     let entry = this.updates.get(phase);
     if (!entry) {
-      // The step records `compute` when it runs it (first, or after its recording went stale): what the optimizer
-      // updates is known then, and kept with the step for settle().
-      const made: { step: CompiledStep<Tensor>; updated: readonly number[] } = {
+      // The step records the objective when it runs it (first, or after its recording went stale): the names of
+      // its terms and what the optimizer updates are known then, and kept with the step for the readback.
+      const made: UpdateEntry = {
         step: compile(
           () => {
-            const terms = compute();
+            const terms = tidy(() => {
+              const table = objective();
+              made.names = Object.keys(table);
+              return concat(Object.values(table).map((t) => reshape(t, [1])), 0);
+            });
             made.updated = optimizer.update(terms);
             optimizer.zeroGrad();
             return terms;
           },
           { group: this.updateGroup },
         ),
+        names: [],
         updated: [],
       };
       entry = made;
@@ -291,6 +274,7 @@ export class Trainer {
     }
     const values = await entry.step.run().data();
     if (this.options.replay === false) entry.step.forget();
+    const names = entry.names;
     const terms = Object.fromEntries(names.map((n, i) => [n, values[i]]));
     const applied = allFinite(values);
     optimizer.settle(entry.updated, applied);
@@ -302,7 +286,7 @@ export class Trainer {
       const bad = names.filter((n) => !Number.isFinite(terms[n])).join(', ');
       this.event('skip', `${phase} update skipped in step ${this.step + 1}: non-finite ${bad}`, { phase, terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, String(v)])) });
     }
-    return { applied, loss: values[0], terms };
+    return { applied, loss: terms.loss, terms };
   }
 
   /** The recording of each kind of update made so far, by phase (D, G, ...), for the profiler (src/cli/profile.ts). */
@@ -310,98 +294,24 @@ export class Trainer {
     return new Map([...this.updates].flatMap(([phase, { step }]) => (step.recording ? [[phase, step.recording] as const] : [])));
   }
 
-  private static readonly D_TERMS = ['loss', 'real', 'fake', 'grad_sum'] as const;
-
-  /**
-   * The discriminator's loss and gradients: real = the target slot's colour, fake = G on the input slot (with
-   * its hints, or with none for the fine-tuning pages). Returns its terms and gradient sum as one tensor.
-   */
-  private discriminatorGradients(hints: boolean): Tensor {
-    return tidy(() => {
-      // The fake images need no graph: G.detach() in the recipe.
-      const input = hints ? this.slots.input : Trainer.withoutHints(this.slots.input);
-      const fake = this.inference(() => this.generate(input).image);
-      const realLoss = bceWithLogits(this.discriminator.forward(this.slots.target), this.config.loss.realLabel);
-      const fakeLoss = bceWithLogits(this.discriminator.forward(fake), 0);
-      const loss = add(realLoss, fakeLoss);
-      backward(loss);
-      return concat([reshape(loss, [1]), reshape(realLoss, [1]), reshape(fakeLoss, [1]), Trainer.gradientSum(this.discriminator)], 0);
-    });
-  }
-
-  private get generatorTerms(): string[] {
-    return ['loss', 'l1', 'guide_l1', 'adversarial', 'white', ...(this.vgg ? ['perceptual'] : []), 'grad_sum'];
-  }
-
-  private static readonly PAGE_G_TERMS = ['loss', 'adversarial', 'grad_sum'] as const;
-
-  /** The generator's loss and gradients on the slots. D's parameters record no gradients meanwhile. */
-  private generatorGradients(): Tensor {
-    const weights = this.config.loss;
-    this.discriminator.setRequiresGrad(false);
-    try {
-      return tidy(() => {
-        const target = this.slots.target;
-        const { image, guide } = this.generate(this.slots.input);
-        const l1 = l1Loss(image, target);
-        const guideL1 = l1Loss(guide!, target);
-        const adversarial = bceWithLogits(this.discriminator.forward(image), 1);
-        const white = whitePenalty(image, target);
-        const terms = [l1, guideL1, adversarial, white];
-        let loss = add(add(mul(add(l1, mul(guideL1, weights.guide)), weights.l1), mul(adversarial, weights.adversarial)), mul(white, weights.white));
-        if (this.vgg) {
-          const vgg = this.vgg;
-          const perceptual = mseLoss(vgg.forward(image), noGrad(() => vgg.forward(target)));
-          terms.push(perceptual);
-          loss = add(loss, mul(perceptual, weights.perceptual));
-        }
-        backward(loss);
-        return concat([loss, ...terms].map((t) => reshape(t, [1])).concat(Trainer.gradientSum(this.generator)), 0);
-      });
-    } finally {
-      this.discriminator.setRequiresGrad(true);
-    }
-  }
-
-  /**
-   * The fine-tuning generator's loss and gradients on black-and-white pages in the input slot: G(line art, no
-   * hints) judged by D, the adversarial term alone. The pages' targets are never read. The generator runs in
-   * eval mode, which only skips the guide decoder that this loss does not use.
-   */
-  private pageGeneratorGradients(): Tensor {
-    this.discriminator.setRequiresGrad(false);
-    this.generator.eval();
-    try {
-      return tidy(() => {
-        const adversarial = bceWithLogits(this.discriminator.forward(this.generate(Trainer.withoutHints(this.slots.input)).image), 1);
-        const loss = mul(adversarial, this.config.loss.adversarial);
-        backward(loss);
-        return concat([reshape(loss, [1]), reshape(adversarial, [1]), Trainer.gradientSum(this.generator)], 0);
-      });
-    } finally {
-      this.generator.train();
-      this.discriminator.setRequiresGrad(true);
-    }
-  }
-
   /** One discriminator update on `batch`, applied unless non-finite. */
   async updateDiscriminator(batch: Batch, lr = this.learningRates().d): Promise<UpdateResult> {
-    return this.update('discriminator', Trainer.D_TERMS, this.optimizerD, lr, { input: batch, target: batch }, () => this.discriminatorGradients(true));
+    return this.update('discriminator', this.optimizerD, lr, { input: batch, target: batch }, () => discriminatorObjective(this.networks, this.slots.input, this.slots.target, true));
   }
 
   /** One generator update on `batch`, applied unless non-finite. */
   async updateGenerator(batch: Batch, lr = this.learningRates().g): Promise<UpdateResult> {
-    return this.update('generator', this.generatorTerms, this.optimizerG, lr, { input: batch, target: batch }, () => this.generatorGradients());
+    return this.update('generator', this.optimizerG, lr, { input: batch, target: batch }, () => generatorObjective(this.networks, this.slots.input, this.slots.target));
   }
 
   /** The fine-tuning G update on black-and-white `pages` (adversarial loss only), applied unless non-finite. */
   async updateGeneratorOnPages(pages: Batch): Promise<UpdateResult> {
-    return this.update('generator (pages)', Trainer.PAGE_G_TERMS, this.optimizerG, this.learningRates().g, { input: pages, target: null }, () => this.pageGeneratorGradients());
+    return this.update('generator (pages)', this.optimizerG, this.learningRates().g, { input: pages, target: null }, () => pageGeneratorObjective(this.networks, this.slots.input));
   }
 
   /** A D update on real colour vs the generator's colouring of black-and-white `pages` with empty hints. */
   async updateDiscriminatorOnPages(real: Batch, pages: Batch): Promise<UpdateResult> {
-    return this.update('discriminator (pages)', Trainer.D_TERMS, this.optimizerD, this.learningRates().d, { input: pages, target: real }, () => this.discriminatorGradients(false));
+    return this.update('discriminator (pages)', this.optimizerD, this.learningRates().d, { input: pages, target: real }, () => discriminatorObjective(this.networks, this.slots.input, this.slots.target, false));
   }
 
   /**
@@ -474,15 +384,15 @@ export class Trainer {
     for (const batch of this.data.validation) {
       const n = batch.batchSize;
       // One forward of 2N images, bare then hinted: the generator treats images independently (no batch norm).
-      const stats = this.inference(() =>
+      const stats = evaluating(this.generator, () => noGrad(() =>
         tidy(() => {
           const target = Trainer.target(batch);
-          const output = this.generate(concat([Trainer.input(batch, false), Trainer.input(batch)], 0)).image;
+          const output = generate(this.networks, concat([Trainer.input(batch, false), Trainer.input(batch)], 0)).image;
           const error = sub(output, concat([target, target], 0));
           const bareL1 = sum(abs(slice(error, [0, 0, 0, 0], [n, ...error.shape.slice(1)])));
           return concat([reshape(bareL1, [1]), mean(mul(error, error), [1, 2, 3])], 0);
         }),
-      );
+      ));
       const values = await stats.data();
       stats.dispose();
       l1Sum += values[0];
@@ -505,7 +415,7 @@ export class Trainer {
   /** Writes `<out>/samples/step-N.png` for the first validation batch with its hints. */
   async writeSamples(): Promise<string> {
     const batch = this.data.validation[0];
-    const image = this.inference(() => tidy(() => this.generate(Trainer.input(batch)).image));
+    const image = evaluating(this.generator, () => noGrad(() => tidy(() => generate(this.networks, Trainer.input(batch)).image)));
     const output = await image.data();
     image.dispose();
     const dir = join(this.options.out, 'samples');
