@@ -2,8 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { gradcheck, hostRandom } from '../src/ops/gradcheck.js';
 import type { HostTensor } from '../src/kernels/host.js';
 import * as T from '../src/ops/index.js';
-import { bceWithLogits, l1Loss, mseLoss, whitePenalty } from '../src/train/losses.js';
-import { bceWithLogitsReference, l1LossReference, mseLossReference, whitePenaltyReference } from '../src/train/losses.ref.js';
+import { bceWithLogits, hintL1, l1Loss, mseLoss, whitePenalty } from '../src/train/losses.js';
+import { bceWithLogitsReference, hintL1Reference, l1LossReference, mseLossReference, whitePenaltyReference } from '../src/train/losses.ref.js';
 import { expectClose, randomHost } from './helpers/check.js';
 import { useTestEngine } from './helpers/gpu.js';
 
@@ -142,5 +142,39 @@ describe('white-colour penalty (REFERENCE §6)', () => {
   test('shape errors', () => {
     expect(() => whitePenalty(T.zeros([1, 4, 2, 2]), T.zeros([1, 4, 2, 2]))).toThrow(/RGB images \[N, 3, H, W\]/);
     expect(() => whitePenalty(T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 3]))).toThrow(/same shape/);
+  });
+});
+
+describe('hint fidelity (confidence-weighted L1)', () => {
+  const weightOf = (shape: number[]): HostTensor => {
+    const [n, , h, w] = shape;
+    const data = randomHost([n, 1, h, w], 'uniform').data.map((v) => (v < 0 ? 0 : v)); // about half the pixels without hints
+    return { shape: [n, 1, h, w], data };
+  };
+
+  test('matches the float64 reference; no hints give 0; gradient w.r.t. the output only', async () => {
+    engine().poisonNewTensors = true;
+    for (const shape of [[1, 3, 4, 5], [2, 3, 17, 9], [4, 3, 32, 33]]) {
+      const [output, target, weight] = [randomHost(shape, 'uniform'), randomHost(shape, 'uniform'), weightOf(shape)];
+      await expectClose(hintL1(up(output), up(target), up(weight)), hintL1Reference(output, target, weight), 1e-5);
+    }
+    const shape = [2, 3, 4, 4];
+    expect((await hintL1(up(randomHost(shape)), up(randomHost(shape)), T.zeros([2, 1, 4, 4])).data())[0]).toBe(0);
+    const weight = weightOf([2, 3, 5, 6]);
+    await expectGradients({
+      inputs: [randomHost([2, 3, 5, 6], 'uniform'), randomHost([2, 3, 5, 6], 'uniform'), weight],
+      gpu: hintL1,
+      reference: hintL1Reference,
+      wrt: [0],
+    });
+    const out = T.tensor(randomHost(shape).data, shape, { requiresGrad: true });
+    const w = T.tensor(weightOf(shape).data, [2, 1, 4, 4], { requiresGrad: true });
+    T.backward(hintL1(out, T.zeros(shape), w));
+    expect(w.grad).toBeNull();
+  });
+
+  test('shape errors', () => {
+    expect(() => hintL1(T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 2]))).toThrow(/weight \[N, 1, H, W\]/);
+    expect(() => hintL1(T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 3]), T.zeros([1, 1, 2, 2]))).toThrow(/same shape/);
   });
 });

@@ -110,6 +110,25 @@ describe('training on the software adapter', () => {
     trainer.dispose();
   });
 
+  test('loss.hint adds the hint-fidelity term to the generator\'s table; spread hints reach it as confidence', async () => {
+    const terms = async (flags: DeepPartial<TrainConfig>) => {
+      const c = config(flags);
+      const data = await loadTrainingData(c);
+      const trainer = new Trainer({ config: c, data, out: runDir('hint') });
+      try {
+        return (await trainer.updateGenerator(await data.train.batch(0))).terms;
+      } finally {
+        trainer.dispose();
+      }
+    };
+    const plain = await terms({});
+    expect(Object.keys(plain)).toEqual(['loss', 'l1', 'guide_l1', 'adversarial', 'white', 'grad_sum']);
+    const hinted = await terms({ loss: { hint: 10 }, hintInput: 'spread', hints: { denseShare: 1 } });
+    expect(Object.keys(hinted)).toEqual(['loss', 'l1', 'guide_l1', 'adversarial', 'white', 'hint', 'grad_sum']);
+    expect(hinted.hint).toBeGreaterThan(0);
+    expect(Number.isFinite(hinted.loss)).toBe(true);
+  });
+
   // The straight run records each update at step 1 and replays it; the resumed one records again at step K + 1,
   // so this also shows that a replay computes what a first run computes.
   test('2×K steps equal K steps, a resume and K steps, bit for bit', async () => {

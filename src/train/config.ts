@@ -76,7 +76,7 @@ export interface TrainConfig {
   lrD: number;
   betas: [number, number];
   /** Loss weights (REFERENCE §6) and the discriminator's one-sided real label. */
-  loss: { l1: number; guide: number; adversarial: number; perceptual: number; white: number; realLabel: number };
+  loss: { l1: number; guide: number; adversarial: number; perceptual: number; white: number; hint: number; realLabel: number };
   checkpointEvery: number;
   /** Checkpoints kept besides the best one by validation L1. */
   keepLast: number;
@@ -130,7 +130,7 @@ const FULL: TrainConfig = {
   lrG: 1e-4,
   lrD: 4e-4,
   betas: [0.5, 0.9],
-  loss: { l1: 10, guide: 0.9, adversarial: 1, perceptual: 1, white: 1, realLabel: 0.9 },
+  loss: { l1: 10, guide: 0.9, adversarial: 1, perceptual: 1, white: 1, hint: 0, realLabel: 0.9 },
   checkpointEvery: 1000,
   keepLast: 3,
   validateEvery: 1000,
@@ -246,6 +246,7 @@ export const FIELDS: readonly Field[] = [
   { path: 'loss.adversarial', type: 'number', help: 'weight of the adversarial term (1)' },
   { path: 'loss.perceptual', type: 'number', help: 'weight of the VGG perceptual term (1)' },
   { path: 'loss.white', type: 'number', help: 'weight of the white-colour penalty (1)' },
+  { path: 'loss.hint', type: 'number', help: 'weight of the hint-fidelity L1, weighted by hint confidence (0: the published recipe)' },
   { path: 'loss.realLabel', type: 'number', help: "discriminator's target for real images (one-sided smoothing, 0.9)" },
   { path: 'checkpointEvery', type: 'integer', help: 'steps between checkpoints' },
   { path: 'keepLast', type: 'integer', help: 'checkpoints kept besides the best by validation L1' },
@@ -387,8 +388,9 @@ export interface ConfigLayers {
 /** defaults ← preset (or base) ← file ← flags, validated. */
 export function resolveConfig({ preset, base, file = {}, flags = {} }: ConfigLayers): TrainConfig {
   const name = preset ?? flags.preset ?? file.preset ?? base?.preset ?? 'full';
-  // A checkpoint saved before `hints` existed was trained with the published sampler, before `hintInput` on dots.
-  const start = base ? merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots' } as TrainConfig, base) : presetConfig(name);
+  // A checkpoint saved before `hints` existed was trained with the published sampler, before `hintInput` on dots,
+  // before `loss.hint` without that term.
+  const start = base ? merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots', loss: { hint: 0 } } as TrainConfig, base) : presetConfig(name);
   const config = merge(merge(start, file), flags);
   if (!base) config.preset = name;
   return validateConfig(config);
@@ -459,7 +461,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   check(isNum(config.finetuneLrG, 0), 'finetuneLrG', 'a finite number ≥ 0');
   check(isNum(config.lrD, 0), 'lrD', 'a finite number ≥ 0');
   check(Array.isArray(config.betas) && config.betas.length === 2 && config.betas.every((b) => isNum(b, 0, 0.999999)), 'betas', 'two numbers in [0, 1)');
-  for (const key of ['l1', 'guide', 'adversarial', 'perceptual', 'white'] as const) check(isNum(config.loss[key], 0), `loss.${key}`, 'a finite number ≥ 0');
+  for (const key of ['l1', 'guide', 'adversarial', 'perceptual', 'white', 'hint'] as const) check(isNum(config.loss[key], 0), `loss.${key}`, 'a finite number ≥ 0');
   check(isNum(config.loss.realLabel, 0, 1) && config.loss.realLabel > 0, 'loss.realLabel', 'in (0, 1]');
   check(isNum(config.safety.rollbackLrFactor, 0, 1) && config.safety.rollbackLrFactor > 0, 'safety.rollbackLrFactor', 'in (0, 1]');
   check(config.maxSteps === null || isInt(config.maxSteps, 1), 'maxSteps', 'an integer ≥ 1 or none');

@@ -50,3 +50,20 @@ export function whitePenaltyReference(output: HostTensor, target: HostTensor): H
   }
   return scalarResult(total / batch);
 }
+
+export function hintL1Reference(output: HostTensor, target: HostTensor, weight: HostTensor): HostTensor {
+  const [batch, channels, height, width] = output.shape;
+  const plane = height * width;
+  let total = 0;
+  for (let n = 0; n < batch; n++) {
+    let numerator = 0;
+    let weights = 0;
+    for (let p = 0; p < plane; p++) {
+      const w = weight.data[n * plane + p];
+      weights += w;
+      for (let c = 0; c < channels; c++) numerator += w * Math.abs(output.data[(n * channels + c) * plane + p] - target.data[(n * channels + c) * plane + p]);
+    }
+    total += numerator / (channels * weights + 1);
+  }
+  return scalarResult(total / batch);
+}

@@ -3,7 +3,7 @@
 // bceWithLogits, whose forward is composed for numerical stability and whose gradient is the closed form.
 import { record } from '../autograd/tape.js';
 import { tidy } from '../engine/engine.js';
-import { abs, add, affine, div, exp, gt, log, lt, mean, mul, noGrad, relu, sigmoid, sub, sum, type Tensor } from '../ops/index.js';
+import { abs, add, affine, detach, div, exp, gt, log, lt, mean, mul, noGrad, relu, sigmoid, sub, sum, type Tensor } from '../ops/index.js';
 
 function assertSameShape(loss: string, a: Tensor, b: Tensor): void {
   // PyTorch only warns when a loss broadcasts its operands; here it is an error, since it is almost always a bug.
@@ -70,5 +70,25 @@ export function whitePenalty(output: Tensor, target: Tensor): Tensor {
   const maskedBrightness = mul(affine(sum(output, 1, true), 0.5, 1.5), notWhite);
   const numerator = sum(mul(maskedBrightness, maskedBrightness), [1, 2, 3]); // [N]
   const denominator = noGrad(() => affine(sum(notWhite, [1, 2, 3]), 3, 1)); // [N]
+  return mean(div(numerator, denominator));
+}
+
+/**
+ * Hint fidelity (this project's addition to REFERENCE §6): the L1 error weighted per pixel by the hint confidence
+ * w ∈ [0, 1] of the generator's input (its mask channel: 1 on dots; exp(−d/24) for spread hints, so the pixels
+ * near a hint count most), per batch item
+ *   H = Σ_pixels Σ_c w·|G − y| / (3·Σ_pixels w + 1),
+ * averaged over the batch; 0 without hints. Plain L1 averages over every pixel, so a few hint pixels barely move
+ * it: this term is what tells a small network that a hint's colour is to be kept. w is a constant.
+ */
+export function hintL1(output: Tensor, target: Tensor, weight: Tensor): Tensor {
+  assertSameShape('hintL1', output, target);
+  const [n, , h, w] = output.shape;
+  if (output.rank !== 4 || weight.shape.join() !== [n, 1, h, w].join()) {
+    throw new Error(`hintL1: expected images [N, C, H, W] and a weight [N, 1, H, W], got [${output.shape.join(', ')}] and [${weight.shape.join(', ')}].`);
+  }
+  const constant = detach(weight);
+  const numerator = sum(mul(abs(sub(output, target)), constant), [1, 2, 3]); // [N]
+  const denominator = noGrad(() => affine(sum(constant, [1, 2, 3]), output.shape[1], 1)); // [N]
   return mean(div(numerator, denominator));
 }

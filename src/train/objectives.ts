@@ -5,6 +5,7 @@
 //   D:          BCE(D(y), realLabel) + BCE(D(G(x).detach()), 0)
 //   G:          l1·(L1(G(x), y) + guide·L1(guide(x), y)) + adversarial·BCE(D(G(x)), 1) + white·white penalty
 //               + perceptual·MSE(VGG(G(x)), VGG(y)) when VGG weights are loaded
+//               + hint·hintL1(G(x), y, hint confidence) when its weight is set (this project's addition)
 //   G on pages: adversarial·BCE(D(G(page line art, no hints)), 1)  (fine-tuning: pages have no colour target)
 import { tidy } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -16,7 +17,7 @@ import type { Module } from '../nets/module.js';
 import type { Vgg16Features } from '../nets/vgg16.js';
 import { add, backward, concat, contiguous, mul, noGrad, reshape, slice, sum, zeros } from '../ops/index.js';
 import type { TrainConfig } from './config.js';
-import { bceWithLogits, l1Loss, mseLoss, whitePenalty } from './losses.js';
+import { bceWithLogits, hintL1, l1Loss, mseLoss, whitePenalty } from './losses.js';
 
 /** Loss terms by name, in the order they are logged: `loss` first, `grad_sum` last. */
 export type LossTerms = Record<string, Tensor>;
@@ -108,7 +109,11 @@ export function generatorObjective(nets: Networks, input: Tensor, target: Tensor
       };
       const vgg = nets.vgg;
       if (vgg) terms.perceptual = mseLoss(vgg.forward(image), noGrad(() => vgg.forward(target)));
-      const loss = weighted(terms, { l1: w.l1, guide_l1: w.l1 * w.guide, adversarial: w.adversarial, white: w.white, perceptual: w.perceptual });
+      if (w.hint > 0) {
+        const [n, , h, width] = input.shape;
+        terms.hint = hintL1(image, target, slice(input, [0, 5, 0, 0], [n, 1, h, width])); // channel 5: the hint mask
+      }
+      const loss = weighted(terms, { l1: w.l1, guide_l1: w.l1 * w.guide, adversarial: w.adversarial, white: w.white, perceptual: w.perceptual, hint: w.hint });
       backward(loss);
       return { loss, ...terms, grad_sum: gradientSum(nets.generator) };
     }),
