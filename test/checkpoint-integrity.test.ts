@@ -83,3 +83,17 @@ describe('checkpoint integrity', () => {
     expect(latest.skipped).toHaveLength(1);
   });
 });
+
+describe('checkpoints from before a setting existed', () => {
+  test('load with the setting as that run had it (published sampler, dot hints, no hint term)', () => {
+    const old = contents(40, 0.4);
+    const config = old.config as unknown as Record<string, unknown>;
+    delete config.hints;
+    delete config.hintInput;
+    delete (config.loss as Record<string, unknown>).hint;
+    const s = new CheckpointStore(join(mkdtempSync(join(tmpdir(), 'ckpt-old-')), 'checkpoints'), 5);
+    s.save(old);
+    const loaded = s.loadLatest()!.contents.config;
+    expect([loaded.hints.denseShare, loaded.hintInput, loaded.loss.hint]).toEqual([0, 'dots', 0]);
+  });
+});

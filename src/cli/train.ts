@@ -125,7 +125,15 @@ function plan({ out, resume, from, file, flags }: Options): {
     store.removeTemporaries();
     const latest = store.loadLatest();
     if (!latest) {
-      const why = store.list().length ? 'none of its checkpoints could be read' : 'it has no checkpoints';
+      const newest = store.list().at(-1);
+      let why = 'it has no checkpoints';
+      if (newest) {
+        try {
+          store.load(newest.path);
+        } catch (e) {
+          why = `none of its checkpoints could be read (the newest, ${newest.path}: ${(e as Error).message})`;
+        }
+      }
       throw new Error(`Nothing to resume in ${out}: ${why}. Start the run without --resume.`);
     }
     const config = resolveConfig({ base: latest.contents.config, file, flags });

@@ -19,7 +19,7 @@ import { readSafetensors, readSafetensorsHeader, writeSafetensors, type TensorDa
 import { crc32 } from '../io/zip-format.js';
 import { PROJECT_GENERATOR_FORMAT } from '../nets/architectures.js';
 import type { StateDict, StateEntry } from '../nets/module.js';
-import { validateConfig, type TrainConfig } from './config.js';
+import { savedConfig, type TrainConfig } from './config.js';
 
 export const CHECKPOINT_FORMAT = 'manga-colorize/training-checkpoint/1';
 
@@ -137,7 +137,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): CheckpointC
     throw new CheckpointError(`${source}: its config or state metadata is not valid JSON (${(e as Error).message}); the file is damaged.`);
   }
   const contents: CheckpointContents = {
-    config: validateConfig(config),
+    config: savedConfig(config),
     state,
     generator: new Map(),
     discriminator: new Map(),

@@ -385,12 +385,19 @@ export interface ConfigLayers {
   flags?: DeepPartial<TrainConfig>;
 }
 
+/**
+ * The config a checkpoint saved, with the keys added since filled in as that run had them, validated: a run saved
+ * before `hints` existed was trained with the published sampler, before `hintInput` on dots, before `loss.hint`
+ * without that term.
+ */
+export function savedConfig(saved: TrainConfig): TrainConfig {
+  return validateConfig(merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots', loss: { hint: 0 } } as TrainConfig, saved));
+}
+
 /** defaults ← preset (or base) ← file ← flags, validated. */
 export function resolveConfig({ preset, base, file = {}, flags = {} }: ConfigLayers): TrainConfig {
   const name = preset ?? flags.preset ?? file.preset ?? base?.preset ?? 'full';
-  // A checkpoint saved before `hints` existed was trained with the published sampler, before `hintInput` on dots,
-  // before `loss.hint` without that term.
-  const start = base ? merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots', loss: { hint: 0 } } as TrainConfig, base) : presetConfig(name);
+  const start = base ? savedConfig(base) : presetConfig(name);
   const config = merge(merge(start, file), flags);
   if (!base) config.preset = name;
   return validateConfig(config);
