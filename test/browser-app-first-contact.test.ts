@@ -92,6 +92,13 @@ async function expectFitted(tab: Page): Promise<void> {
     .toBeLessThanOrEqual(2);
 }
 
+/** The header fits one row: every group, and the status, starts on the first row and keeps the row's height. */
+async function expectOneRowHeader(tab: Page): Promise<void> {
+  const tops = await tab.$$eval('header > *', (nodes) => nodes.map((n) => n.getBoundingClientRect().top));
+  expect(Math.max(...tops) - Math.min(...tops)).toBeLessThan(12);
+  expect((await tab.locator('header').boundingBox())!.height).toBeLessThan(45);
+}
+
 const savedHints = async (tab: Page) => {
   const [download] = await Promise.all([tab.waitForEvent('download'), tab.click('#save-hints')]);
   return readFileSync(await download.path(), 'utf8');
@@ -113,13 +120,17 @@ describe.skipIf(!hasChromium)('the browser app, first contact, at 1280×800', ()
     await tab().goto(app.server.url);
     await tab().waitForFunction(() => document.getElementById('model-status')!.textContent === 'model: the small shipped one', undefined, { timeout: 60_000 });
     expect(await tab().getAttribute('#model-status', 'title')).toMatch(/project v1 generator.*not the published system's quality.*Weights…/s);
-    // The header fits one row: every group starts on the first row.
-    const tops = await tab().$$eval('header > *', (nodes) => nodes.map((n) => n.getBoundingClientRect().top));
-    expect(Math.max(...tops) - Math.min(...tops)).toBeLessThan(12);
+    await expectOneRowHeader(tab());
     expect(await tab().isVisible('#try-example')).toBe(true);
     await tab().selectOption('#working-size', '128');
     await tab().click('#try-example');
+    // While the pass runs (progress bar, stage, ticking time) and after it (the pass's time) too.
+    await tab().waitForFunction(() => document.body.dataset.busy === 'true' && document.getElementById('stage')!.textContent !== '');
+    await expectOneRowHeader(tab());
     await tab().waitForFunction(() => Number(document.body.dataset.passes ?? 0) > 0 && document.body.dataset.busy === 'false', undefined, { timeout: 120_000 });
+    await expectOneRowHeader(tab());
+    // Idle, the status ("last pass 12.34 s") shows whole.
+    expect(await tab().$eval('#status', (status) => status.scrollWidth <= status.clientWidth)).toBe(true);
     expect(await tab().isVisible('#empty')).toBe(false);
     // The page fitted in the view and the before/after control do not overlap.
     const box = await fittedBox(tab());
@@ -262,8 +273,7 @@ describe.skipIf(!hasChromium)('the browser app, first contact, at 1280×800', ()
       expect(await page.textContent('#banner-text')).toMatch(/--enable-unsafe-webgpu/);
       expect(await page.textContent('#stage')).toBe('');
       expect(await page.isDisabled('#open-weights')).toBe(true);
-      const tops = await page.$$eval('header > *', (nodes) => nodes.map((n) => n.getBoundingClientRect().top));
-      expect(Math.max(...tops) - Math.min(...tops)).toBeLessThan(12);
+      await expectOneRowHeader(page);
       // The empty screen still offers the example page, below the banner, in the view.
       const [banner, view] = [(await page.locator('#banner').boundingBox())!, (await page.locator('#viewport').boundingBox())!];
       expect(view.y).toBeGreaterThanOrEqual(banner.y + banner.height - 1);

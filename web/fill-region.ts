@@ -5,12 +5,13 @@
 // the grey anti-aliased edge of a line bounds a region as its black core does (a gap in the line lets the region
 // through, as in any paint bucket).
 //
-// The region becomes dots, as a user would dab it: a grid anchored at the click, FILL_SPACING dot widths apart,
-// keeping only points whose whole dot (the disc of its radius) lies inside the region. The dots are bounded: a
-// click on a huge open area (the page's margin) widens the grid until at most `maxDots` (MAX_FILL_DOTS) remain, so
-// one click never makes more hints than a user would place by hand. A region too thin for any grid point gets one
-// dot at its most interior pixel (largest 3-4 chamfer distance to the region's outside). The dots are ordinary
-// dots: saved in the hints JSON, read by the command line.
+// The region becomes dots, as a user would dab it: a grid centred on the region, FILL_SPACING dot widths apart
+// (closer in a small region, down to MIN_FILL_SPACING, so that it gets about FEW_DOTS), keeping only points whose
+// whole dot (the disc of its radius) lies inside the region. The dots are bounded: a click on a huge open area
+// (the page's margin) widens the grid until at most `maxDots` (MAX_FILL_DOTS) remain, so one click never makes
+// more hints than a user would place by hand. A region too thin for any grid point gets one dot at its most
+// interior pixel (largest 3-4 chamfer distance to the region's outside). The dots are ordinary dots: saved in the
+// hints JSON, read by the command line.
 import { LUMA } from '../src/data/plane.js';
 
 /** 8-bit RGBA pixels, as an ImageData holds them. */
@@ -24,6 +25,10 @@ export interface RgbaPixels {
 export const FILL_INK_LUMA = 0.5;
 /** Grid spacing of a region's dots, in dot widths. */
 export const FILL_SPACING = 4;
+/** The closest spacing, in dot widths, for a small region… */
+export const MIN_FILL_SPACING = 2;
+/** …which is spaced for about this many dots. */
+const FEW_DOTS = 4;
 /** The most dots one click places. */
 export const MAX_FILL_DOTS = 48;
 
@@ -132,6 +137,14 @@ function interiorDistance(mask: Uint8Array, width: number, height: number, box: 
   return { at: (x: number, y: number) => d[(y - y0) * w + (x - x0)] / 3 };
 }
 
+/** Pixels `spacing` apart across [lo, hi], as many as fit about evenly, centred (a point every cell's middle). */
+function gridLine(lo: number, hi: number, spacing: number): number[] {
+  const length = hi - lo + 1;
+  const n = Math.max(1, Math.round(length / spacing));
+  const margin = (length - (n - 1) * spacing) / 2;
+  return Array.from({ length: n }, (_, i) => Math.min(hi, Math.floor(lo + margin + i * spacing)));
+}
+
 /**
  * The dots that fill the region under page point (x, y) with dots `dotWidth` page pixels across (see the top of
  * this file); no dots when the point is ink or off the page.
@@ -143,18 +156,14 @@ export function fillRegion(image: RgbaPixels, x: number, y: number, dotWidth: nu
   const radius = dotWidth / 2;
   const fits = (px: number, py: number) => mask[py * image.width + px] === 1 && discInside(mask, image.width, image.height, px, py, radius);
   const [cx, cy] = [Math.floor(x), Math.floor(y)];
-  // The grid through the click, no denser than the cap allows for the region's area, widened while it has too many.
+  // The grid centred on the region's box, no denser than the cap allows for its area, widened while it has too many.
   const cap = Math.max(1, Math.floor(maxDots));
-  let spacing = Math.max(FILL_SPACING * dotWidth, Math.sqrt(area / cap), 1);
+  const spacingForFew = Math.min(FILL_SPACING * dotWidth, Math.max(MIN_FILL_SPACING * dotWidth, Math.sqrt(area / FEW_DOTS)));
+  let spacing = Math.max(spacingForFew, Math.sqrt(area / cap), 1);
   for (;;) {
     const dots: { x: number; y: number }[] = [];
-    const first = (c: number, lo: number) => c - Math.floor((c - lo) / spacing) * spacing;
-    for (let gy = first(cy, box.y0); gy <= box.y1; gy += spacing) {
-      for (let gx = first(cx, box.x0); gx <= box.x1; gx += spacing) {
-        const [px, py] = [Math.round(gx), Math.round(gy)];
-        if (px <= box.x1 && py <= box.y1 && fits(px, py)) dots.push({ x: px, y: py });
-      }
-    }
+    const [xs, ys] = [gridLine(box.x0, box.x1, spacing), gridLine(box.y0, box.y1, spacing)];
+    for (const py of ys) for (const px of xs) if (fits(px, py)) dots.push({ x: px, y: py });
     if (dots.length > cap) {
       spacing *= Math.max(1.1, Math.sqrt(dots.length / cap));
       continue;
