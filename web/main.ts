@@ -8,6 +8,7 @@ import type { Architecture } from '../src/colorize/model.js';
 import { planeFromBytes } from '../src/data/plane.js';
 import { workingSize, type Size } from '../src/data/resize.js';
 import { EngineClient, EngineError, EngineRestarted } from './engine-client.js';
+import { exportedEntries, exportReport, unreadableEntries, type PageOutcome } from './chapter-export.js';
 import { fillRegion } from './fill-region.js';
 import { decodeRgba, download, encodePng, fileRole, readChapter, stem, writeChapter, type ChapterEntry, type PageSource } from './files.js';
 import { expandDots, hintsFromJson, hintsToJson, HintHistory, MAX_DOT_SIZE, MIN_DOT_SIZE, normaliseHex, strokeDots, type Dot } from './hint-document.js';
@@ -657,13 +658,7 @@ async function exportPng(): Promise<void> {
   download(await encodePng(p.result.image), `${stem(p.name)}_colorized.png`, 'image/png');
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-/** The archive's entries that could not be read, as the banner says it when the chapter opens and after its export. */
-const unreadableEntries = (skipped: readonly string[]) =>
-  `${skipped.length === 1 ? '1 entry' : `${skipped.length} entries`} of the archive could not be read and ${skipped.length === 1 ? 'is' : 'are'} left out:\n${skipped.join('\n')}`;
-
-/** Whether a page is in colour already, by the command line's rule (src/colorize/colourfulness.ts); measured once. */
+/** The page's colourfulness by the command line's rule (src/colorize/colourfulness.ts), measured once. */
 function pageColourfulness(p: Page): number {
   const { data, width, height } = p.image!;
   p.colourfulness ??= colourfulness(planeFromBytes(data, width, height, 4));
@@ -671,61 +666,40 @@ function pageColourfulness(p: Page): number {
 }
 
 /**
- * The chapter as a CBZ, as the command line writes one: the archive's own order with its other entries
- * (ComicInfo.xml) kept, pages already in colour left as they were, a page that cannot be read reported and kept
- * as it was, the other pages coloured with their own dots. Passes asked for meanwhile run after it.
+ * The chapter as a CBZ, as the command line writes one (web/chapter-export.ts): grey pages coloured with their own
+ * dots, pages already in colour and pages that cannot be read left as they were. Passes asked for meanwhile run after it.
  */
 function exportChapter(): Promise<void> {
   return queue.exclusive(async () => {
-    const unreadable: string[] = [];
-    const inColour: string[] = [];
+    const outcomes = new Map<string, PageOutcome>();
     try {
-      const coloured = new Map<string, Uint8Array>();
       for (const [i, p] of state.pages.entries()) {
         setStage(`page ${i + 1} of ${state.pages.length}…`);
         try {
           await decodePage(p);
         } catch (e) {
-          unreadable.push((e as Error).message);
+          outcomes.set(p.name, { kind: 'unreadable', error: (e as Error).message });
           continue;
         }
         const m = pageColourfulness(p);
         if (m >= COLOUR_THRESHOLD) {
-          inColour.push(`${p.name} (colourfulness ${m.toFixed(1)})`);
+          outcomes.set(p.name, { kind: 'in-colour', colourfulness: m });
           continue;
         }
         if (p.result?.key !== resultKey(p)) await colourPage(p);
-        coloured.set(p.name, await encodePng(p.result!.image));
+        outcomes.set(p.name, { kind: 'coloured', png: await encodePng(p.result!.image) });
       }
       const entries = state.chapterEntries ?? (await Promise.all(state.pages.map(async (p) => ({ name: p.name, bytes: new Uint8Array(await p.source.arrayBuffer()) }))));
-      const out: ChapterEntry[] = [];
-      for (const entry of entries) {
-        const png = coloured.get(entry.name);
-        const name = png ? entry.name.replace(/\.[^./]+$/, '') + '.png' : entry.name;
-        // "01.jpg" and "01.png" in one chapter would both be "01.png", and the archive would keep one: the later
-        // page keeps its own extension in its name.
-        out.push({ name: out.some((o) => o.name === name) ? `${entry.name}.png` : name, bytes: png ?? entry.bytes });
-      }
-      download(writeChapter(out), `${state.chapterName || 'chapter'}_colorized.cbz`, 'application/vnd.comicbook+zip');
+      download(writeChapter(exportedEntries(entries, outcomes)), `${state.chapterName || 'chapter'}_colorized.cbz`, 'application/vnd.comicbook+zip');
       const current = page();
       if (current) view.images = { page: current.bitmap, result: current.result?.bitmap ?? null };
       view.redraw();
     } finally {
       setStage('');
     }
-    // What the export did besides colouring, in the command line's words.
-    const lines: string[] = [];
-    if (unreadable.length) {
-      const one = unreadable.length === 1;
-      lines.push(`${plural(unreadable.length, 'page')} could not be read and ${one ? 'is' : 'are'} in the archive as ${one ? 'it was' : 'they were'}:`, ...unreadable);
-    }
-    const skipped = state.chapterSkipped.length;
-    if (skipped) lines.push(unreadableEntries(state.chapterSkipped));
-    if (inColour.length) {
-      lines.push(`Left ${plural(inColour.length, 'page')} already in colour as ${inColour.length === 1 ? 'it was' : 'they were'} (colourfulness ≥ ${COLOUR_THRESHOLD}, as the command line does; Export PNG gives one coloured):`, ...inColour);
-    }
-    if (unreadable.length || skipped) showError('page', `Exported; ${lines.join('\n')}`);
-    else if (inColour.length) showInfo(`Exported. ${lines.join('\n')}`);
+    const report = exportReport(outcomes, state.chapterSkipped);
+    if (report?.kind === 'error') showError('page', report.text);
+    else if (report) showInfo(report.text);
   });
 }
 
