@@ -14,7 +14,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { Size } from '../src/data/resize.js';
 import { decodePixels, hasChromium, hexOf, maxDifference, meanAround, pagePng, useBrowserApp, zoomAbout, type Pixels, type ViewTransform } from './helpers/browser-app.js';
 
-// The chapter's pages, in the archive out of order: the app sorts them naturally (p1, p2, p10).
+// The chapter's pages, in the archive out of order: the app sorts them naturally (p1, p2, p10). p1 and p2 are in
+// colour (Export CBZ leaves them as they are), p10 is grey.
 const P1 = { width: 128, height: 160 };
 const P2 = { width: 128, height: 128 };
 const P10 = { width: 96, height: 128 };
@@ -30,7 +31,7 @@ describe.skipIf(!hasChromium)('the browser app’s tools in Chromium', () => {
   beforeAll(async () => {
     pages.p1 = await pagePng(P1, 11);
     pages.p2 = await pagePng(P2, 12);
-    pages.p10 = await pagePng(P10, 13);
+    pages.p10 = await pagePng(P10, 13, { grey: true });
     cbz = zipSync({
       'ch/p10.png': pages.p10,
       'ch/notes.txt': new TextEncoder().encode('not a page'),
@@ -351,7 +352,7 @@ describe.skipIf(!hasChromium)('the browser app’s tools in Chromium', () => {
     expect(maxDifference(await app.exportedPixels('p1_colorized.png'), p1Plain)).toBeLessThanOrEqual(1 / 255);
   });
 
-  test('Export CBZ colours the pages not coloured yet, in page order, keeping the other entries; a dot placed meanwhile is coloured after', async () => {
+  test('Export CBZ colours the grey pages not coloured yet, leaves pages in colour as they were, keeps the other entries; a dot placed meanwhile is coloured after', async () => {
     await tab().check('#auto-recolour');
     await stagesSeen();
     const n = await app.passes();
@@ -374,7 +375,13 @@ describe.skipIf(!hasChromium)('the browser app’s tools in Chromium', () => {
       sizes.push({ width: width!, height: height! });
     }
     expect(sizes).toEqual([P1, P2, P10]);
-    expect(maxDifference(await decodePixels(entries['ch/p1.png']), p1Plain)).toBeLessThanOrEqual(1 / 255);
+    // Pages already in colour are the archive's own bytes, as the command line copies them; the grey one is coloured.
+    expect(Buffer.from(entries['ch/p1.png']).equals(pages.p1)).toBe(true);
+    expect(Buffer.from(entries['ch/p2.png']).equals(pages.p2)).toBe(true);
+    expect(Buffer.from(entries['ch/p10.png']).equals(pages.p10)).toBe(false);
+    await tab().waitForFunction(() => /^Exported\./.test(document.getElementById('banner-text')!.textContent!));
+    expect(await tab().getAttribute('#banner', 'data-kind')).toBe('info');
+    expect(await tab().textContent('#banner-text')).toMatch(/Left 2 pages already in colour as they were \(colourfulness ≥ 20[^]*\nch\/p1\.png \(colourfulness \d+\.\d\)\nch\/p2\.png \(colourfulness \d+\.\d\)$/);
     // The dot placed during the export is coloured once the export is done.
     await app.waitForPass(n);
     expect(await dotCount()).toBe('1 dot');

@@ -2,11 +2,12 @@
 // (--enable-unsafe-webgpu on a machine without a GPU); helpers/browser-app.ts builds, serves and opens the app.
 // A tiny generator (test/helpers/tiny-model.ts) and a generated page keep it fast. Skips, saying so, only when
 // /usr/bin/chromium is missing (`apt-get install chromium`; .ci/run installs it). The tools (chapters, eraser,
-// eyedropper, zoom, palette, device loss, …) are in browser-app-tools.test.ts.
+// eyedropper, zoom, palette, device loss, …) are in browser-app-tools.test.ts; the page without WebGPU, at 1280×800,
+// in browser-app-first-contact.test.ts.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { hasChromium, launch, maxDifference, meanAround, pagePng, useBrowserApp, type Pixels } from './helpers/browser-app.js';
+import { hasChromium, maxDifference, meanAround, pagePng, useBrowserApp, type Pixels } from './helpers/browser-app.js';
 
 // SwiftShader runs a generator pass here in seconds even at this size: the page is small, the working size
 // is the quick-preview 128 (the page's own width), and every test keeps its passes few.
@@ -109,20 +110,5 @@ describe.skipIf(!hasChromium)('the browser app in Chromium', () => {
     expect(results.length).toBeGreaterThan(20);
     expect(results.filter((r) => !r.pass)).toEqual([]);
     await kernels.close();
-  });
-
-  test('without WebGPU the app says which browsers and flags work', async () => {
-    const plain = await launch(false);
-    try {
-      const page = await plain.newPage();
-      await page.goto(app.server.url);
-      await page.waitForSelector('#banner:not([hidden])', { timeout: 30_000 });
-      expect(await page.getAttribute('#banner', 'data-kind')).toBe('no-webgpu');
-      expect(await page.textContent('#banner-text')).toMatch(/--enable-unsafe-webgpu/);
-      expect(await page.isDisabled('#open-weights')).toBe(true);
-      expect(await page.textContent('#stage')).toBe(''); // no "starting WebGPU…" left beside the banner
-    } finally {
-      await plain.close();
-    }
   });
 });

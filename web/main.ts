@@ -1,21 +1,26 @@
 // The browser app's UI thread: pages, hint tools, the result view and exports. The engine runs in a worker
 // (web/worker.ts) so the UI never waits on the GPU; this file only sends it pages, weights and hint sets.
+import { colourfulness, COLOUR_THRESHOLD } from '../src/colorize/colourfulness.js';
 import { workingShortSide } from '../src/colorize/working-size.js';
 import { DEFAULT_BLEND, isBlendMode, type BlendMode } from '../src/colorize/recombine.js';
 import { evalSummary, type EvalJson } from '../src/eval/summary.js';
 import type { Architecture } from '../src/colorize/model.js';
+import { planeFromBytes } from '../src/data/plane.js';
 import { workingSize, type Size } from '../src/data/resize.js';
 import { EngineClient, EngineError, EngineRestarted } from './engine-client.js';
+import { exportedEntries, exportReport, unreadableEntries, type PageOutcome } from './chapter-export.js';
+import { fillRegion } from './fill-region.js';
 import { decodeRgba, download, encodePng, fileRole, readChapter, stem, writeChapter, type ChapterEntry, type PageSource } from './files.js';
 import { expandDots, hintsFromJson, hintsToJson, HintHistory, MAX_DOT_SIZE, MIN_DOT_SIZE, normaliseHex, strokeDots, type Dot } from './hint-document.js';
 import type { ErrorKind, ModelInfo } from './protocol.js';
 import { loadStoredWeights, readSetting, saveWeights, writeSetting } from './storage.js';
+import { RecolourQueue, type RecolourJob } from './recolour-queue.js';
 import { PageView } from './viewer.js';
 
 const SWATCHES = ['#f2d3c0', '#e8b796', '#c68863', '#1b1b1b', '#5a3a22', '#d9a13b', '#f0e08a', '#e03c3c', '#f08aa8', '#9b59b6', '#2e5fa8', '#5fa8e0', '#2f8f4e', '#9ccc65', '#ffffff', '#8a8f99'];
 const RECENT_LIMIT = 12;
 
-type Tool = 'dot' | 'eraser' | 'eyedropper' | 'pan';
+type Tool = 'dot' | 'fill' | 'eraser' | 'eyedropper' | 'pan';
 
 interface Page {
   id: string;
@@ -27,6 +32,8 @@ interface Page {
   bitmap: ImageBitmap | null;
   /** The last result and what made it (hints and working size), so exports know whether it is current. */
   result: { image: ImageData; bitmap: ImageBitmap; key: string } | null;
+  /** The page's colourfulness, measured once when an export needs it (src/colorize/colourfulness.ts). */
+  colourfulness: number | null;
 }
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -43,6 +50,8 @@ const state = {
   chapterName: '',
   /** The opened archive's entries in its own order, which Export CBZ keeps; null for pages opened as images. */
   chapterEntries: null as ChapterEntry[] | null,
+  /** What the archive held that could not be read (left out of it, and of its export). */
+  chapterSkipped: [] as string[],
   tool: 'dot' as Tool,
   colour: '#e03c3c',
   engineReady: false,
@@ -53,9 +62,9 @@ const state = {
   arch: 'v1' as Architecture,
   /** The page (and working size) the worker has prepared. */
   workerPage: '',
+  /** Counts the models loaded, so a result made by an earlier one is not taken for current. */
+  modelLoads: 0,
   busy: false,
-  /** A recolour was asked for while a pass ran: run once more with the newest hints when it ends. */
-  recolourPending: false,
   passes: 0,
   recent: readSetting<string[]>('recent-colours', []),
   documentPalette: readSetting<string[]>('document-palette', []),
@@ -84,7 +93,7 @@ const blendMode = (): BlendMode => {
   const value = $<HTMLSelectElement>('blend').value;
   return isBlendMode(value) ? value : DEFAULT_BLEND;
 };
-const resultKey = (p: Page) => `${shortSide()}|${$<HTMLInputElement>('auto-hint').checked}|${blendMode()}|${JSON.stringify(p.history.dots)}`;
+const resultKey = (p: Page) => `${state.modelLoads}|${shortSide()}|${$<HTMLInputElement>('auto-hint').checked}|${blendMode()}|${JSON.stringify(p.history.dots)}`;
 
 // ---- status, progress and errors ----
 
@@ -95,14 +104,16 @@ function setStage(stage: string): void {
   $('stage').textContent = stage;
 }
 
+/** The recolour queue's busy flag: from the first piece of work queued until the queue is empty. */
 function setBusy(busy: boolean): void {
   state.busy = busy;
   document.body.dataset.busy = String(busy);
   $('progress').hidden = !busy;
+  // The elapsed time ticks while the worker runs (the UI thread stays free), and stops with the work.
   clearInterval(ticker);
+  ticker = 0;
   if (busy) {
     passStarted = performance.now();
-    // The elapsed time ticks while the worker runs: the UI thread stays free.
     ticker = window.setInterval(() => ($('last-pass').textContent = `${((performance.now() - passStarted) / 1000).toFixed(1)} s…`), 100);
   }
   updateButtons();
@@ -229,27 +240,29 @@ let shippedModel = false;
 let gpuName = '';
 
 /** Loads a model into the worker, which gets copies: the originals stay here for an engine restart and for storage. */
-async function sendWeights(files: { name: string; bytes: ArrayBuffer }[], shipped = false): Promise<ModelInfo> {
-  setBusy(true);
-  setStage('loading weights…');
-  try {
-    const info = await engine.request({ type: 'load-weights', files: files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) })) });
-    state.weights = files;
-    state.arch = info.arch;
-    state.workerPage = '';
-    shippedModel = shipped;
-    const status = $('model-status');
-    status.textContent = shipped ? 'model: the small shipped one' : `model: ${info.description}`;
-    const note = shipped
-      ? `${info.description}. It shows the whole pipeline working, not the published system's quality: open the published weights (Weights…) for real pages.`
-      : info.description;
-    status.title = `${note}\nGPU: ${gpuName}`;
-    status.classList.remove('muted');
-    return info;
-  } finally {
-    setBusy(false);
-    setStage('');
-  }
+function sendWeights(files: { name: string; bytes: ArrayBuffer }[], shipped = false): Promise<ModelInfo> {
+  return queue.exclusive(async () => {
+    setStage('loading weights…');
+    try {
+      const info = await engine.request({ type: 'load-weights', files: files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) })) });
+      // Other weights make other results (the same ones, reloaded into a restarted engine, do not).
+      if (files !== state.weights) state.modelLoads++;
+      state.weights = files;
+      state.arch = info.arch;
+      state.workerPage = '';
+      shippedModel = shipped;
+      const status = $('model-status');
+      status.textContent = shipped ? 'model: the small shipped one' : `model: ${info.description}`;
+      const note = shipped
+        ? `${info.description}. It shows the whole pipeline working, not the published system's quality: open the published weights (Weights…) for real pages.`
+        : info.description;
+      status.title = `${note}\nGPU: ${gpuName}`;
+      status.classList.remove('muted');
+      return info;
+    } finally {
+      setStage('');
+    }
+  });
 }
 
 /** Loads a model; weights the user `chose` (picked or dropped) are remembered by the browser. */
@@ -291,18 +304,20 @@ async function loadInitialWeights(): Promise<void> {
 
 async function restartEngine(): Promise<void> {
   hideBanner();
+  // The pass waiting for the old worker would fail with it; the pass after the restart colours what is current.
+  queue.cancel();
   engine.restart();
   state.engineReady = false;
   state.workerPage = '';
   await initEngine();
   // Only the device changed: the same model at the working size the user chose, not the model's default.
   if (state.weights) await sendWeights(state.weights, shippedModel);
-  await recolour();
+  await recolour(true);
 }
 
 // ---- pages ----
 
-async function openPages(sources: PageSource[], chapterName: string, entries: ChapterEntry[] | null = null): Promise<void> {
+async function openPages(sources: PageSource[], chapterName: string, entries: ChapterEntry[] | null = null, skipped: string[] = []): Promise<void> {
   for (const p of state.pages) URL.revokeObjectURL(p.thumbnail);
   state.pages = sources.map((s, i) => ({
     id: `${Date.now()}-${i}`,
@@ -313,9 +328,11 @@ async function openPages(sources: PageSource[], chapterName: string, entries: Ch
     image: null,
     bitmap: null,
     result: null,
+    colourfulness: null,
   }));
   state.chapterName = chapterName;
   state.chapterEntries = entries;
+  state.chapterSkipped = skipped;
   renderStrip();
   await selectPage(0);
 }
@@ -385,34 +402,40 @@ async function colourPage(p: Page): Promise<number> {
   return performance.now() - started;
 }
 
-/**
- * Recolours the current page; a request during a pass (or an export) is coalesced into one more pass after it,
- * of the page current then: the user may have moved to another page of the chapter meanwhile.
- */
-async function recolour(): Promise<void> {
-  if (!page() || !state.weights || !state.engineReady) return;
-  if (state.busy) {
-    state.recolourPending = true;
-    return;
-  }
-  setBusy(true);
-  try {
-    do {
-      state.recolourPending = false;
-      const p = page()!;
-      const ms = await colourPage(p);
-      if (page() === p) view.images = { page: p.bitmap, result: p.result!.bitmap };
-      view.redraw();
-      state.passes++;
-      document.body.dataset.passes = String(state.passes);
-      $('last-pass').textContent = `last pass ${(ms / 1000).toFixed(2)} s`;
-    } while (state.recolourPending);
-  } catch (e) {
-    report(e);
-  } finally {
-    setBusy(false);
+/** A pass the app asks for: the current page with its hints and settings (resultKey). */
+interface PagePass extends RecolourJob {
+  page: Page;
+}
+
+/** Every use of the engine worker, one at a time: recolour passes, weight loads, exports (web/recolour-queue.ts). */
+const queue = new RecolourQueue<PagePass>({
+  wanted: () => {
+    const p = page();
+    return p && state.weights && state.engineReady ? { page: p, key: resultKey(p) } : null;
+  },
+  done: (pass) => pass.page.result?.key === pass.key,
+  run: async ({ page: p }) => {
+    const ms = await colourPage(p);
+    if (page() === p) view.images = { page: p.bitmap, result: p.result!.bitmap };
+    view.redraw();
+    state.passes++;
+    document.body.dataset.passes = String(state.passes);
+    $('last-pass').textContent = `last pass ${(ms / 1000).toFixed(2)} s`;
     setStage('');
-  }
+  },
+  failed: (e) => {
+    setStage('');
+    report(e);
+  },
+  busyChanged: setBusy,
+});
+
+/**
+ * Recolours the current page, once whatever runs has ended (requests meanwhile coalesce into one pass, of the page
+ * current then); `force` repeats a pass whose result is there (the Colour button).
+ */
+function recolour(force = false): Promise<void> {
+  return queue.request(force);
 }
 
 function hintsChanged(): void {
@@ -505,6 +528,18 @@ function eraseAt(x: number, y: number): void {
   if (best && p.history.removeWhere((d) => d === best)) hintsChanged();
 }
 
+/** The fill tool: dots over the enclosed region under (x, y) (web/fill-region.ts), one undo step. */
+function fillAt(p: Page, x: number, y: number, size: number): void {
+  const { dots } = fillRegion(p.image!, x, y, (size * p.image!.width) / contentSize(p).width);
+  if (!dots.length) {
+    showInfo('That is a line of the page: the fill tool colours the region a click lands in, between the lines.');
+    return;
+  }
+  p.history.set([...p.history.dots, ...dots.map((d) => ({ ...d, color: state.colour, size }))]);
+  useColour(state.colour);
+  hintsChanged();
+}
+
 function setupPointer(): void {
   const canvas = view.canvas;
   canvas.addEventListener('pointerdown', (e) => {
@@ -552,6 +587,8 @@ function setupPointer(): void {
       p.history.add({ x: Math.floor(at.x), y: Math.floor(at.y), color: state.colour, size });
       useColour(state.colour);
       hintsChanged();
+    } else if (state.tool === 'fill' && inside && !moved) {
+      fillAt(p, at.x, at.y, size);
     } else if (state.tool === 'eraser') {
       view.selection = null;
       if (moved) {
@@ -569,7 +606,7 @@ function setupPointer(): void {
     'wheel',
     (e) => {
       e.preventDefault();
-      if (state.tool === 'dot' && !e.ctrlKey && !e.metaKey) setDotSize(Number($<HTMLInputElement>('dot-size').value) + (e.deltaY < 0 ? 1 : -1));
+      if ((state.tool === 'dot' || state.tool === 'fill') && !e.ctrlKey && !e.metaKey) setDotSize(Number($<HTMLInputElement>('dot-size').value) + (e.deltaY < 0 ? 1 : -1));
       else view.zoomAt(e.deltaY < 0 ? 1.15 : 1 / 1.15, e.clientX, e.clientY);
     },
     { passive: false },
@@ -590,8 +627,8 @@ async function handleFiles(files: File[]): Promise<void> {
   if (weights.length) await loadWeights(await Promise.all(weights.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))), true);
   if (chapter) {
     const { pages, entries, skipped } = readChapter(new Uint8Array(await chapter.arrayBuffer()), chapter.name);
-    if (skipped.length) showError('page', `${skipped.length} page${skipped.length === 1 ? '' : 's'} left out: ${skipped.join(' ')}`);
-    await openPages(pages, stem(chapter.name), entries);
+    if (skipped.length) showError('page', unreadableEntries(skipped));
+    await openPages(pages, stem(chapter.name), entries, skipped);
   }
   else if (images.length) await openPages(images.map((f) => ({ name: f.name, blob: f })), images.length === 1 ? stem(images[0].name) : 'pages');
   if (hints) await loadHints(hints);
@@ -621,48 +658,49 @@ async function exportPng(): Promise<void> {
   download(await encodePng(p.result.image), `${stem(p.name)}_colorized.png`, 'image/png');
 }
 
+/** The page's colourfulness by the command line's rule (src/colorize/colourfulness.ts), measured once. */
+function pageColourfulness(p: Page): number {
+  const { data, width, height } = p.image!;
+  p.colourfulness ??= colourfulness(planeFromBytes(data, width, height, 4));
+  return p.colourfulness;
+}
+
 /**
- * Every page coloured, as a CBZ in the archive's own order with its other entries (ComicInfo.xml) kept, as the
- * command line writes it; a page that cannot be read is reported and kept as it was, the others are exported.
+ * The chapter as a CBZ, as the command line writes one (web/chapter-export.ts): grey pages coloured with their own
+ * dots, pages already in colour and pages that cannot be read left as they were. Passes asked for meanwhile run after it.
  */
-async function exportChapter(): Promise<void> {
-  setBusy(true);
-  const unreadable: string[] = [];
-  try {
-    const coloured = new Map<string, Uint8Array>();
-    for (const [i, p] of state.pages.entries()) {
-      setStage(`page ${i + 1} of ${state.pages.length}…`);
-      try {
-        await decodePage(p);
-      } catch (e) {
-        unreadable.push((e as Error).message);
-        continue;
+function exportChapter(): Promise<void> {
+  return queue.exclusive(async () => {
+    const outcomes = new Map<string, PageOutcome>();
+    try {
+      for (const [i, p] of state.pages.entries()) {
+        setStage(`page ${i + 1} of ${state.pages.length}…`);
+        try {
+          await decodePage(p);
+        } catch (e) {
+          outcomes.set(p.name, { kind: 'unreadable', error: (e as Error).message });
+          continue;
+        }
+        const m = pageColourfulness(p);
+        if (m >= COLOUR_THRESHOLD) {
+          outcomes.set(p.name, { kind: 'in-colour', colourfulness: m });
+          continue;
+        }
+        if (p.result?.key !== resultKey(p)) await colourPage(p);
+        outcomes.set(p.name, { kind: 'coloured', png: await encodePng(p.result!.image) });
       }
-      if (p.result?.key !== resultKey(p)) await colourPage(p);
-      coloured.set(p.name, await encodePng(p.result!.image));
+      const entries = state.chapterEntries ?? (await Promise.all(state.pages.map(async (p) => ({ name: p.name, bytes: new Uint8Array(await p.source.arrayBuffer()) }))));
+      download(writeChapter(exportedEntries(entries, outcomes)), `${state.chapterName || 'chapter'}_colorized.cbz`, 'application/vnd.comicbook+zip');
+      const current = page();
+      if (current) view.images = { page: current.bitmap, result: current.result?.bitmap ?? null };
+      view.redraw();
+    } finally {
+      setStage('');
     }
-    const entries = state.chapterEntries ?? (await Promise.all(state.pages.map(async (p) => ({ name: p.name, bytes: new Uint8Array(await p.source.arrayBuffer()) }))));
-    const out: ChapterEntry[] = [];
-    for (const entry of entries) {
-      const png = coloured.get(entry.name);
-      const name = png ? entry.name.replace(/\.[^./]+$/, '') + '.png' : entry.name;
-      // "01.jpg" and "01.png" in one chapter would both be "01.png", and the archive would keep one: the later
-      // page keeps its own extension in its name.
-      out.push({ name: out.some((o) => o.name === name) ? `${entry.name}.png` : name, bytes: png ?? entry.bytes });
-    }
-    download(writeChapter(out), `${state.chapterName || 'chapter'}_colorized.cbz`, 'application/vnd.comicbook+zip');
-    const current = page();
-    if (current) view.images = { page: current.bitmap, result: current.result?.bitmap ?? null };
-    view.redraw();
-  } finally {
-    setBusy(false);
-    setStage('');
-  }
-  if (unreadable.length) {
-    showError('page', `Exported; ${unreadable.length} page${unreadable.length === 1 ? '' : 's'} could not be read and ${unreadable.length === 1 ? 'is' : 'are'} in the archive as ${unreadable.length === 1 ? 'it was' : 'they were'}:\n${unreadable.join('\n')}`);
-  }
-  // Dots placed (or a page picked) during the export asked for a pass that waited for it.
-  if (state.recolourPending) await recolour();
+    const report = exportReport(outcomes, state.chapterSkipped);
+    if (report?.kind === 'error') showError('page', report.text);
+    else if (report) showInfo(report.text);
+  });
 }
 
 // ---- wiring ----
@@ -691,7 +729,7 @@ function setup(): void {
     if (!response.ok) throw new Error(`The example page ${path} could not be loaded (HTTP ${response.status}); open a page with "Page…".`);
     await handleFiles([new File([await response.blob()], path.split('/').pop()!, { type: 'image/png' })]);
   });
-  click('recolour', () => recolour());
+  click('recolour', () => recolour(true));
   click('export-png', () => exportPng());
   click('export-cbz', () => exportChapter());
   click('undo', () => void (page()?.history.undo() && hintsChanged()));
@@ -779,7 +817,7 @@ function setup(): void {
     } else if (e.key === ' ') {
       spaceHeld = true;
     } else if (!e.ctrlKey && !e.metaKey) {
-      const tools: Record<string, Tool> = { d: 'dot', e: 'eraser', i: 'eyedropper', h: 'pan' };
+      const tools: Record<string, Tool> = { d: 'dot', f: 'fill', e: 'eraser', i: 'eyedropper', h: 'pan' };
       if (tools[key]) setTool(tools[key]);
       else if (key === '[' || key === ']') setDotSize(Number($<HTMLInputElement>('dot-size').value) + (key === ']' ? 1 : -1));
       else if (key === 'r') $('recolour').click();

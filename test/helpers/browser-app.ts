@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { toGrey } from '../../src/data/plane.js';
 import type { Size } from '../../src/data/resize.js';
 import { Engine, useEngine } from '../../src/engine/engine.js';
 import { nodeDevice } from '../../src/io/dawn.js';
@@ -29,11 +30,12 @@ export function launch(webgpu: boolean): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])] });
 }
 
-/** A synthetic page (helpers/pages.ts) as PNG bytes. */
-export async function pagePng(size: Size, seed: number): Promise<Buffer> {
-  const page = syntheticPage(size.width, size.height, seed);
+/** A synthetic page (helpers/pages.ts) as PNG bytes; in colour (colourfulness 60 and more), or `grey` as a manga page is. */
+export async function pagePng(size: Size, seed: number, { grey = false } = {}): Promise<Buffer> {
+  const coloured = syntheticPage(size.width, size.height, seed);
+  const page = grey ? toGrey(coloured) : coloured;
   const bytes = Buffer.from(page.data.map((v) => Math.round(v * 255)));
-  return sharp(bytes, { raw: { width: page.width, height: page.height, channels: page.channels as 3 } }).png().toBuffer();
+  return sharp(bytes, { raw: { width: page.width, height: page.height, channels: page.channels as 1 | 3 } }).png().toBuffer();
 }
 
 export interface Pixels {
@@ -44,7 +46,7 @@ export interface Pixels {
 }
 
 export async function decodePixels(bytes: Buffer | Uint8Array): Promise<Pixels> {
-  const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, at: (x, y) => [0, 1, 2].map((c) => data[(y * info.width + x) * 3 + c] / 255) };
 }
 
