@@ -6,14 +6,14 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, test, vi } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { main } from '../src/cli/colorize.js';
 import { hintsFromRgba, MAX_HINTS, parseHintObject } from '../src/data/hints.js';
-import { createPlane } from '../src/data/plane.js';
-import { decodeImage } from '../src/io/image.js';
+import { decodeImageBytes } from '../src/io/image.js';
 import { readInputFile } from '../src/io/input-file.js';
 import { tinyGenerator } from './helpers/colorize.js';
 import { useTestEngine } from './helpers/gpu.js';
+import { memoryProbe } from './helpers/memory.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'input-hardening-'));
 const fifo = (path: string) => execFileSync('mkfifo', [path]);
@@ -37,20 +37,64 @@ describe('input files', () => {
 describe('hint images', () => {
   test('an image without transparency is refused: it would make every pixel a hint', async () => {
     const rgb = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff0000' } }).png().toBuffer();
-    await expect(decodeImage(rgb, 'layer.png', { alpha: 'required' })).rejects.toThrow(/layer\.png: has no transparency \(alpha channel\)/);
+    await expect(decodeImageBytes(rgb, 'layer.png', { alpha: 'required' })).rejects.toThrow(/layer\.png: has no transparency \(alpha channel\)/);
     const rgba = await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
-    expect((await decodeImage(rgba, 'layer.png', { alpha: 'required' })).channels).toBe(4);
+    expect((await decodeImageBytes(rgba, 'layer.png', { alpha: 'required' })).channels).toBe(4);
   });
 
   test('more opaque pixels than a page may have hints is refused before any hint is built', () => {
-    const opaque = createPlane(20, 10, 4, new Float32Array(800).fill(1));
-    expect(() => hintsFromRgba(opaque, 100)).toThrow(/200 pixels of the hint image are opaque .*more than the 100 hints a page may have/);
-    expect(hintsFromRgba(opaque, 200).hints).toHaveLength(200);
+    const opaque = new Uint8Array(800).fill(255);
+    expect(() => hintsFromRgba(opaque, { width: 20, height: 10 }, 100)).toThrow(/200 pixels of the hint image are opaque .*more than the 100 hints a page may have/);
+    expect(hintsFromRgba(opaque, { width: 20, height: 10 }, 200).x).toHaveLength(200);
   });
 
   test('a hint JSON with more hints than a page may have is refused', () => {
     const hints = new Array<unknown>(MAX_HINTS + 1); // sparse: only its length matters
     expect(() => parseHintObject({ width: 10, height: 10, hints }, 'many.json')).toThrow(/many\.json: 1048577 hints, more than the 1048576 a page may have/);
+  });
+});
+
+describe('hint layers stay small in memory (colorize --hints, measured in a child process)', () => {
+  // colorize reads --hints before it looks at its inputs: a missing input stops it right after the hint layer
+  // is read, so the child's peak memory is that of reading the layer.
+  let probe: Awaited<ReturnType<typeof memoryProbe>>;
+  const layer = async (name: string, width: number, height: number, alpha: number) => {
+    const path = join(dir, name);
+    writeFileSync(path, await sharp({ create: { width, height, channels: 4, background: { r: 200, g: 40, b: 40, alpha } } }).png().toBuffer());
+    return path;
+  };
+  beforeAll(async () => {
+    probe = await memoryProbe(
+      'hint-layer-probe',
+      `const [file, warmUp] = process.argv.slice(2);
+      process.argv.length = 1; // else the bundled colorize.ts takes this script for itself and runs on its arguments
+      const { main } = await import('./src/cli/colorize.js');
+      const errors: string[] = [];
+      console.error = (...a: unknown[]) => void errors.push(a.join(' '));
+      const colorize = (layer: string) => main(['${join(dir, 'nowhere.png')}', '--weights', layer, '--hints', layer], { log: () => undefined });
+      await colorize(warmUp);
+      mark();
+      errors.length = 0;
+      const code = await colorize(file);
+      report({ code, errors: errors.join('\\n') });`,
+    );
+    await layer('tiny-layer.png', 16, 16, 0);
+  });
+
+  test('a large transparent layer: its 8-bit samples (4 bytes a pixel), never a float plane or an object per pixel', async () => {
+    const [width, height] = [4000, 4000];
+    const run = probe(await layer('clear.png', width, height, 0), join(dir, 'tiny-layer.png'));
+    expect(run.result).toMatchObject({ code: 2, errors: expect.stringMatching(/nowhere\.png: no such file or folder/) });
+    // 4.2 bytes a pixel measured; 20 before (a float RGBA plane beside the bytes).
+    expect(run.growth / (width * height)).toBeLessThan(6);
+  });
+
+  test('an opaque layer of as many hints as a page may have: typed arrays, not an object per hint', async () => {
+    const run = probe(await layer('opaque.png', 1024, 1024, 1), join(dir, 'tiny-layer.png'));
+    expect(MAX_HINTS).toBe(1024 * 1024);
+    expect(run.result).toMatchObject({ code: 2, errors: expect.stringMatching(/nowhere\.png: no such file or folder/) });
+    // 28 bytes a hint (x, y as float64, rgb as float32) and the layer's bytes: ~32 MB measured, ~190 MB before.
+    expect(run.growth).toBeLessThan(80 * 2 ** 20);
   });
 });
 
@@ -66,7 +110,7 @@ describe('colorize', () => {
   };
 
   test.each([
-    [['--max-megapixels', '1e10'], /--max-megapixels must be a number of megapixels above 0 and at most 1000, got "1e10"/],
+    [['--max-megapixels', '1e10'], /--max-megapixels must be a number of megapixels above 0 and at most 350, got "1e10"/],
     [['--max-megapixels', 'abc'], /--max-megapixels must be .*got "abc"/],
     [['--size', '1e9'], /--size must be a multiple of 32 from 64 to 8192/],
     [['--seed', '1e300'], /--seed must be an integer from 0 to 4294967295/],
@@ -74,6 +118,14 @@ describe('colorize', () => {
     const r = await run('page.png', ...args);
     expect(r.code).toBe(2);
     expect(r.errors).toMatch(message);
+  });
+
+  test('a hint layer with more opaque pixels than a page may have hints is refused, naming the file', async () => {
+    const path = join(dir, 'too-many.png');
+    writeFileSync(path, await sharp({ create: { width: 1025, height: 1024, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 1 } } }).png().toBuffer());
+    const r = await run('page.png', '--weights', path, '--hints', path);
+    expect(r.code).toBe(2);
+    expect(r.errors).toMatch(/too-many\.png: 1049600 pixels of the hint image are opaque \(alpha ≥ ½\), more than the 1048576 hints/);
   });
 
   test('a FIFO given as an input is refused at once; one in a folder is that page\'s failure', async () => {

@@ -141,7 +141,7 @@ describe('npm run prepare-data', () => {
       [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--mults', '1,1'], /--mults must be distinct/],
       [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--size', 'big'], /--size must be an integer ≥ 32/],
       [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--skip', 'some'], /--skip must be an integer ≥ 0/],
-      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--max-megapixels', 'abc'], /--max-megapixels must be a number of megapixels above 0 and at most 1000, got "abc"/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--max-megapixels', 'abc'], /--max-megapixels must be a number of megapixels above 0 and at most 350, got "abc"/],
     ] as [string[], RegExp][]) {
       const r = run(...args);
       expect(r.status).toBe(2);

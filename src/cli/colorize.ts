@@ -24,7 +24,7 @@ import { removeStaleTemporaries, temporaryPath, writeAll, writeFileAtomic } from
 import { nodeDevice } from '../io/dawn.js';
 import { naturalCompare } from '../data/dataset.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
-import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, parseMaxMegapixels, type ImageFormat } from '../io/image.js';
+import { decodeImage, decodeImageBytes, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, parseMaxMegapixels, type ImageFormat } from '../io/image.js';
 import { parseFlags, type FlagSpec } from '../io/flags.js';
 import { readInputFile, realPathOf, MAX_PAGE_BYTES, MAX_WEIGHTS_BYTES } from '../io/input-file.js';
 import { openZip } from '../io/zip.js';
@@ -447,9 +447,12 @@ async function readHints(file: string, maxPixels: number): Promise<HintsFile> {
   }
   try {
     if (extname(file).toLowerCase() === '.json') return parseHintsFile(bytes.toString('utf8'), file);
-    return { kind: 'page', hints: hintsFromRgba(await decodeImage(bytes, file, { alpha: 'required', maxPixels })) };
+    const layer = await decodeImageBytes(bytes, file, { alpha: 'required', maxPixels });
+    return { kind: 'page', hints: hintsFromRgba(layer.data, layer) };
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // Every message names the file, even one that does not know it (the hint count, a stack overflow).
+    const message = (e as Error).message;
+    throw new UsageError(message.startsWith(file) ? message : `${file}: ${message}`);
   }
 }
 
