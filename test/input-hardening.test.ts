@@ -2,17 +2,22 @@
 // hung colorize, a link to /dev/zero filled memory); a hint image must be transparent and has a bounded number of
 // hints; option values out of range name the option.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { main } from '../src/cli/colorize.js';
+import { main as evalMain } from '../src/cli/eval.js';
 import { hintsFromRgba, MAX_HINTS, parseHintObject } from '../src/data/hints.js';
+import { nestedDeeperThan, quoteValue } from '../src/data/json-value.js';
+import { readSafetensorsHeader } from '../src/io/safetensors.js';
+import { configFromFlags, parseConfigJson } from '../src/train/config.js';
 import { decodeImageBytes } from '../src/io/image.js';
 import { readInputFile } from '../src/io/input-file.js';
 import { tinyGenerator } from './helpers/colorize.js';
 import { useTestEngine } from './helpers/gpu.js';
+import { folderTooLongToRead, removeTree, ROOT_SKIP_REASON, RUNNING_AS_ROOT } from './helpers/folders.js';
 import { memoryProbe } from './helpers/memory.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'input-hardening-'));
@@ -51,6 +56,49 @@ describe('hint images', () => {
   test('a hint JSON with more hints than a page may have is refused', () => {
     const hints = new Array<unknown>(MAX_HINTS + 1); // sparse: only its length matters
     expect(() => parseHintObject({ width: 10, height: 10, hints }, 'many.json')).toThrow(/many\.json: 1048577 hints, more than the 1048576 a page may have/);
+  });
+});
+
+describe('eval', () => {
+  test.each([
+    [['--size', '1e9'], /--size must be an integer from 32 to 8192, got "1e9"/],
+    [['--hints', '0,1e9'], /--hints must be an integer from 0 to 100000, got "1e9"/],
+    [['--seed', '1e300'], /--seed must be an integer from 0 to 4294967295, got "1e300"/],
+  ])('option values out of range name the option: %j', async (args, message) => {
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
+    const code = await evalMain(['--data', dir, ...args]);
+    spy.mockRestore();
+    expect(code).toBe(2);
+    expect(errors.join('\n')).toMatch(message);
+  });
+});
+
+describe('files nested deeper than any valid one: refused with a message, not a stack overflow that names nothing', () => {
+  const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+
+  test('a safetensors header', () => {
+    const header = new TextEncoder().encode(`{"w": {"dtype": "F32", "shape": ${deep(100_000)}, "data_offsets": [0, 0]}}`);
+    const bytes = new Uint8Array(8 + header.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    expect(() => readSafetensorsHeader(bytes)).toThrow(/tensor "w" has shape \[\[\[…\]\]\]; expected a list of integers ≥ 0/);
+  });
+
+  test('a training config file, and a list given as a flag', () => {
+    expect(() => parseConfigJson(`{"generator": {"dilations": ${deep(100_000)}}}`, 'run.json')).toThrow(/^run\.json: values nested more than 8 levels deep/);
+    expect(() => configFromFlags(new Map([['generator-dilations', deep(50_000)]]))).toThrow(/^--generator-dilations: expected a JSON list of lists/);
+    // What a valid file nests is read as before.
+    expect(parseConfigJson('{"generator": {"dilations": [[1, 1], [1, 2], [1, 2], [1]]}}', 'ok.json')).toEqual({ generator: { dilations: [[1, 1], [1, 2], [1, 2], [1]] } });
+  });
+
+  test('quoted values stay short whatever they hold', () => {
+    expect(quoteValue('x'.repeat(1e6))).toHaveLength(60);
+    expect(quoteValue({ a: 1, b: [1, 2, 3, 4, 5], c: { d: { e: 1 } } })).toBe('{"a":1,"b":[1,2,3,4,…],"c":{"d":{…}}}');
+    expect(quoteValue(undefined)).toBe('undefined');
+    expect(nestedDeeperThan([[1]], 2)).toBe(false);
+    expect(nestedDeeperThan([[[1]]], 2)).toBe(true);
+    expect(nestedDeeperThan(new Array(300_000).fill(0), 1)).toBe(false); // no spread of a long list
   });
 });
 
@@ -126,6 +174,47 @@ describe('colorize', () => {
     const r = await run('page.png', '--weights', path, '--hints', path);
     expect(r.code).toBe(2);
     expect(r.errors).toMatch(/too-many\.png: 1049600 pixels of the hint image are opaque \(alpha ≥ ½\), more than the 1048576 hints/);
+  });
+
+  test('a hint file nested a hundred thousand deep is refused naming the file, not with a stack overflow', async () => {
+    const path = join(dir, 'deep.json');
+    writeFileSync(path, `{"width": ${'['.repeat(100_000)}${']'.repeat(100_000)}, "height": 5, "hints": []}`);
+    const r = await run('page.png', '--weights', path, '--hints', path);
+    expect(r.code).toBe(2);
+    expect(r.errors).toMatch(/deep\.json: "width" must be a positive integer \(the page size in pixels\), got \[\[\[…\]\]\]/);
+    expect(r.errors).not.toMatch(/call stack/);
+  });
+
+  test('a subfolder that cannot be read (a path too long for the system) stops the run before anything is written, naming it', async () => {
+    const chapter = join(dir, 'long-chapter');
+    mkdirSync(chapter);
+    writeFileSync(join(chapter, '001.png'), 'not read: the folder is listed first');
+    folderTooLongToRead(chapter, 'extras');
+    try {
+      const r = await run(chapter, '-o', join(dir, 'long-out'), '--weights', join(chapter, '001.png'));
+      expect(r.code).toBe(1);
+      expect(r.errors).toMatch(
+        /long-chapter\/extras\/d{100}.*… \(\d{4} characters\): this folder cannot be read \(its path is longer than the system allows, ENAMETOOLONG\); make it readable or move it out of \S*long-chapter\.$/,
+      );
+      expect(existsSync(join(dir, 'long-out'))).toBe(false);
+    } finally {
+      removeTree(chapter);
+    }
+  });
+
+  test.skipIf(RUNNING_AS_ROOT)(`a subfolder without read permission does the same${RUNNING_AS_ROOT ? ` (${ROOT_SKIP_REASON})` : ''}`, async () => {
+    const chapter = join(dir, 'locked-chapter');
+    mkdirSync(join(chapter, 'locked'), { recursive: true });
+    writeFileSync(join(chapter, '001.png'), 'not read: the folder is listed first');
+    chmodSync(join(chapter, 'locked'), 0o000);
+    try {
+      const r = await run(chapter, '-o', join(dir, 'locked-out'), '--weights', join(chapter, '001.png'));
+      expect(r.code).toBe(1);
+      expect(r.errors).toMatch(/locked-chapter\/locked: this folder cannot be read \(permission denied, EACCES\)/);
+      expect(existsSync(join(dir, 'locked-out'))).toBe(false);
+    } finally {
+      chmodSync(join(chapter, 'locked'), 0o755);
+    }
   });
 
   test('a FIFO given as an input is refused at once; one in a folder is that page\'s failure', async () => {

@@ -11,6 +11,7 @@ import { naturalCompare, spreadSample, type Manifest } from '../src/data/dataset
 import { TrainingLoader } from '../src/data/loader.js';
 import { openTrainingSet } from '../src/io/dataset.js';
 import { planeToBytes } from '../src/data/plane.js';
+import { folderTooLongToRead, removeTree } from './helpers/folders.js';
 import { syntheticPage } from './helpers/pages.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prepare-data-'));
@@ -166,5 +167,20 @@ describe('npm run prepare-data', () => {
     const missing = run('--input', join(dir, 'nowhere'), '--out', join(dir, 'x'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/nowhere: no such file or folder/);
+  });
+
+  test('a subfolder that cannot be read (a path too long for the system) is named, exit 1', () => {
+    const input = join(dir, 'with-long');
+    mkdirSync(input);
+    writeFileSync(join(input, 'a.png'), 'not read: the folder is listed first');
+    folderTooLongToRead(input, 'extras');
+    try {
+      const r = run('--input', input, '--out', join(dir, 'long-out'));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/with-long\/extras\/d{100}.*: this folder cannot be read \(its path is longer than the system allows, ENAMETOOLONG\); make it readable or move it out of \S*with-long\./);
+      expect(existsSync(join(dir, 'long-out'))).toBe(false);
+    } finally {
+      removeTree(input);
+    }
   });
 });

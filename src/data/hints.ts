@@ -2,7 +2,7 @@
 // mask (0/1), as one 4-channel plane. Two sources: the training sampler (from the colour image itself) and
 // user hints (a JSON file or a PNG whose alpha marks hint pixels) placed on the model's canvas.
 import { createPlane, type Plane } from './plane.js';
-import { quoteValue } from './quote.js';
+import { quoteValue } from './json-value.js';
 import type { Rng } from './random.js';
 import type { Size } from './resize.js';
 
