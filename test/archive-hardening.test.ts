@@ -10,7 +10,8 @@ import sharp from 'sharp';
 import { describe, expect, test, vi } from 'vitest';
 import { main } from '../src/cli/colorize.js';
 import { planeToBytes } from '../src/data/plane.js';
-import { openZip } from '../src/io/zip.js';
+import { ARCHIVE_LIMIT_FLAGS, archiveLimitsFromFlags, openZip } from '../src/io/zip.js';
+import { FlagError } from '../src/io/flags.js';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { ARCHIVE_LIMITS, crc32, safeEntryName } from '../src/io/zip-format.js';
 import { readChapter } from '../web/files.js';
@@ -102,6 +103,15 @@ describe('the ZIP reader', () => {
     }
   });
 
+  test('the limits as flags: defaults unchanged, values in their units, out-of-range values name the flag', () => {
+    expect(archiveLimitsFromFlags(new Map())).toEqual(ARCHIVE_LIMITS);
+    const values = new Map([['archive-max-entries', '50'], ['archive-max-entry-mib', '8'], ['archive-max-total-gib', '2'], ['archive-max-ratio', '400']]);
+    expect(archiveLimitsFromFlags(values)).toEqual({ maxEntries: 50, maxEntryBytes: 8 * 2 ** 20, maxTotalBytes: 2 * 2 ** 30, maxRatio: 400 });
+    expect(() => archiveLimitsFromFlags(new Map([['archive-max-entries', '65535']]))).toThrow(FlagError);
+    expect(() => archiveLimitsFromFlags(new Map([['archive-max-entry-mib', '1e10']]))).toThrow(/--archive-max-entry-mib must be an integer from 1 to 4095, got "1e10"/);
+    expect(ARCHIVE_LIMIT_FLAGS.map((f) => f.name)).toEqual(['archive-max-entries', 'archive-max-entry-mib', 'archive-max-total-gib', 'archive-max-ratio']);
+  });
+
   test('entry names lose what could lead out of a folder', () => {
     expect(safeEntryName('../../etc/evil.png')).toBe('etc/evil.png');
     expect(safeEntryName('/abs/page.png')).toBe('abs/page.png');
@@ -175,6 +185,27 @@ describe('colorize on crafted chapters', () => {
     expect(r.code).toBe(2);
     expect(r.errors).toMatch(/clash\.cbz: the entries 002\.jpg and 002\.png would both be written as 002\.png; rename one in the archive/);
     expect(existsSync(join(dir, 'clash_colorized.cbz'))).toBe(false);
+  });
+
+  test('the archive limits are flags, each range-checked: a ratio cap lifted lets an entry through, a count cap refuses the archive', async () => {
+    const zip = zipSync({ '001.png': [await page(), { level: 0 }], 'notes.txt': [new Uint8Array(2 * 2 ** 20), { level: 9 }] });
+    const input = write('notes.cbz', zip);
+    const capped = await run(input, '-o', join(dir, 'notes-a.cbz'));
+    expect(capped.code).toBe(1);
+    expect(capped.log).toMatch(/notes\.cbz: notes\.txt.*would unpack \d+ bytes to 2\.0 MiB, more than 100×/);
+    const lifted = await run(input, '-o', join(dir, 'notes-b.cbz'), '--archive-max-ratio', '5000');
+    expect(lifted.code, lifted.log).toBe(0);
+    const out = await openZip(join(dir, 'notes-b.cbz'));
+    expect(out.entries.map((e) => e.name)).toEqual(['001.png', 'notes.txt']);
+    await out.close();
+    const few = await run(input, '-o', join(dir, 'notes-c.cbz'), '--archive-max-entries', '1');
+    expect(few.code).toBe(2);
+    expect(few.errors).toMatch(/notes\.cbz: the archive has 2 entries; at most 1 are read/);
+    for (const [flag, value, range] of [['archive-max-total-gib', '2000', '1 to 1024'], ['archive-max-entry-mib', '0.5', '1 to 4095'], ['archive-max-ratio', 'abc', '1 to 10000']]) {
+      const r = await run(input, `--${flag}`, value);
+      expect(r.code).toBe(2);
+      expect(r.errors).toMatch(new RegExp(`--${flag} must be an integer from ${range}, got "${value}"`));
+    }
   });
 
   test('a truncated archive is refused with its name', async () => {

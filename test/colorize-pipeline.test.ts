@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { AUTO_HINT_DENSITY, autoHintMask, isGreyish } from '../src/colorize/auto-hint.js';
 import { colourfulness, COLOUR_THRESHOLD } from '../src/colorize/colourfulness.js';
 import { hintsForPage, parseHintsFile, unusedPageNames } from '../src/colorize/hint-files.js';
+import { hintList, hintSet } from '../src/data/hints.js';
 import { detectArchitecture, loadColorModel, ModelError } from '../src/colorize/model.js';
 import { colorizePage, PageSession } from '../src/colorize/pipeline.js';
 import { workingShortSide } from '../src/colorize/working-size.js';
@@ -78,7 +79,7 @@ describe('colorizePage', () => {
       /tiny\.safetensors: its "hintInput" metadata is "blobs", expected one of dots, spread/,
     );
     const page = greyPage(96, 128, 7);
-    const hints = { page: { width: 96, height: 128 }, hints: [{ x: 24, y: 30, rgb: [1, 0, 0] as [number, number, number] }] };
+    const hints = hintSet({ width: 96, height: 128 }, [{ x: 24, y: 30, rgb: [1, 0, 0] }]);
     const changeFarAway = async (hintInput: string) => {
       const model = loadColorModel({ weights: await tinyGenerator({ localFeatures: 'none', hintInput }) });
       try {
@@ -102,7 +103,7 @@ describe('colorizePage', () => {
     expect(engine().memory().liveTensors).toBe(live); // the page cache and every temporary are freed
     expect([plain.image.width, plain.image.height, plain.passes]).toEqual([64, 86, 1]);
     const dot = { x: 24, y: 30 };
-    const hints = { page: { width: 96, height: 128 }, hints: [{ ...dot, rgb: [1, 0, 0] as [number, number, number] }] };
+    const hints = hintSet({ width: 96, height: 128 }, [{ ...dot, rgb: [1, 0, 0] }]);
     const hinted = await colorizePage(model, page, { size: 64, output: 'model', hints });
     const [hx, hy] = [Math.floor((dot.x + 0.5) * 64 / 96), Math.floor((dot.y + 0.5) * 86 / 128)];
     const near = meanAbsDiff(plain.image, hinted.image, hx - 2, hy - 2, hx + 3, hy + 3);
@@ -124,7 +125,7 @@ describe('colorizePage', () => {
   test('a PageSession colours one prepared page per hint set as colorizePage does, until another page supersedes it', async () => {
     const model = loadColorModel({ weights: await tinyGenerator({ localFeatures: 'none' }) });
     const page = greyPage(96, 128, 7);
-    const hints = { page: { width: 96, height: 128 }, hints: [{ x: 24, y: 30, rgb: [1, 0, 0] as [number, number, number] }] };
+    const hints = hintSet({ width: 96, height: 128 }, [{ x: 24, y: 30, rgb: [1, 0, 0] }]);
     const autoHint = { density: 0.02, seed: 3 };
     const live = engine().memory().liveTensors;
     const stages: string[] = [];
@@ -221,8 +222,8 @@ describe('hint files', () => {
       }),
       'batch.json',
     );
-    expect(hintsForPage(file, 'chapter/001.png')?.hints).toEqual([{ x: 1, y: 2, rgb: [1, 0, 0] }]);
-    expect(hintsForPage(file, 'ch2/002.png')?.hints[0].rgb).toEqual([0, 1, 0]);
+    expect(hintList(hintsForPage(file, 'chapter/001.png')!)).toEqual([{ x: 1, y: 2, rgb: [1, 0, 0] }]);
+    expect([...hintsForPage(file, 'ch2/002.png')!.rgb]).toEqual([0, 1, 0]);
     expect(hintsForPage(file, '003.png')).toBeNull();
     expect(unusedPageNames(file, ['001.png'])).toEqual(['ch2/002.png']);
     expect(() => parseHintsFile('{"pages": {"a.png": {"width": 5, "height": 5, "hints": [{"x": 1, "y": 1, "color": "skin"}]}}}', 'b.json')).toThrow(

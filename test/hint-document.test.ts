@@ -1,7 +1,7 @@
 // The browser app's hint model (web/hint-document.ts): dots expand to the command line's hint pixels so that
 // placeHints puts exactly the dot's disc on the model's canvas, the saved JSON reads back, and history works.
 import { describe, expect, test } from 'vitest';
-import { parseHintJson, placeHints } from '../src/data/hints.js';
+import { hintList, parseHintJson, placeHints } from '../src/data/hints.js';
 import { dotOffsets, expandDots, HintHistory, hintsFromJson, hintsToJson, normaliseHex, strokeDots, type Dot } from '../web/hint-document.js';
 
 /** Canvas pixels (x, y) under the mask of the placed hints. */
@@ -30,14 +30,14 @@ describe('dots as hint pixels', () => {
       const my = Math.floor((903.5 * 726) / 1700);
       const expected = dotOffsets(size).map(([dx, dy]) => `${mx + dx},${my + dy}`).sort();
       expect(maskedPixels([dot], page, content)).toEqual(expected);
-      expect(expandDots([dot], page, content).hints.length).toBe(expected.length);
+      expect(expandDots([dot], page, content).x.length).toBe(expected.length);
     }
   });
 
   test('a size-1 dot is its own page pixel; dots at the edge are clipped', () => {
     const page = { width: 64, height: 80 };
-    expect(expandDots([{ x: 5, y: 7, color: '#000000', size: 1 }], page, page).hints).toEqual([{ x: 5, y: 7, rgb: [0, 0, 0] }]);
-    expect(expandDots([{ x: 0, y: 0, color: '#ffffff', size: 3 }], page, page).hints.length).toBe(4);
+    expect(hintList(expandDots([{ x: 5, y: 7, color: '#000000', size: 1 }], page, page))).toEqual([{ x: 5, y: 7, rgb: [0, 0, 0] }]);
+    expect(expandDots([{ x: 0, y: 0, color: '#ffffff', size: 3 }], page, page).x.length).toBe(4);
   });
 });
 
@@ -53,7 +53,7 @@ describe('the hint file', () => {
     const text = hintsToJson(dots, page, content);
     const cli = parseHintJson(text, 'saved');
     expect(cli.page).toEqual(page);
-    expect(cli.hints).toEqual(expandDots(dots, page, content).hints);
+    expect(cli).toEqual(expandDots(dots, page, content));
     expect(hintsFromJson(text, page, content)).toEqual(dots);
   });
 
@@ -107,5 +107,5 @@ test('a brush stroke is dots one spacing apart along the dragged path, its ends 
   const page = { width: 64, height: 48 };
   const json = hintsToJson(dots.map((d) => ({ ...d, color: '#3366ff', size: 1 })), page, page);
   const read = parseHintJson(json, 'stroke');
-  expect(read.hints.map((h) => `${h.x},${h.y}`).sort()).toEqual(dots.map((d) => `${d.x},${d.y}`).sort());
+  expect(hintList(read).map((h) => `${h.x},${h.y}`).sort()).toEqual(dots.map((d) => `${d.x},${d.y}`).sort());
 });

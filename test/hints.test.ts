@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
-  colouredRegions, dotOffsets, drawHintMode, hintsFromRgba, parseColour, parseHintJson, placeHints, sampleDots, sampleTrainingHints, sparseMask, SPARSE_SIGMA, truncatedNormal,
+  colouredRegions, dotOffsets, drawHintMode, hintList, hintsFromRgba, parseColour, parseHintJson, placeHints, sampleDots, sampleTrainingHints, sparseMask, SPARSE_SIGMA, truncatedNormal,
 } from '../src/data/hints.js';
 import { createPlane, planeToChw } from '../src/data/plane.js';
 import { seededRng } from '../src/data/random.js';
@@ -91,15 +91,16 @@ describe('user hints', () => {
   });
 
   test('PNG alpha marks hint pixels', () => {
-    const rgba = createPlane(3, 2, 4, Float32Array.from([
-      1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0.4,
-      0, 1, 0, 0.6, 0, 0, 0, 0, 1, 1, 1, 1,
-    ]));
-    const set = hintsFromRgba(rgba);
-    expect(set.hints.map((h) => [h.x, h.y])).toEqual([[0, 0], [0, 1], [2, 1]]);
+    const rgba = Uint8Array.from([
+      255, 0, 0, 255, 0, 0, 0, 0, 0, 0, 255, 127,
+      0, 255, 0, 128, 0, 0, 0, 0, 255, 255, 255, 255,
+    ]);
+    const set = hintsFromRgba(rgba, { width: 3, height: 2 });
+    expect(hintList(set).map((h) => [h.x, h.y])).toEqual([[0, 0], [0, 1], [2, 1]]);
+    expect([set.x, set.y, set.rgb].map((a) => a.constructor)).toEqual([Float64Array, Float64Array, Float32Array]);
     const hint = placeHints(set, { width: 3, height: 2 }, { width: 3, height: 2 });
     expect([...hint.data.subarray(0, 4)]).toEqual([1, -1, -1, 1]);
-    expect(() => hintsFromRgba(createPlane(3, 2, 3))).toThrow(/alpha channel/);
+    expect(() => hintsFromRgba(new Uint8Array(18), { width: 3, height: 2 })).toThrow(/4 channels \(RGBA\)/);
   });
 
   test('clear errors', () => {

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createPlane, planeToBytes, toGrey } from '../src/data/plane.js';
-import { decodeImage, ImageError, readImage, writePng } from '../src/io/image.js';
+import { decodeImage, decodeImageBytes, ImageError, readImage, writePng } from '../src/io/image.js';
+import { memoryProbe } from './helpers/memory.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'image-test-'));
 const W = 23;
@@ -136,14 +137,14 @@ describe('decoding normalises to 8-bit sRGB on white', () => {
     expect(pixel(plane, 3, 3)).toEqual([255, 0, 0]);
   });
 
-  test('with alpha: RGBA kept as is (hint layers), alpha 1 where the file has none', async () => {
+  test('as bytes with alpha: RGBA kept as is (hint layers), alpha 255 where the file has none', async () => {
     const src = rgba();
-    const plane = await decodeImage(await sharp(src, raw).png().toBuffer(), 'hints.png', { alpha: true });
-    expect(plane.channels).toBe(4);
-    expect([...planeToBytes(plane)]).toEqual([...src]);
-    const opaque = await decodeImage(await sharp(src, raw).removeAlpha().toColourspace('b-w').png().toBuffer(), 'grey.png', { alpha: true });
+    const layer = await decodeImageBytes(await sharp(src, raw).png().toBuffer(), 'hints.png', { alpha: true });
+    expect([layer.width, layer.height, layer.channels]).toEqual([W, H, 4]);
+    expect([...layer.data]).toEqual([...src]);
+    const opaque = await decodeImageBytes(await sharp(src, raw).removeAlpha().toColourspace('b-w').png().toBuffer(), 'grey.png', { alpha: true });
     expect(opaque.channels).toBe(4);
-    expect(opaque.data.filter((_, i) => i % 4 === 3).every((v) => v === 1)).toBe(true);
+    expect(opaque.data.filter((_, i) => i % 4 === 3).every((v) => v === 255)).toBe(true);
   });
 
   test('EXIF orientation is applied', async () => {
@@ -190,6 +191,96 @@ describe('bad files give one clear error naming the file', () => {
   test('missing file and directory', async () => {
     await expect(readImage(join(dir, 'nope.png'))).rejects.toThrow(/nope\.png: no such file/);
     await expect(readImage(dir)).rejects.toThrow(/is a directory/);
+  });
+});
+
+/**
+ * A TIFF of width×height RGBA pixels in 32-bit float samples (16 bytes a pixel), all zero, in one deflated strip:
+ * a few kilobytes of file for megabytes of samples.
+ */
+function floatTiff(width: number, height: number): Buffer {
+  const data = deflateSync(Buffer.alloc(width * height * 16));
+  // [tag, type (3 SHORT, 4 LONG), count, value]; 'bits' and 'format' point at four SHORTs after the directory.
+  const entries: [number, number, number, number | 'bits' | 'format' | 'data'][] = [
+    [256, 4, 1, width], [257, 4, 1, height], [258, 3, 4, 'bits'], [259, 3, 1, 8 /* deflate */], [262, 3, 1, 2 /* RGB */],
+    [273, 4, 1, 'data'], [277, 3, 1, 4], [278, 4, 1, height], [279, 4, 1, data.length], [284, 3, 1, 1],
+    [338, 3, 1, 2 /* unassociated alpha */], [339, 3, 4, 'format'],
+  ];
+  const after = 8 + 2 + 12 * entries.length + 4;
+  const head = Buffer.alloc(after + 16);
+  head.write('II', 0, 'latin1');
+  head.writeUInt16LE(42, 2);
+  head.writeUInt32LE(8, 4);
+  head.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, count, value], i) => {
+    const p = 10 + 12 * i;
+    const v = value === 'bits' ? after : value === 'format' ? after + 8 : value === 'data' ? after + 16 : value;
+    head.writeUInt16LE(tag, p);
+    head.writeUInt16LE(type, p + 2);
+    head.writeUInt32LE(count, p + 4);
+    if (type === 3 && count === 1) head.writeUInt16LE(v, p + 8);
+    else head.writeUInt32LE(v, p + 8);
+  });
+  for (let c = 0; c < 4; c++) {
+    head.writeUInt16LE(32, after + 2 * c); // bits per sample
+    head.writeUInt16LE(3, after + 8 + 2 * c); // IEEE float
+  }
+  return Buffer.concat([head, data]);
+}
+
+/** A valid JPEG whose frame header (SOF0) is edited to claim width×height. */
+async function jpegHeaderClaiming(width: number, height: number): Promise<Buffer> {
+  const jpeg = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+  const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+  jpeg.writeUInt16BE(height, sof + 5);
+  jpeg.writeUInt16BE(width, sof + 7);
+  return jpeg;
+}
+
+describe("the decoder's memory is bounded, not only its pixel count", () => {
+  let probe: Awaited<ReturnType<typeof memoryProbe>>;
+  const white = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#ffffff' } }).png().toBuffer();
+  beforeAll(async () => {
+    probe = await memoryProbe(
+      'decode-probe',
+      `import { readFileSync } from 'node:fs';
+      import { decodeImage } from './src/io/image.js';
+      const [file, warmUp] = process.argv.slice(2);
+      await decodeImage(readFileSync(warmUp), warmUp);
+      mark();
+      report(await decodeImage(readFileSync(file), file).then((p) => [p.width, p.height], (e: Error) => e.message));`,
+    );
+    writeFileSync(join(dir, 'tiny.png'), await white(16, 16));
+  });
+
+  test('a file whose samples take more than 8 bytes a pixel of the limit is refused from its header (a float TIFF)', async () => {
+    const tiff = floatTiff(1000, 1000); // 16 MB of samples
+    expect(tiff.length).toBeLessThan(64 * 1024);
+    expect((await sharp(tiff).metadata()).depth).toBe('float');
+    await expect(decodeImage(tiff, 'deep.tif', { maxPixels: 1.5e6 })).rejects.toThrow(
+      /^deep\.tif: has 4 channels of 32-bit float samples: 16 MB for its 1000×1000 pixels, more than the 12 MB a page at the limit of 1\.5 megapixels may take/,
+    );
+    // Within what the limit allows, the same file decodes.
+    const plane = await decodeImage(tiff, 'deep.tif', { maxPixels: 2e6 });
+    expect([plane.width, plane.height, plane.channels]).toEqual([1000, 1000, 3]);
+  });
+
+  test('a page is held once while it is decoded: its float plane, 12 bytes a pixel, not bytes and floats side by side', async () => {
+    const [width, height] = [6000, 6000];
+    writeFileSync(join(dir, 'large.png'), await white(width, height));
+    const run = probe(join(dir, 'large.png'), join(dir, 'tiny.png'));
+    expect(run.result).toEqual([width, height]);
+    // 12 bytes a pixel for the plane, plus libvips' buffers (12.3–12.5 measured); 14.4 before, the 8-bit RGB
+    // buffer and its float copy side by side.
+    expect(run.growth / (width * height)).toBeLessThan(13.5);
+  });
+
+  test('a crafted header claiming a huge page is refused at once, naming the file', async () => {
+    writeFileSync(join(dir, 'bomb.jpg'), await jpegHeaderClaiming(60000, 60000));
+    const run = probe(join(dir, 'bomb.jpg'), join(dir, 'tiny.png'));
+    expect(run.result).toMatch(/bomb\.jpg: is 60000×60000 = 3600\.0 megapixels, over the limit of 100\.0/);
+    expect(run.ms).toBeLessThan(1000);
+    expect(run.growth).toBeLessThan(32 * 2 ** 20);
   });
 });
 

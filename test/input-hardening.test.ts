@@ -2,18 +2,23 @@
 // hung colorize, a link to /dev/zero filled memory); a hint image must be transparent and has a bounded number of
 // hints; option values out of range name the option.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, test, vi } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { main } from '../src/cli/colorize.js';
+import { main as evalMain } from '../src/cli/eval.js';
 import { hintsFromRgba, MAX_HINTS, parseHintObject } from '../src/data/hints.js';
-import { createPlane } from '../src/data/plane.js';
-import { decodeImage } from '../src/io/image.js';
+import { nestedDeeperThan, quoteValue } from '../src/data/json-value.js';
+import { readSafetensorsHeader } from '../src/io/safetensors.js';
+import { configFromFlags, parseConfigJson } from '../src/train/config.js';
+import { decodeImageBytes } from '../src/io/image.js';
 import { readInputFile } from '../src/io/input-file.js';
 import { tinyGenerator } from './helpers/colorize.js';
 import { useTestEngine } from './helpers/gpu.js';
+import { folderTooLongToRead, removeTree, ROOT_SKIP_REASON, RUNNING_AS_ROOT } from './helpers/folders.js';
+import { memoryProbe } from './helpers/memory.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'input-hardening-'));
 const fifo = (path: string) => execFileSync('mkfifo', [path]);
@@ -37,20 +42,107 @@ describe('input files', () => {
 describe('hint images', () => {
   test('an image without transparency is refused: it would make every pixel a hint', async () => {
     const rgb = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff0000' } }).png().toBuffer();
-    await expect(decodeImage(rgb, 'layer.png', { alpha: 'required' })).rejects.toThrow(/layer\.png: has no transparency \(alpha channel\)/);
+    await expect(decodeImageBytes(rgb, 'layer.png', { alpha: 'required' })).rejects.toThrow(/layer\.png: has no transparency \(alpha channel\)/);
     const rgba = await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
-    expect((await decodeImage(rgba, 'layer.png', { alpha: 'required' })).channels).toBe(4);
+    expect((await decodeImageBytes(rgba, 'layer.png', { alpha: 'required' })).channels).toBe(4);
   });
 
   test('more opaque pixels than a page may have hints is refused before any hint is built', () => {
-    const opaque = createPlane(20, 10, 4, new Float32Array(800).fill(1));
-    expect(() => hintsFromRgba(opaque, 100)).toThrow(/200 pixels of the hint image are opaque .*more than the 100 hints a page may have/);
-    expect(hintsFromRgba(opaque, 200).hints).toHaveLength(200);
+    const opaque = new Uint8Array(800).fill(255);
+    expect(() => hintsFromRgba(opaque, { width: 20, height: 10 }, 100)).toThrow(/200 pixels of the hint image are opaque .*more than the 100 hints a page may have/);
+    expect(hintsFromRgba(opaque, { width: 20, height: 10 }, 200).x).toHaveLength(200);
   });
 
   test('a hint JSON with more hints than a page may have is refused', () => {
     const hints = new Array<unknown>(MAX_HINTS + 1); // sparse: only its length matters
     expect(() => parseHintObject({ width: 10, height: 10, hints }, 'many.json')).toThrow(/many\.json: 1048577 hints, more than the 1048576 a page may have/);
+  });
+});
+
+describe('eval', () => {
+  test.each([
+    [['--size', '1e9'], /--size must be an integer from 32 to 8192, got "1e9"/],
+    [['--hints', '0,1e9'], /--hints must be an integer from 0 to 100000, got "1e9"/],
+    [['--seed', '1e300'], /--seed must be an integer from 0 to 4294967295, got "1e300"/],
+  ])('option values out of range name the option: %j', async (args, message) => {
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
+    const code = await evalMain(['--data', dir, ...args]);
+    spy.mockRestore();
+    expect(code).toBe(2);
+    expect(errors.join('\n')).toMatch(message);
+  });
+});
+
+describe('files nested deeper than any valid one: refused with a message, not a stack overflow that names nothing', () => {
+  const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+
+  test('a safetensors header', () => {
+    const header = new TextEncoder().encode(`{"w": {"dtype": "F32", "shape": ${deep(100_000)}, "data_offsets": [0, 0]}}`);
+    const bytes = new Uint8Array(8 + header.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    expect(() => readSafetensorsHeader(bytes)).toThrow(/tensor "w" has shape \[\[\[…\]\]\]; expected a list of integers ≥ 0/);
+  });
+
+  test('a training config file, and a list given as a flag', () => {
+    expect(() => parseConfigJson(`{"generator": {"dilations": ${deep(100_000)}}}`, 'run.json')).toThrow(/^run\.json: values nested more than 8 levels deep/);
+    expect(() => configFromFlags(new Map([['generator-dilations', deep(50_000)]]))).toThrow(/^--generator-dilations: expected a JSON list of lists/);
+    // What a valid file nests is read as before.
+    expect(parseConfigJson('{"generator": {"dilations": [[1, 1], [1, 2], [1, 2], [1]]}}', 'ok.json')).toEqual({ generator: { dilations: [[1, 1], [1, 2], [1, 2], [1]] } });
+  });
+
+  test('quoted values stay short whatever they hold', () => {
+    expect(quoteValue('x'.repeat(1e6))).toHaveLength(60);
+    expect(quoteValue({ a: 1, b: [1, 2, 3, 4, 5], c: { d: { e: 1 } } })).toBe('{"a":1,"b":[1,2,3,4,…],"c":{"d":{…}}}');
+    expect(quoteValue(undefined)).toBe('undefined');
+    expect(nestedDeeperThan([[1]], 2)).toBe(false);
+    expect(nestedDeeperThan([[[1]]], 2)).toBe(true);
+    expect(nestedDeeperThan(new Array(300_000).fill(0), 1)).toBe(false); // no spread of a long list
+  });
+});
+
+describe('hint layers stay small in memory (colorize --hints, measured in a child process)', () => {
+  // colorize reads --hints before it looks at its inputs: a missing input stops it right after the hint layer
+  // is read, so the child's peak memory is that of reading the layer.
+  let probe: Awaited<ReturnType<typeof memoryProbe>>;
+  const layer = async (name: string, width: number, height: number, alpha: number) => {
+    const path = join(dir, name);
+    writeFileSync(path, await sharp({ create: { width, height, channels: 4, background: { r: 200, g: 40, b: 40, alpha } } }).png().toBuffer());
+    return path;
+  };
+  beforeAll(async () => {
+    probe = await memoryProbe(
+      'hint-layer-probe',
+      `const [file, warmUp] = process.argv.slice(2);
+      process.argv.length = 1; // else the bundled colorize.ts takes this script for itself and runs on its arguments
+      const { main } = await import('./src/cli/colorize.js');
+      const errors: string[] = [];
+      console.error = (...a: unknown[]) => void errors.push(a.join(' '));
+      const colorize = (layer: string) => main(['${join(dir, 'nowhere.png')}', '--weights', layer, '--hints', layer], { log: () => undefined });
+      await colorize(warmUp);
+      mark();
+      errors.length = 0;
+      const code = await colorize(file);
+      report({ code, errors: errors.join('\\n') });`,
+    );
+    await layer('tiny-layer.png', 16, 16, 0);
+  });
+
+  test('a large transparent layer: its 8-bit samples (4 bytes a pixel), never a float plane or an object per pixel', async () => {
+    const [width, height] = [4000, 4000];
+    const run = probe(await layer('clear.png', width, height, 0), join(dir, 'tiny-layer.png'));
+    expect(run.result).toMatchObject({ code: 2, errors: expect.stringMatching(/nowhere\.png: no such file or folder/) });
+    // 4.2 bytes a pixel measured; 20 before (a float RGBA plane beside the bytes).
+    expect(run.growth / (width * height)).toBeLessThan(6);
+  });
+
+  test('an opaque layer of as many hints as a page may have: typed arrays, not an object per hint', async () => {
+    const run = probe(await layer('opaque.png', 1024, 1024, 1), join(dir, 'tiny-layer.png'));
+    expect(MAX_HINTS).toBe(1024 * 1024);
+    expect(run.result).toMatchObject({ code: 2, errors: expect.stringMatching(/nowhere\.png: no such file or folder/) });
+    // 28 bytes a hint (x, y as float64, rgb as float32) and the layer's bytes: ~32 MB measured, ~190 MB before.
+    expect(run.growth).toBeLessThan(80 * 2 ** 20);
   });
 });
 
@@ -66,7 +158,7 @@ describe('colorize', () => {
   };
 
   test.each([
-    [['--max-megapixels', '1e10'], /--max-megapixels must be a number of megapixels above 0 and at most 1000, got "1e10"/],
+    [['--max-megapixels', '1e10'], /--max-megapixels must be a number of megapixels above 0 and at most 350, got "1e10"/],
     [['--max-megapixels', 'abc'], /--max-megapixels must be .*got "abc"/],
     [['--size', '1e9'], /--size must be a multiple of 32 from 64 to 8192/],
     [['--seed', '1e300'], /--seed must be an integer from 0 to 4294967295/],
@@ -74,6 +166,55 @@ describe('colorize', () => {
     const r = await run('page.png', ...args);
     expect(r.code).toBe(2);
     expect(r.errors).toMatch(message);
+  });
+
+  test('a hint layer with more opaque pixels than a page may have hints is refused, naming the file', async () => {
+    const path = join(dir, 'too-many.png');
+    writeFileSync(path, await sharp({ create: { width: 1025, height: 1024, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 1 } } }).png().toBuffer());
+    const r = await run('page.png', '--weights', path, '--hints', path);
+    expect(r.code).toBe(2);
+    expect(r.errors).toMatch(/too-many\.png: 1049600 pixels of the hint image are opaque \(alpha ≥ ½\), more than the 1048576 hints/);
+  });
+
+  test('a hint file nested a hundred thousand deep is refused naming the file, not with a stack overflow', async () => {
+    const path = join(dir, 'deep.json');
+    writeFileSync(path, `{"width": ${'['.repeat(100_000)}${']'.repeat(100_000)}, "height": 5, "hints": []}`);
+    const r = await run('page.png', '--weights', path, '--hints', path);
+    expect(r.code).toBe(2);
+    expect(r.errors).toMatch(/deep\.json: "width" must be a positive integer \(the page size in pixels\), got \[\[\[…\]\]\]/);
+    expect(r.errors).not.toMatch(/call stack/);
+  });
+
+  test('a subfolder that cannot be read (a path too long for the system) stops the run before anything is written, naming it', async () => {
+    const chapter = join(dir, 'long-chapter');
+    mkdirSync(chapter);
+    writeFileSync(join(chapter, '001.png'), 'not read: the folder is listed first');
+    folderTooLongToRead(chapter, 'extras');
+    try {
+      const r = await run(chapter, '-o', join(dir, 'long-out'), '--weights', join(chapter, '001.png'));
+      expect(r.code).toBe(1);
+      expect(r.errors).toMatch(
+        /long-chapter\/extras\/d{100}.*… \(\d{4} characters\): this folder cannot be read \(its path is longer than the system allows, ENAMETOOLONG\); make it readable or move it out of \S*long-chapter\.$/,
+      );
+      expect(existsSync(join(dir, 'long-out'))).toBe(false);
+    } finally {
+      removeTree(chapter);
+    }
+  });
+
+  test.skipIf(RUNNING_AS_ROOT)(`a subfolder without read permission does the same${RUNNING_AS_ROOT ? ` (${ROOT_SKIP_REASON})` : ''}`, async () => {
+    const chapter = join(dir, 'locked-chapter');
+    mkdirSync(join(chapter, 'locked'), { recursive: true });
+    writeFileSync(join(chapter, '001.png'), 'not read: the folder is listed first');
+    chmodSync(join(chapter, 'locked'), 0o000);
+    try {
+      const r = await run(chapter, '-o', join(dir, 'locked-out'), '--weights', join(chapter, '001.png'));
+      expect(r.code).toBe(1);
+      expect(r.errors).toMatch(/locked-chapter\/locked: this folder cannot be read \(permission denied, EACCES\)/);
+      expect(existsSync(join(dir, 'locked-out'))).toBe(false);
+    } finally {
+      chmodSync(join(chapter, 'locked'), 0o755);
+    }
   });
 
   test('a FIFO given as an input is refused at once; one in a folder is that page\'s failure', async () => {

@@ -11,6 +11,7 @@ import { naturalCompare, spreadSample, type Manifest } from '../src/data/dataset
 import { TrainingLoader } from '../src/data/loader.js';
 import { openTrainingSet } from '../src/io/dataset.js';
 import { planeToBytes } from '../src/data/plane.js';
+import { folderTooLongToRead, removeTree } from './helpers/folders.js';
 import { syntheticPage } from './helpers/pages.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'prepare-data-'));
@@ -92,6 +93,18 @@ describe('npm run prepare-data', () => {
     expect(manifest.items.map((i) => [i.source, i.width, i.height])).toEqual([['b/page2.png', 64, 83], ['b/page11.png', 83, 64]]);
   });
 
+  test('the archive limits are flags: an archive over the entry count is refused, an entry over the size cap is skipped', async () => {
+    const few = run('--input', join(dir, 'set.zip'), '--out', join(dir, 'few'), '--archive-max-entries', '2');
+    expect(few.status).toBe(1);
+    expect(few.stderr).toMatch(/set\.zip: the archive has 3 entries; at most 2 are read/);
+    const noise = Uint8Array.from({ length: 2 * 2 ** 20 }, (_, i) => (i * 2654435761) >>> 24); // barely compresses
+    writeFileSync(join(dir, 'large.zip'), zipSync({ 'p.png': new Uint8Array(await png(64, 64, 7)), 'q.png': [noise, { level: 0 }] }));
+    const out = join(dir, 'capped');
+    const r = run('--input', join(dir, 'large.zip'), '--out', out, '--size', '64', '--mults', '1', '--workers', '1', '--archive-max-entry-mib', '1');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 items in .*; 1 skipped:\n\s+.*q\.png would unpack to 2\.0 MiB, more than the 1\.0 MiB an entry may have/);
+  });
+
   test('OpenMoji: rendered colour images, real line art, the licence notice', () => {
     const out = join(dir, 'openmoji');
     const r = run('--openmoji', '--out', out, '--size', '64', '--mults', '1', '--limit', '2', '--workers', '1');
@@ -139,9 +152,13 @@ describe('npm run prepare-data', () => {
       [['--out', join(dir, 'x')], /exactly one of --input/],
       [['--input', join(dir, 'in')], /No output folder/],
       [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--mults', '1,1'], /--mults must be distinct/],
-      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--size', 'big'], /--size must be an integer ≥ 32/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--size', 'big'], /--size must be an integer from 32 to 8192, got "big"/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--size', '1e9'], /--size must be an integer from 32 to 8192, got "1e9"/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--workers', '1e6'], /--workers must be an integer from 1 to 256, got "1e6"/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--archive-max-ratio', '0'], /--archive-max-ratio must be an integer from 1 to 10000, got "0"/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--archive-max-entries', 'abc'], /--archive-max-entries must be an integer from 1 to 65534, got "abc"/],
       [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--skip', 'some'], /--skip must be an integer ≥ 0/],
-      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--max-megapixels', 'abc'], /--max-megapixels must be a number of megapixels above 0 and at most 1000, got "abc"/],
+      [['--input', join(dir, 'in'), '--out', join(dir, 'x'), '--max-megapixels', 'abc'], /--max-megapixels must be a number of megapixels above 0 and at most 350, got "abc"/],
     ] as [string[], RegExp][]) {
       const r = run(...args);
       expect(r.status).toBe(2);
@@ -150,5 +167,20 @@ describe('npm run prepare-data', () => {
     const missing = run('--input', join(dir, 'nowhere'), '--out', join(dir, 'x'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/nowhere: no such file or folder/);
+  });
+
+  test('a subfolder that cannot be read (a path too long for the system) is named, exit 1', () => {
+    const input = join(dir, 'with-long');
+    mkdirSync(input);
+    writeFileSync(join(input, 'a.png'), 'not read: the folder is listed first');
+    folderTooLongToRead(input, 'extras');
+    try {
+      const r = run('--input', input, '--out', join(dir, 'long-out'));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/with-long\/extras\/d{100}.*: this folder cannot be read \(its path is longer than the system allows, ENAMETOOLONG\); make it readable or move it out of \S*with-long\./);
+      expect(existsSync(join(dir, 'long-out'))).toBe(false);
+    } finally {
+      removeTree(input);
+    }
   });
 });

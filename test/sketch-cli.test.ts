@@ -120,7 +120,7 @@ describe('npm run sketch', () => {
       [[input, '-o', join(dir, 'a.png'), '--mult', 'x'], /--mult must be an integer/],
       [[input, '-o', join(dir, 'a.png'), '--preset', 'nope'], /--preset must be one of code, paper, got "nope"/],
       [[input, '-o', join(dir, 'a.jpg')], /should end in \.png/],
-      [[input, '-o', join(dir, 'a.png'), '--max-megapixels', '1e10'], /--max-megapixels must be a number of megapixels above 0 and at most 1000/],
+      [[input, '-o', join(dir, 'a.png'), '--max-megapixels', '1e10'], /--max-megapixels must be a number of megapixels above 0 and at most 350/],
       [[input, '-o', input, '--force'], /would overwrite the input/],
       [[input, '-o', join(dir, 'a.png'), '--dfm', join(dir, 'a.png')], /name the same file/],
       [[input, '-o', join(dir, 'a.png'), '--bogus'], /^Unknown option --bogus\./],

@@ -4,7 +4,7 @@
 // it is saved as one page-pixel hint per covered model pixel, so `npm run colorize -- --hints` given the saved
 // file feeds the generator exactly what the app did. The file also carries the dots themselves ("dots", which
 // the command line ignores) so reloading it restores editable dots rather than a cloud of pixels.
-import { dotOffsets, MAX_DOT_SIZE, MIN_DOT_SIZE, parseHintJson, type HintSet } from '../src/data/hints.js';
+import { dotOffsets, hintList, hintSet, MAX_DOT_SIZE, MIN_DOT_SIZE, parseHintJson, type HintSet, type UserHint } from '../src/data/hints.js';
 import type { Size } from '../src/data/resize.js';
 
 export { dotOffsets, MAX_DOT_SIZE, MIN_DOT_SIZE } from '../src/data/hints.js';
@@ -22,13 +22,18 @@ const toModel = (v: number, page: number, content: number) => Math.min(Math.floo
 /** A page pixel that lands on model pixel m (the one under m's centre). */
 const toPage = (m: number, page: number, content: number) => Math.min(Math.floor(((m + 0.5) * page) / content), page - 1);
 
+/** The hint set of some dots, as the worker and the command line take it (dotPixels). */
+export function expandDots(dots: readonly Dot[], page: Size, content: Size): HintSet {
+  return hintSet(page, dotPixels(dots, page, content));
+}
+
 /**
  * The page-pixel hints of some dots for a page of size `page` whose network canvas content is `content`. A
  * size-1 dot is its own pixel; larger dots give one pixel per covered model pixel (fewer when the page is
  * smaller than the canvas, where several model pixels share one page pixel).
  */
-export function expandDots(dots: readonly Dot[], page: Size, content: Size): HintSet {
-  const hints: HintSet['hints'] = [];
+export function dotPixels(dots: readonly Dot[], page: Size, content: Size): UserHint[] {
+  const hints: UserHint[] = [];
   for (const dot of dots) {
     const rgb = hexToRgb(dot.color);
     if (dot.size <= 1) {
@@ -46,7 +51,7 @@ export function expandDots(dots: readonly Dot[], page: Size, content: Size): Hin
       hints.push({ x: px, y: py, rgb });
     }
   }
-  return { page: { ...page }, hints };
+  return hints;
 }
 
 export function hexToRgb(hex: string): [number, number, number] {
@@ -68,7 +73,7 @@ export function normaliseHex(text: string): string | null {
 
 /** The hint file for these dots (see the top of this file). */
 export function hintsToJson(dots: readonly Dot[], page: Size, content: Size): string {
-  const { hints } = expandDots(dots, page, content);
+  const hints = dotPixels(dots, page, content);
   return JSON.stringify(
     {
       width: page.width,
@@ -93,10 +98,10 @@ export function hintsFromJson(text: string, page: Size, content: Size, source = 
   if (set.page.width !== page.width || set.page.height !== page.height) {
     throw new Error(`${source}: the hints were made for a ${set.page.width}×${set.page.height} page, but this page is ${page.width}×${page.height}.`);
   }
-  const pixels = set.hints.map((h) => ({ x: Math.floor(h.x), y: Math.floor(h.y), color: rgbToHex(h.rgb), size: 1 }));
+  const pixels = hintList(set).map((h) => ({ x: Math.floor(h.x), y: Math.floor(h.y), color: rgbToHex(h.rgb), size: 1 }));
   const dots = parseDots((JSON.parse(text) as { dots?: unknown }).dots, page);
   if (dots) {
-    const expanded = expandDots(dots, page, content).hints.map(hintKey).sort();
+    const expanded = dotPixels(dots, page, content).map(hintKey).sort();
     const given = pixels.map((d) => hintKey({ x: d.x, y: d.y, rgb: hexToRgb(d.color) })).sort();
     if (expanded.length === given.length && expanded.every((k, i) => k === given[i])) return dots;
   }

@@ -7,7 +7,7 @@
 // measured here on Dawn as its proxy: the page prepared once (line art, distance field, extractor features), then
 // only the rest of the generator, readback and recombination for a new set of three dots.
 import { colorizePage, PageSession } from '../../src/colorize/pipeline.js';
-import type { HintSet } from '../../src/data/hints.js';
+import { hintSet, type HintSet } from '../../src/data/hints.js';
 import type { ColorModel } from '../../src/colorize/model.js';
 import { createPlane, toGrey, type Plane } from '../../src/data/plane.js';
 import { engine } from '../../src/engine/engine.js';
@@ -61,14 +61,12 @@ export const colorizeSuite: BenchSuite = {
     ];
     // Three dots, as a user places them; each run moves one so every rerun sees a new hint set.
     let moved = 0;
-    const dots = (): HintSet => ({
-      page: { width: W, height: H },
-      hints: [
+    const dots = (): HintSet =>
+      hintSet({ width: W, height: H }, [
         { x: Math.round(W * 0.2) + (moved++ % Math.round(W / 10)), y: Math.round(H * 0.26), rgb: [0.9, 0.2, 0.2] },
         { x: Math.round(W * 0.59), y: Math.round(H * 0.52), rgb: [0.2, 0.4, 0.9] },
         { x: Math.round(W * 0.49), y: Math.round(H * 0.85), rgb: [0.9, 0.8, 0.3] },
-      ],
-    });
+      ]);
     let session: PageSession | null = null;
     cases.push({
       suite: 'colorize',

@@ -24,11 +24,11 @@ import { removeStaleTemporaries, temporaryPath, writeAll, writeFileAtomic } from
 import { nodeDevice } from '../io/dawn.js';
 import { naturalCompare } from '../data/dataset.js';
 import { IMAGE_EXTENSIONS, listImages } from '../io/dataset.js';
-import { decodeImage, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, parseMaxMegapixels, type ImageFormat } from '../io/image.js';
-import { parseFlags, type FlagSpec } from '../io/flags.js';
+import { decodeImage, decodeImageBytes, DEFAULT_MAX_PIXELS, encodeImage, IMAGE_FORMATS, MAX_MEGAPIXELS_OPTION, parseMaxMegapixels, type ImageFormat } from '../io/image.js';
+import { flagsHelp, parseFlags, type FlagSpec } from '../io/flags.js';
 import { readInputFile, realPathOf, MAX_PAGE_BYTES, MAX_WEIGHTS_BYTES } from '../io/input-file.js';
-import { openZip } from '../io/zip.js';
-import { safeEntryName } from '../io/zip-format.js';
+import { ARCHIVE_LIMIT_FLAGS, archiveLimitsFromFlags, openZip } from '../io/zip.js';
+import { safeEntryName, type ZipLimits } from '../io/zip-format.js';
 import { runCommand, UsageError } from './command.js';
 import { formatDuration, progressBar } from '../io/progress.js';
 
@@ -62,9 +62,11 @@ const USAGE = `usage: npm run colorize -- <inputs...> [-o <out>] [options]
   --shard I/N         colour only part I of N of the work list (files, folder pages and archives in name
                       order, every N-th from the I-th): N processes, on one machine or several sharing the
                       folders, each colour their part; add --skip-existing to resume one
-  --max-megapixels N  refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6})
+  --max-megapixels N  refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})
   --verbose           show Dawn's full diagnostics (which backends were tried)
-  -h, --help          show this text`;
+  -h, --help          show this text
+limits on CBZ/ZIP chapters (zip bombs; an entry over a limit is that entry's failure, see the README):
+${flagsHelp(ARCHIVE_LIMIT_FLAGS)}`;
 
 /** The default model: this project's own small generator, shipped in the repository (path from its root). */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -92,6 +94,7 @@ interface Options {
   skipExisting: boolean;
   /** Part `index` (1-based) of `count`. */
   shard: { index: number; count: number } | null;
+  archiveLimits: ZipLimits;
 }
 
 const VALUE_OPTIONS = new Set(['out', 'weights', 'extractor', 'denoiser', 'denoise-sigma', 'arch', 'size', 'hints', 'seed', 'format', 'max-megapixels', 'shard', 'blend']);
@@ -103,6 +106,7 @@ const SPECS: FlagSpec[] = [
   ...[...FLAGS].map((name): FlagSpec => ({ name, help: '' })),
   // The percentage is optional: the next argument is taken only when it is a number.
   { name: 'auto-hint', value: 'P', optionalValue: (next) => /^\d*\.?\d+$/.test(next), help: '' },
+  ...ARCHIVE_LIMIT_FLAGS,
 ];
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -163,6 +167,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     verbose: flags.has('verbose'),
     skipExisting: flags.has('skip-existing'),
     shard: parseShard(values.get('shard')),
+    archiveLimits: archiveLimitsFromFlags(values),
   };
 }
 
@@ -225,7 +230,7 @@ async function planTargets(o: Options, format: ImageFormat): Promise<Target[]> {
       const pages = names.map((name) => ({ name: name.replaceAll('\\', '/'), read: async () => readInputFile(join(input, name), MAX_PAGE_BYTES) }));
       targets.push({ kind: 'folder', input, output: place('folder'), pages });
     } else if (ARCHIVE_EXTENSIONS.has(extname(input).toLowerCase())) {
-      const zip = await openZip(input).catch((e: Error) => {
+      const zip = await openZip(input, o.archiveLimits).catch((e: Error) => {
         throw new UsageError(e.message);
       });
       const entries = zip.entries.flatMap((entry): ArchiveEntry[] => {
@@ -447,9 +452,12 @@ async function readHints(file: string, maxPixels: number): Promise<HintsFile> {
   }
   try {
     if (extname(file).toLowerCase() === '.json') return parseHintsFile(bytes.toString('utf8'), file);
-    return { kind: 'page', hints: hintsFromRgba(await decodeImage(bytes, file, { alpha: 'required', maxPixels })) };
+    const layer = await decodeImageBytes(bytes, file, { alpha: 'required', maxPixels });
+    return { kind: 'page', hints: hintsFromRgba(layer.data, layer) };
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // Every message names the file, even one that does not know it (the hint count, a stack overflow).
+    const message = (e as Error).message;
+    throw new UsageError(message.startsWith(file) ? message : `${file}: ${message}`);
   }
 }
 

@@ -14,6 +14,7 @@ import { splitManifest } from '../data/loader.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { contactSheet, evaluate, formatTable, type EvalImage } from '../eval/evaluate.js';
 import { nodeDevice } from '../io/dawn.js';
+import { parseNumberFlag } from '../io/flags.js';
 import { listImages, openTrainingSet } from '../io/dataset.js';
 import { readImage, writePng } from '../io/image.js';
 import { runCommand, UsageError } from './command.js';
@@ -22,8 +23,8 @@ import { progressBar } from '../io/progress.js';
 const USAGE = `usage: npm run eval -- --data DIR [--weights FILE] [--size N] [--hints 0,20,100] [--out DIR] [options]
   --data DIR               held-out colour images: a prepared set (npm run prepare-data) or a folder of images
   --weights FILE           the generator to evaluate (default ${DEFAULT_MODEL_PATH})
-  --size N                 short side of the images and the network's working size, a multiple of 32 (default 128)
-  --hints LIST             hints per image, sampled from the original's coloured regions (default 0,20,100)
+  --size N                 short side of the images and the network's working size, a multiple of 32 from 32 to 8192 (default 128)
+  --hints LIST             hints per image (each 0 to 100000), sampled from the original's coloured regions (default 0,20,100)
   --out DIR                where eval.json, eval.md and contact-sheet.png go (default runs/eval)
   --images N               evaluate at most the first N images (default 8)
   --split validation|all   of a prepared set: its validation split (default) or every item
@@ -70,14 +71,11 @@ function parse(argv: string[]): Options | 'help' {
   }
   if (values.help) return 'help';
   if (!values.data) throw new UsageError('No data: add --data <prepared set or folder of colour images>.');
-  const int = (name: string, text: string, min: number) => {
-    const n = Number(text);
-    if (text.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${text}".`);
-    return n;
-  };
-  const size = int('size', values.size!, 32);
+  const int = (name: string, text: string, min: number, max?: number) => parseNumberFlag(name, text, { min, max, integer: true });
+  const size = int('size', values.size!, 32, 8192);
   if (size % 32) throw new UsageError(`--size must be a multiple of 32, got ${size}.`);
-  const hints = [...new Set(values.hints!.split(',').map((k) => int('hints', k.trim(), 0)))];
+  // Hints per image are drawn one by one: a typo of a billion would never finish.
+  const hints = [...new Set(values.hints!.split(',').map((k) => int('hints', k.trim(), 0, 100_000)))];
   if (values.split !== 'validation' && values.split !== 'all') throw new UsageError(`--split must be validation or all, got "${values.split}".`);
   const blends = values.blend === 'all' ? [...BLEND_MODES] : values.blend!.split(',').map((b) => b.trim());
   for (const b of blends) if (!isBlendMode(b)) throw new UsageError(`--blend must be a list of ${BLEND_MODES.join(', ')} or "all", got "${b}".`);
@@ -90,7 +88,7 @@ function parse(argv: string[]): Options | 'help' {
     images: int('images', values.images!, 1),
     split: values.split,
     validationImages: int('validation-images', values['validation-images']!, 1),
-    seed: int('seed', values.seed!, 0),
+    seed: int('seed', values.seed!, 0, 2 ** 32 - 1),
     blends: blends as BlendMode[],
   };
 }

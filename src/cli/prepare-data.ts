@@ -17,9 +17,10 @@ import { Engine, useEngine } from '../engine/engine.js';
 import { removeStaleTemporaries } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
 import { finishedItem, IMAGE_EXTENSIONS, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
-import { decodeImage, DEFAULT_MAX_PIXELS, parseMaxMegapixels, readImage, renderSvg } from '../io/image.js';
-import { openZip, type ZipArchive } from '../io/zip.js';
-import { VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, MAX_MEGAPIXELS_OPTION, parseMaxMegapixels, readImage, renderSvg } from '../io/image.js';
+import { ARCHIVE_LIMIT_FLAGS, archiveLimitsFromFlags, openZip, type ZipArchive } from '../io/zip.js';
+import type { ZipLimits } from '../io/zip-format.js';
+import { flagsHelp, parseNumberFlag, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
 import { progressBar } from '../io/progress.js';
 
@@ -28,14 +29,17 @@ const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) -
   --openmoji        build from the openmoji package's colour SVGs (rendered on white); its black SVGs are kept
                     beside them as real line art; the CC BY-SA 4.0 notice is written with the data
   --out DIR         where items/, manifest.json (and the notice) go; rerunning resumes
-  --size N          short side of the stored colour images and the training crops (default 512)
+  --size N          short side of the stored colour images and the training crops (default 512, 32 to 8192)
   --mults 1,2,3     XDoG mults, one sketch and distance field each (default 1,2,3)
   --preset          XDoG parameters: code (default) or paper
-  --workers N       worker threads (default: one per core)
+  --workers N       worker threads (default: one per core, at most 256)
   --limit N         only N sources, spread evenly over the sorted list (a varied trial set)
   --skip N          leave out the N sources --limit N takes: a held-out set beside a training set made with --limit N
+  --max-megapixels N  skip larger images (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})
   --verbose         show Dawn's full diagnostics
-  -h, --help        show this text`;
+  -h, --help        show this text
+limits on a ZIP --input (zip bombs; an entry over a limit is skipped and listed, see the README):
+${flagsHelp(ARCHIVE_LIMIT_FLAGS)}`;
 
 const OPENMOJI_NOTICE =
   'All emojis designed by OpenMoji (https://openmoji.org/) – the open-source emoji and icon project. ' +
@@ -95,13 +99,19 @@ async function makeItem({ source, bytes }: Task, s: Settings): Promise<DatasetIt
 
 // ---- main thread --------------------------------------------------------------------------------------------
 
+/** Each worker holds a device and an item's planes: more than this is a typo, not a machine. */
+const MAX_WORKERS = 256;
+
 const SPECS: FlagSpec[] = [
   ...['input', 'out', 'size', 'mults', 'preset', 'workers', 'limit', 'skip', 'max-megapixels'].map((name): FlagSpec => ({ name, value: 'V', help: '' })),
   { name: 'openmoji', help: '' },
   VERBOSE_FLAG,
+  ...ARCHIVE_LIMIT_FLAGS,
 ];
 
-function parse(argv: string[]): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number; skip: number; verbose: boolean } | null {
+function parse(
+  argv: string[],
+): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number; skip: number; verbose: boolean; archiveLimits: ZipLimits } | null {
   const parsed = commandFlags(argv, SPECS, USAGE);
   if (!parsed) return null;
   if (parsed.positionals.length) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": name the images with --input <dir|zip>.`);
@@ -113,31 +123,28 @@ function parse(argv: string[]): { settings: Settings; input: string | null; open
     size: given.size ?? '512',
     mults: given.mults ?? '1,2,3',
     preset: given.preset ?? 'code',
-    workers: given.workers ?? String(availableParallelism()),
+    workers: given.workers ?? String(Math.min(availableParallelism(), MAX_WORKERS)),
     limit: given.limit ?? '0',
     skip: given.skip ?? '0',
     'max-megapixels': given['max-megapixels'] ?? String(DEFAULT_MAX_PIXELS / 1e6),
   };
   if (!values.input === !values.openmoji) throw new UsageError('Give exactly one of --input <dir|zip> and --openmoji.');
   if (!values.out) throw new UsageError('No output folder: add --out <dir>.');
-  const int = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${v}".`);
-    return n;
-  };
-  const mults = values.mults!.split(',').map((m) => int('mults', m.trim(), 1));
-  if (mults.some((m) => m > 16) || new Set(mults).size !== mults.length) throw new UsageError(`--mults must be distinct integers from 1 to 16, got "${values.mults}".`);
+  const int = (name: string, v: string, min: number, max?: number) => parseNumberFlag(name, v, { min, max, integer: true });
+  const mults = values.mults!.split(',').map((m) => int('mults', m.trim(), 1, 16));
+  if (new Set(mults).size !== mults.length) throw new UsageError(`--mults must be distinct integers from 1 to 16, got "${values.mults}".`);
   if (!(values.preset! in XDOG_PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(XDOG_PRESETS).join(', ')}, got "${values.preset}".`);
   const maxPixels = parseMaxMegapixels(values['max-megapixels']!);
   if (typeof maxPixels === 'string') throw new UsageError(maxPixels);
   return {
-    settings: { out: values.out, size: int('size', values.size!, 32), mults, preset: values.preset as XdogPreset, maxPixels },
+    settings: { out: values.out, size: int('size', values.size!, 32, 8192), mults, preset: values.preset as XdogPreset, maxPixels },
     input: values.input ?? null,
     openmoji: values.openmoji!,
-    workers: int('workers', values.workers!, 1),
+    workers: int('workers', values.workers!, 1, MAX_WORKERS),
     limit: int('limit', values.limit!, 0),
     skip: int('skip', values.skip!, 0),
     verbose: parsed.switches.has('verbose'),
+    archiveLimits: archiveLimitsFromFlags(parsed.values),
   };
 }
 
@@ -149,7 +156,7 @@ function openmojiFolder(): string {
   }
 }
 
-async function sources(input: string | null, openmoji: boolean): Promise<{ list: Source[]; zip: ZipArchive | null }> {
+async function sources(input: string | null, openmoji: boolean, limits: ZipLimits): Promise<{ list: Source[]; zip: ZipArchive | null }> {
   if (openmoji) {
     const root = openmojiFolder();
     const colour = (await readdir(join(root, 'color', 'svg'))).filter((f) => f.endsWith('.svg'));
@@ -168,7 +175,7 @@ async function sources(input: string | null, openmoji: boolean): Promise<{ list:
     const list = (await listImages(input!)).map((source): Source => ({ source, kind: 'file', path: join(input!, source) }));
     return { list, zip: null };
   }
-  const zip = await openZip(input!);
+  const zip = await openZip(input!, limits);
   const list = zip.entries
     .filter((e) => !e.name.endsWith('/') && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()) && !/(^|\/)__MACOSX\//.test(e.name))
     .map((e) => ({ source: e.name, kind: 'zip' as const }));
@@ -178,8 +185,8 @@ async function sources(input: string | null, openmoji: boolean): Promise<{ list:
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   if (!options) return;
-  const { settings, input, openmoji, workers, limit, skip, verbose } = options;
-  const { list: found, zip } = await sources(input, openmoji);
+  const { settings, input, openmoji, workers, limit, skip, verbose, archiveLimits } = options;
+  const { list: found, zip } = await sources(input, openmoji, archiveLimits);
   // With --out inside --input, a rerun must not take the items it wrote (<out>/items/…) for new images.
   const own = input && !zip ? relative(resolve(input), resolve(settings.out, 'items')) : '..';
   const everything = own.startsWith('..') || isAbsolute(own) ? found : found.filter((s) => !s.source.startsWith(own + sep));

@@ -15,7 +15,7 @@
 //   device's storage binding.
 //   workingShortSide(arch, page, size) → the short side resize_pad uses
 import { encodeHints } from '../data/hint-spread.js';
-import { hintPlane, placeHints, type HintSet } from '../data/hints.js';
+import { hintPlane, hintSet, placeHints, type HintSet } from '../data/hints.js';
 import { planeFromChw, planeToChw, toGrey, type Plane } from '../data/plane.js';
 import { preprocessPage } from '../data/preprocess.js';
 import { seededRng } from '../data/random.js';
@@ -205,7 +205,7 @@ export class PageSession {
   async colorize(options: ColourOptions = {}): Promise<PageResult> {
     if (current.get(this.model.colorizer) !== this) throw new Error('This page is no longer prepared on the model (another page was opened, or it was disposed); open it again.');
     const { page, content, canvas } = this.placement;
-    const hint = placeHints(options.hints ?? { page, hints: [] }, page, content, canvas);
+    const hint = placeHints(options.hints ?? hintSet(page), page, content, canvas);
     options.onStage?.('colouring…');
     let colour = await this.generate(hint);
     let autoHints = 0;

@@ -2,6 +2,7 @@
 // mask (0/1), as one 4-channel plane. Two sources: the training sampler (from the colour image itself) and
 // user hints (a JSON file or a PNG whose alpha marks hint pixels) placed on the model's canvas.
 import { createPlane, type Plane } from './plane.js';
+import { quoteValue } from './json-value.js';
 import type { Rng } from './random.js';
 import type { Size } from './resize.js';
 
@@ -199,10 +200,32 @@ export interface UserHint {
   rgb: [number, number, number];
 }
 
-/** User hints for one page: the page size they were made on and the hints. */
+/**
+ * User hints for one page, the page size they were made on and the hints as columns: hint i is at page pixel
+ * (x[i], y[i]) with colour rgb[3i..3i+2] in [0, 1]. Columns, not one object per hint: a hint layer may hold a
+ * million hints, which as objects took ~100 bytes each (and a 10000² layer ran out of heap).
+ */
 export interface HintSet {
   page: Size;
-  hints: UserHint[];
+  x: Float64Array;
+  y: Float64Array;
+  rgb: Float32Array;
+}
+
+/** A hint set from a list of hints (the app's dots, the evaluation's samples); no hints when `hints` is empty. */
+export function hintSet(page: Size, hints: readonly UserHint[] = []): HintSet {
+  const set: HintSet = { page: { width: page.width, height: page.height }, x: new Float64Array(hints.length), y: new Float64Array(hints.length), rgb: new Float32Array(3 * hints.length) };
+  hints.forEach((h, i) => {
+    set.x[i] = h.x;
+    set.y[i] = h.y;
+    set.rgb.set(h.rgb, 3 * i);
+  });
+  return set;
+}
+
+/** The hints of a set as a list, for the few callers that edit or show them one by one (the app). */
+export function hintList(set: HintSet): UserHint[] {
+  return Array.from(set.x, (x, i) => ({ x, y: set.y[i], rgb: [set.rgb[3 * i], set.rgb[3 * i + 1], set.rgb[3 * i + 2]] }));
 }
 
 /** Named colours ("hair" → rgb in [0, 1]) that hints may use instead of "#rrggbb". */
@@ -215,7 +238,7 @@ export function parseColour(text: unknown, palette?: Palette): [number, number, 
   const m = typeof text === 'string' ? /^#?([0-9a-fA-F]{6})$/.exec(text.trim()) : null;
   if (!m) {
     const names = palette?.size ? ` or one of the palette's names (${[...palette.keys()].join(', ')})` : '';
-    throw new Error(`${JSON.stringify(text)} is not a colour; write it as "#rrggbb", e.g. "#ff8800"${names}.`);
+    throw new Error(`${quoteValue(text)} is not a colour; write it as "#rrggbb", e.g. "#ff8800"${names}.`);
   }
   const v = parseInt(m[1], 16);
   return [(v >> 16) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
@@ -261,28 +284,30 @@ export function parseHintObject(json: unknown, source = 'hints', palette?: Palet
   if (!isObject(json)) throw new Error(`${source}: ${usage}.`);
   const { width, height, hints } = json;
   for (const [name, v] of [['width', width], ['height', height]] as const) {
-    if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${source}: "${name}" must be a positive integer (the page size in pixels), got ${JSON.stringify(v)}; ${usage}.`);
+    if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${source}: "${name}" must be a positive integer (the page size in pixels), got ${quoteValue(v)}; ${usage}.`);
   }
   if (!Array.isArray(hints)) throw new Error(`${source}: "hints" must be an array; ${usage}.`);
   if (hints.length > MAX_HINTS) throw new Error(`${source}: ${hints.length} hints, more than the ${MAX_HINTS} a page may have.`);
   const page = { width: width as number, height: height as number };
-  return {
-    page,
-    hints: hints.map((h: unknown, i) => {
-      const where = `${source}: hint ${i}`;
-      if (typeof h !== 'object' || h === null) throw new Error(`${where} must be an object {"x", "y", "color"}.`);
-      const { x, y, color } = h as Record<string, unknown>;
-      for (const [name, v, limit] of [['x', x, page.width], ['y', y, page.height]] as const) {
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: "${name}" must be a number, got ${JSON.stringify(v)}.`);
-        if (v < 0 || v >= limit) throw new Error(`${where}: ${name} = ${v} is outside the ${page.width}×${page.height} page (0 ≤ ${name} < ${limit}).`);
-      }
-      try {
-        return { x: x as number, y: y as number, rgb: parseColour(color, palette) };
-      } catch (e) {
-        throw new Error(`${where}: ${(e as Error).message}`);
-      }
-    }),
-  };
+  const [x, y, rgb] = [new Float64Array(hints.length), new Float64Array(hints.length), new Float32Array(3 * hints.length)];
+  hints.forEach((h: unknown, i) => {
+    const where = `${source}: hint ${i}`;
+    if (typeof h !== 'object' || h === null) throw new Error(`${where} must be an object {"x", "y", "color"}.`);
+    const entry = h as Record<string, unknown>;
+    for (const [name, limit] of [['x', page.width], ['y', page.height]] as const) {
+      const v = entry[name];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: "${name}" must be a number, got ${quoteValue(v)}.`);
+      if (v < 0 || v >= limit) throw new Error(`${where}: ${name} = ${v} is outside the ${page.width}×${page.height} page (0 ≤ ${name} < ${limit}).`);
+    }
+    try {
+      rgb.set(parseColour(entry.color, palette), 3 * i);
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`);
+    }
+    x[i] = entry.x as number;
+    y[i] = entry.y as number;
+  });
+  return { page, x, y, rgb };
 }
 
 /** The most hints one page may have: four times the pixels of a 512² working canvas (bounds the memory they take). */
@@ -296,28 +321,30 @@ export function hintSizeProblem(set: HintSet, page: Size): string | null {
 }
 
 /**
- * User hints from an RGBA plane the size of the page: every pixel with alpha ≥ ½ is a hint of its RGB colour
- * (a transparent layer painted over the page).
+ * User hints from a hint layer's 8-bit RGBA samples (width·height·4 bytes, as decoded): every pixel with alpha
+ * ≥ ½ (128) is a hint of its RGB colour (a transparent layer painted over the page). Read from the bytes, never
+ * through a float plane, and counted before anything is built: an opaque layer would make every pixel a hint.
  */
-export function hintsFromRgba(plane: Plane, maxHints = MAX_HINTS): HintSet {
-  if (plane.channels !== 4) throw new Error(`A hint image needs an alpha channel (RGBA), got ${plane.channels} channels.`);
-  // Counted before any hint is built: an opaque layer would make every pixel one.
+export function hintsFromRgba(rgba: Uint8Array, page: Size, maxHints = MAX_HINTS): HintSet {
+  const n = page.width * page.height;
+  if (rgba.length !== 4 * n) throw new Error(`A hint image needs 4 channels (RGBA) per pixel: ${rgba.length} bytes do not fill a ${page.width}×${page.height} layer.`);
   let count = 0;
-  for (let i = 3; i < plane.data.length; i += 4) if (plane.data[i] >= 0.5) count++;
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] >= 128) count++;
   if (count > maxHints) {
     throw new Error(
       `${count} pixels of the hint image are opaque (alpha ≥ ½), more than the ${maxHints} hints a page may have: ` +
         'a hint layer is transparent except for the dots painted on it.',
     );
   }
-  const hints: UserHint[] = [];
-  for (let y = 0; y < plane.height; y++) {
-    for (let x = 0; x < plane.width; x++) {
-      const i = 4 * (y * plane.width + x);
-      if (plane.data[i + 3] >= 0.5) hints.push({ x, y, rgb: [plane.data[i], plane.data[i + 1], plane.data[i + 2]] });
-    }
+  const [x, y, rgb] = [new Float64Array(count), new Float64Array(count), new Float32Array(3 * count)];
+  for (let p = 0, k = 0; k < count; p++) {
+    if (rgba[4 * p + 3] < 128) continue;
+    x[k] = p % page.width;
+    y[k] = Math.floor(p / page.width);
+    for (let c = 0; c < 3; c++) rgb[3 * k + c] = rgba[4 * p + c] / 255;
+    k++;
   }
-  return { page: { width: plane.width, height: plane.height }, hints };
+  return { page: { width: page.width, height: page.height }, x, y, rgb };
 }
 
 /**
@@ -333,11 +360,11 @@ export function placeHints(set: HintSet, page: Size, content: Size, canvas: Size
   const n = canvas.width * canvas.height;
   const sum = new Float64Array(3 * n);
   const count = new Uint32Array(n);
-  for (const h of set.hints) {
-    const x = Math.min(Math.floor(((h.x + 0.5) * content.width) / page.width), content.width - 1);
-    const y = Math.min(Math.floor(((h.y + 0.5) * content.height) / page.height), content.height - 1);
+  for (let k = 0; k < set.x.length; k++) {
+    const x = Math.min(Math.floor(((set.x[k] + 0.5) * content.width) / page.width), content.width - 1);
+    const y = Math.min(Math.floor(((set.y[k] + 0.5) * content.height) / page.height), content.height - 1);
     const i = y * canvas.width + x;
-    for (let c = 0; c < 3; c++) sum[3 * i + c] += h.rgb[c];
+    for (let c = 0; c < 3; c++) sum[3 * i + c] += set.rgb[3 * k + c];
     count[i]++;
   }
   const colour = new Float32Array(3 * n);

@@ -2,7 +2,7 @@
 // denoising, XDoG line art at mult 7, the distance field, and the hint (empty, or user hints placed on the
 // canvas), packed as the 6 input channels in order — line art, distance field, hint RGB × mask, mask — one CHW image of an NCHW batch.
 import { distanceField } from './distance.js';
-import { placeHints, type HintSet } from './hints.js';
+import { hintSet, placeHints, type HintSet } from './hints.js';
 import { planeToChw, type Plane } from './plane.js';
 import { resizePad, type Placement } from './resize.js';
 import { xdog, type XdogOptions } from './xdog.js';
@@ -36,8 +36,7 @@ export async function preprocessPage(page: Plane, options: PreprocessOptions = {
   const plane = options.denoise ? await options.denoise(resized.plane) : resized.plane;
   const sketch = await xdog(plane, { mult: INFERENCE_XDOG_MULT, ...options.xdog });
   const field = distanceField(sketch);
-  const emptyHints: HintSet = { page: placement.page, hints: [] };
-  const hint = placeHints(options.hints ?? emptyHints, placement.page, placement.content, placement.canvas);
+  const hint = placeHints(options.hints ?? hintSet(placement.page), placement.page, placement.content, placement.canvas);
   const n = plane.width * plane.height;
   const input = new Float32Array(6 * n);
   input.set(sketch.data, 0);

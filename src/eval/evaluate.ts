@@ -16,7 +16,7 @@ import { colourfulness } from '../colorize/colourfulness.js';
 import type { ColorModel } from '../colorize/model.js';
 import { PageSession } from '../colorize/pipeline.js';
 import { DEFAULT_BLEND, type BlendMode } from '../colorize/recombine.js';
-import { sampleDots } from '../data/hints.js';
+import { hintSet, sampleDots } from '../data/hints.js';
 import { mix } from '../data/loader.js';
 import { createPlane, toGrey, type Plane } from '../data/plane.js';
 import { INFERENCE_XDOG_MULT } from '../data/preprocess.js';
@@ -167,7 +167,7 @@ export async function evaluate(model: ColorModel, images: readonly EvalImage[], 
           const hints = hintsOf.get(k)!;
           const pixels = hints.map((h) => h.y * dims.width + h.x);
           for (const [b, blend] of blends.entries()) {
-            const { image: output } = await session.colorize({ hints: { page: dims, hints }, blend });
+            const { image: output } = await session.colorize({ hints: hintSet(dims, hints), blend });
             add(mode, k, `model/${blend}`, score(output, original, pixels, drawing));
             if (b === 0 && index < (options.sheetImages ?? 4) && k === ks[ks.length - 1]) sheet.push({ name: image.name, mode, k, input, hints, output, original });
           }

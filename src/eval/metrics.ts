@@ -17,7 +17,7 @@
 import { createPlane, LUMA, toGrey, type Plane } from '../data/plane.js';
 import type { Size } from '../data/resize.js';
 import { spreadHints } from '../data/hint-spread.js';
-import { PAPER_LEVEL, placeHints } from '../data/hints.js';
+import { hintSet, PAPER_LEVEL, placeHints } from '../data/hints.js';
 
 export type Lab = [number, number, number];
 
@@ -186,7 +186,7 @@ export function flatFill(size: Size, hints: readonly PixelHint[], input: Plane):
  */
 export function regionFill(size: Size, hints: readonly PixelHint[], input: Plane, lineArt: Plane): Plane {
   if (!hints.length) return flatFill(size, hints, input);
-  const spread = spreadHints(placeHints({ page: size, hints: [...hints] }, size, size), lineArt);
+  const spread = spreadHints(placeHints(hintSet(size, hints), size, size), lineArt);
   const grey = toGrey(input.channels === 4 ? rgbOnly(input) : input);
   const out = new Float32Array(3 * size.width * size.height);
   for (let i = 0; i < size.width * size.height; i++) {

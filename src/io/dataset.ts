@@ -27,12 +27,20 @@ export async function openTrainingSet(dir: string): Promise<{ manifest: Manifest
   return { manifest, read: (path) => readImage(join(dir, path)) };
 }
 
-/** Image files under `dir`, recursively, as paths relative to it, in natural order. */
+function folderProblem(e: NodeJS.ErrnoException): string {
+  if (e.code === 'EACCES' || e.code === 'EPERM') return `permission denied, ${e.code}`;
+  if (e.code === 'ENAMETOOLONG') return 'its path is longer than the system allows, ENAMETOOLONG';
+  return e.code ?? e.message;
+}
+
+/** Image files under `dir`, recursively, as paths relative to it, in natural order; an unreadable subfolder is an error naming it. */
 export async function listImages(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (folder: string) => {
     const entries = await readdir(folder, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
-      throw new Error(`${folder}: this folder cannot be read (${e.code ?? e.message}).`);
+      // A path too long to read is thousands of characters: its start says where it is.
+      const named = folder.length > 300 ? `${folder.slice(0, 240)}… (${folder.length} characters)` : folder;
+      throw new Error(`${named}: this folder cannot be read (${folderProblem(e)}); make it readable or move it out of ${dir}.`);
     });
     for (const entry of entries) {
       const path = join(folder, entry.name);

@@ -111,6 +111,15 @@ export function flagsHelp(specs: readonly FlagSpec[]): string {
   return rows.map(([a, b]) => `  ${a.padEnd(width)}  ${b.replaceAll('\n', `\n  ${' '.repeat(width)}  `)}`).join('\n');
 }
 
+/** A number given to --`name`, within [min, max] (an integer with `integer`); a FlagError naming the flag otherwise. */
+export function parseNumberFlag(name: string, text: string, range: { min: number; max?: number; integer?: boolean }): number {
+  const { min, max = Infinity, integer = false } = range;
+  const n = Number(text);
+  if (text.trim() !== '' && Number.isFinite(n) && (!integer || Number.isSafeInteger(n)) && n >= min && n <= max) return n;
+  const bounds = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+  throw new FlagError(`--${name} must be ${integer ? 'an integer' : 'a number'} ${bounds}, got "${text}".`);
+}
+
 /** A `--size WxH` value: both sides positive multiples of `multiple` (the networks' strides need them). */
 export function parseSizeFlag(text: string, multiple: number): { width: number; height: number } {
   const m = /^(\d+)x(\d+)$/.exec(text);

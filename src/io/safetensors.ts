@@ -3,6 +3,7 @@
 // little-endian data, whose tensors must tile the data section exactly (no gaps, no overlaps).
 import { assertLittleEndianHost, decodeElements, ELEMENT_SIZE, encodeHalf, type StoredDType } from './dtypes.js';
 import { elementCount, shapeText, type StoredTensors } from './stored-tensors.js';
+import { quoteValue } from '../data/json-value.js';
 
 /** The reference implementation's limit; a larger "header" means the file is something else. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -66,14 +67,14 @@ export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
     }
     const { dtype, shape, data_offsets: offsets } = (info ?? {}) as Record<string, unknown>;
     if (typeof dtype !== 'string' || !FORMAT_DTYPES.includes(dtype)) {
-      throw new SafetensorsError(`tensor "${name}" has dtype ${JSON.stringify(dtype)}; the format defines ${FORMAT_DTYPES.join(', ')}.`);
+      throw new SafetensorsError(`tensor "${name}" has dtype ${quoteValue(dtype)}; the format defines ${FORMAT_DTYPES.join(', ')}.`);
     }
     if (!(dtype in ELEMENT_SIZE)) {
       throw new SafetensorsError(`tensor "${name}" is ${dtype}; this reader converts only ${Object.keys(ELEMENT_SIZE).join(', ')}.`);
     }
-    if (!Array.isArray(shape) || !shape.every(isCount)) throw new SafetensorsError(`tensor "${name}" has shape ${JSON.stringify(shape)}; expected a list of integers ≥ 0.`);
+    if (!Array.isArray(shape) || !shape.every(isCount)) throw new SafetensorsError(`tensor "${name}" has shape ${quoteValue(shape)}; expected a list of integers ≥ 0.`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-      throw new SafetensorsError(`tensor "${name}" has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] with 0 ≤ begin ≤ end.`);
+      throw new SafetensorsError(`tensor "${name}" has data_offsets ${quoteValue(offsets)}; expected [begin, end] with 0 ≤ begin ≤ end.`);
     }
     const entry: SafetensorsEntry = { name, dtype: dtype as StoredDType, shape, begin: offsets[0], end: offsets[1] };
     const expected = elementCount(shape) * ELEMENT_SIZE[entry.dtype];

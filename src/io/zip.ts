@@ -1,7 +1,7 @@
 // Reading entries of a ZIP archive (a CBZ chapter, a zipped data set) one at a time from disk: the central
 // directory is read once, each entry's bytes only when asked for, so an archive never has to fit in memory.
 // Sizes, limits and CRC-32 are checked by src/io/zip-format.ts; no ZIP64 or encryption (refused, naming the
-// archive or the entry).
+// archive or the entry). The limits are flags of the commands that read archives (ARCHIVE_LIMIT_FLAGS).
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import {
@@ -16,8 +16,34 @@ import {
   type ZipEntry,
   type ZipLimits,
 } from './zip-format.js';
+import { parseNumberFlag, type FlagSpec } from './flags.js';
 
 export { ZipError, type ZipEntry } from './zip-format.js';
+
+const MiB = 2 ** 20;
+
+/**
+ * The archive limits as flags of the commands that read chapters (colorize, prepare-data), each with its range:
+ * an archive without ZIP64 has at most 65,534 entries of under 4 GiB each.
+ */
+const LIMIT_FLAGS: { flag: FlagSpec; key: keyof ZipLimits; unit: number; max: number }[] = [
+  { key: 'maxEntries', unit: 1, max: 65_534, flag: { name: 'archive-max-entries', value: 'N', help: `read archives of at most N entries (default ${ARCHIVE_LIMITS.maxEntries}, at most 65534)` } },
+  { key: 'maxEntryBytes', unit: MiB, max: 4095, flag: { name: 'archive-max-entry-mib', value: 'N', help: `an entry may unpack to at most N MiB (default ${ARCHIVE_LIMITS.maxEntryBytes / MiB}, at most 4095)` } },
+  { key: 'maxTotalBytes', unit: 1024 * MiB, max: 1024, flag: { name: 'archive-max-total-gib', value: 'N', help: `an archive may unpack to at most N GiB in all (default ${ARCHIVE_LIMITS.maxTotalBytes / 1024 / MiB}, at most 1024)` } },
+  { key: 'maxRatio', unit: 1, max: 10_000, flag: { name: 'archive-max-ratio', value: 'N', help: `an entry above 1 MiB may unpack to at most N times its packed size (default ${ARCHIVE_LIMITS.maxRatio}, at most 10000)` } },
+];
+
+export const ARCHIVE_LIMIT_FLAGS: readonly FlagSpec[] = LIMIT_FLAGS.map((l) => l.flag);
+
+/** ARCHIVE_LIMITS with the values given by ARCHIVE_LIMIT_FLAGS; a FlagError naming the flag for a value out of range. */
+export function archiveLimitsFromFlags(values: ReadonlyMap<string, string>): ZipLimits {
+  const limits = { ...ARCHIVE_LIMITS };
+  for (const { flag, key, unit, max } of LIMIT_FLAGS) {
+    const text = values.get(flag.name);
+    if (text !== undefined) limits[key] = unit * parseNumberFlag(flag.name, text, { min: 1, max, integer: true });
+  }
+  return limits;
+}
 
 export interface ZipArchive {
   entries: ZipEntry[];

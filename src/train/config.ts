@@ -17,6 +17,7 @@
 
 import { MAX_DOT_SIZE, MIN_DOT_SIZE, PUBLISHED_HINTS, type HintRegime } from '../data/hints.js';
 import { HINT_INPUTS, type HintInput } from '../data/hint-spread.js';
+import { nestedDeeperThan, quoteValue } from '../data/json-value.js';
 import { flagsHelp, nearest, parseFlags, type FlagSpec } from '../io/flags.js';
 
 export type PresetName = 'full' | 'paper' | 'small' | 'tiny';
@@ -311,6 +312,9 @@ function leafPaths(value: Record<string, unknown>, prefix = ''): string[] {
   });
 }
 
+/** The deepest a config file nests: {"generator": {"dilations": [[1, 1], …]}} is 4. */
+const MAX_CONFIG_NESTING = 8;
+
 /** Parses a JSON config file's text: a partial TrainConfig whose keys are all known. */
 export function parseConfigJson(text: string, source = 'config file'): DeepPartial<TrainConfig> {
   let json: unknown;
@@ -320,6 +324,8 @@ export function parseConfigJson(text: string, source = 'config file'): DeepParti
     throw new ConfigError(`${source}: not valid JSON (${(e as Error).message}).`);
   }
   if (!isObject(json)) throw new ConfigError(`${source}: expected a JSON object of settings, e.g. {"preset": "tiny", "batchSize": 2}.`);
+  // Checked before any walk or copy of it would overflow the call stack.
+  if (nestedDeeperThan(json, MAX_CONFIG_NESTING)) throw new ConfigError(`${source}: values nested more than ${MAX_CONFIG_NESTING} levels deep; no setting is (a damaged or crafted file).`);
   for (const path of leafPaths(json)) {
     if (FIELD_BY_PATH.has(path)) continue;
     const guess = nearest(path, [...FIELD_BY_PATH.keys()]);
@@ -347,12 +353,15 @@ function parseFlagValue(field: Field, text: string, flag: string): unknown {
       const values = text.split(',').map(number);
       return values.length === 2 ? values : fail('two numbers separated by a comma');
     }
-    case 'integer-lists':
+    case 'integer-lists': {
+      let lists: unknown;
       try {
-        return JSON.parse(text);
+        lists = JSON.parse(text);
       } catch {
         return fail('a JSON list of lists, e.g. [[1,1],[1,2],[1,2],[1]]');
       }
+      return nestedDeeperThan(lists, 2) ? fail('a JSON list of lists, e.g. [[1,1],[1,2],[1,2],[1]]') : lists;
+    }
   }
 }
 
@@ -428,7 +437,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   const problems: string[] = [];
   const flag = (path: string) => flagOf(FIELD_BY_PATH.get(path)!);
   const check = (ok: boolean, path: string, want: string) => {
-    if (!ok) problems.push(`${flag(path)} (${path}) must be ${want}, got ${JSON.stringify(getPath(config, path))}.`);
+    if (!ok) problems.push(`${flag(path)} (${path}) must be ${want}, got ${quoteValue(getPath(config, path))}.`);
     return ok;
   };
   const isInt = (v: unknown, min: number) => Number.isSafeInteger(v) && (v as number) >= min;
