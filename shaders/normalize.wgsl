@@ -2,14 +2,8 @@
 // two buffers: spectral norm's power iteration needs the new u (or v) both as its stored state and as the
 // graph's own copy. As separate ops (square, sum, sqrt, max, divide, copy) this was a third of the dispatches of
 // a training step; the vectors are short (a layer's output channels, or in·kh·kw), so one workgroup suffices.
-struct Params {
-  n: u32,
-  x_offset: u32,
-  stored_offset: u32,
-  eps: f32,
-}
+// `p`: the uniforms declared in src/kernels/normalize.ts, their struct generated from there.
 
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<storage, read_write> stored: array<f32>;

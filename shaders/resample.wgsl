@@ -14,19 +14,9 @@
 // adjacent in memory.
 override AXIS: u32 = 0u;
 
-struct Params {
-  in_w: u32,
-  in_h: u32,
-  out_w: u32,
-  out_h: u32,
-  taps: u32,       // T
-  phases: u32,     // P
-  offset: i32,     // O
-  positions: u32,  // source positions q along the axis: ceil(output length / P)
-  lines: u32,      // lines across the axis (height for AXIS 0, width for AXIS 1)
-}
+// `p`: the uniforms declared in src/kernels/resample.ts, their struct generated from there.
+#include "lib/grid.wgsl"
 
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
@@ -53,7 +43,7 @@ fn store(i: u32, line: u32, v: f32) {
 
 @compute @workgroup_size(WG)
 fn filter_axis(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let item = gid.x + gid.y * groups.x * WG;
+  let item = grid1d_index(gid, groups, WG);
   let runs = (p.positions + RUN - 1u) / RUN;
   if (item >= runs * p.lines) { return; }
   let line = item % p.lines;

@@ -4,16 +4,8 @@
 // a fixed order. A training step checks every gradient for NaN/Inf through their sum: one workgroup per
 // tensor left a 64-lane loop over millions of elements on the critical path of every update.
 // Seven inputs + the output keep to WebGPU's minimum of 8 storage buffers per stage.
-struct Params {
-  count: u32,                    // tensors in this launch (≤ 7)
-  out_offset: u32,               // element of partial[first tensor of this launch, 0] in `out`
-  pieces: u32,                   // partials per tensor (the row length of `out`)
-  _pad1: u32,
-  sizes: array<vec4<u32>, 2>,    // elements of each tensor
-  offsets: array<vec4<u32>, 2>,  // first element of each tensor in its buffer
-}
+// `p`: the uniforms declared in src/kernels/reduce.ts (SumEachParams), their struct generated from there.
 
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> t0: array<f32>;
 @group(0) @binding(2) var<storage, read> t1: array<f32>;
 @group(0) @binding(3) var<storage, read> t2: array<f32>;

@@ -7,34 +7,11 @@
 //   threshold_area  E ≥ Otsu's t, averaged over each mult×mult block back to the original resolution.
 // The host finishes the min/max and computes Otsu's threshold from the 256 counts.
 
-struct Params {
-  count: u32,      // histogram, threshold_area: elements of E / output pixels
-  width: u32,      // row length of h1, h2 and E
-  in_h: u32,       // dog_energy: rows of h1/h2
-  q_begin: u32,    // dog_energy: rows [q_begin, q_end) of h1/h2 produce E (the strip's core)
-  q_end: u32,
-  phases: u32,     // dog_energy: P (= mult); threshold_area: block size
-  taps1: u32,      // dog_energy: narrow filter, weights[0 … P·taps1)
-  offset1: i32,
-  taps2: u32,      // dog_energy: wide filter, weights[P·taps1 …)
-  offset2: i32,
-  out_w: u32,      // threshold_area: output row length
-  out_offset: u32, // threshold_area: first output element written
-  gamma: f32,
-  epsilon: f32,
-  phi: f32,
-  lo: f32,         // min of E
-  hi: f32,         // max of E (> lo)
-  threshold: f32,  // Otsu's threshold on the normalised scale
-}
+// `p`: the uniforms declared in src/kernels/xdog.ts, their struct generated from there.
+#include "lib/grid.wgsl"
 
-@group(0) @binding(0) var<uniform> p: Params;
 
 const WG: u32 = 64u;
-
-fn linear(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
 
 fn normalised(e: f32) -> f32 {
   return (e - p.lo) / (p.hi - p.lo);
@@ -128,7 +105,7 @@ fn put4(e: vec4<f32>, row0: u32, first: u32, nq: u32, line: u32, lo: ptr<functio
 // neighbouring columns, so their loads are adjacent in memory.
 @compute @workgroup_size(WG)
 fn dog_energy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let item = linear(gid, groups);
+  let item = grid1d_index(gid, groups, WG);
   let runs = (p.q_end - p.q_begin + RUN - 1u) / RUN;
   if (item >= runs * p.width) { return; }
   let line = item % p.width;
@@ -163,7 +140,7 @@ const PER: u32 = 1024u;
 @compute @workgroup_size(WG)
 fn histogram(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   var bins: array<u32, 256>;
-  let j = linear(gid, groups);
+  let j = grid1d_index(gid, groups, WG);
   let base = (j / WG) * WG * PER + j % WG;
   for (var k = 0u; k < PER; k++) {
     let i = base + k * WG;
@@ -180,7 +157,7 @@ fn histogram(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 
 @compute @workgroup_size(WG)
 fn threshold_area(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let o = linear(gid, groups);
+  let o = grid1d_index(gid, groups, WG);
   if (o >= p.count) { return; }
   let x = o % p.out_w;
   let y = o / p.out_w;
