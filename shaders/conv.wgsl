@@ -25,7 +25,8 @@
 // amortised over TM rows: TM·4 FMAs per 4 gathered values. On a GPU the same layout gives coalesced gathers and
 // broadcast weight reads.
 //
-// `p` and `pk`: the uniforms declared in src/kernels/conv.ts, their structs generated from there.
+// `p` and `pk`: the uniforms declared in src/kernels/conv.ts, their structs generated from there; ACT and
+// activate(): the fused activation, generated from the elementwise op table (src/kernels/elementwise.ts).
 #include "lib/register-tile.wgsl"
 
 @group(0) @binding(1) var<storage, read> S: array<f32>;
@@ -37,7 +38,6 @@
 @group(0) @binding(4) var<storage, read_write> result4: array<vec4<f32>>;
 
 override MODE: u32 = 0u;   // 0 forward gather, 1 input-gradient (transposed) gather
-override ACT: u32 = 0u;    // 0 none, 1 ReLU, 2 LeakyReLU(alpha)
 override TM: u32 = 16u;    // rows per workgroup: 4, 8 or 16
 override WG_X: u32 = 8u;   // invocations per workgroup (8 = one SIMD vector on llvmpipe)
 
@@ -67,12 +67,6 @@ fn source(o: u32, k: u32, stride: u32, pad: i32, dil: u32, size: u32) -> i32 {
   let num = i32(o) + pad - i32(k * dil);
   let s = num / i32(stride);
   return select(-1, s, num >= 0 && num % i32(stride) == 0 && s < i32(size));
-}
-
-fn activate(v: vec4<f32>) -> vec4<f32> {
-  if (ACT == 1u) { return max(v, vec4<f32>(0.0)); }
-  if (ACT == 2u) { return select(v * p.alpha, v, v > vec4<f32>(0.0)); }
-  return v;
 }
 
 fn biasOf(channel: u32) -> f32 {
@@ -137,7 +131,7 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     let values = tileRow(&acc, r);
     let b = biasOf(g * p.rows + row);
     for (var cv = 0u; cv < CV; cv++) {
-      let y = activate(values[cv] + b);
+      let y = activate(values[cv] + b, p.alpha);
       for (var i = 0u; i < 4u; i++) {
         let q = first + (cv * WG_X + lid.x) * 4u + i;
         if (q < total) { result[((q / P) * p.groups + g) * p.rows * P + row * P + q % P] = y[i]; }
@@ -212,7 +206,7 @@ fn conv_gather_phased(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invoc
     let values = tileRow(&acc, r);
     let b = biasOf(g * p.rows + row);
     for (var cv = 0u; cv < CV; cv++) {
-      let y = activate(values[cv] + b);
+      let y = activate(values[cv] + b, p.alpha);
       for (var i = 0u; i < 4u; i++) {
         let q = first + (cv * WG_X + lid.x) * 4u + i;
         if (q < count) {
@@ -300,7 +294,7 @@ fn conv_gather4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
     let values = tileRow(&acc, r);
     let b = biasOf(g * p.rows + row);
     for (var cv = 0u; cv < CV; cv++) {
-      result4[((outBase + row) * P + oy * p.outW + ox0) / 4u + cv] = activate(values[cv] + b);
+      result4[((outBase + row) * P + oy * p.outW + ox0) / 4u + cv] = activate(values[cv] + b, p.alpha);
     }
   }
 }

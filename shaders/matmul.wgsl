@@ -44,17 +44,15 @@
 @group(0) @binding(3) var<storage, read_write> C4: array<vec4<f32>>;
 
 // Epilogue, fused into every entry point's store: C = act(A·B + bias[row]). The bias binding is always bound
-// (to A's buffer when there is none); the flags remove what is not used.
+// (to A's buffer when there is none); the flags remove what is not used. ACT and activate(): the fused
+// activation, generated from the elementwise op table (src/kernels/elementwise.ts).
 @group(0) @binding(4) var<storage, read> rowBias: array<f32>;
 override HAS_BIAS: bool = false;
-override ACT: u32 = 0u;  // 0 none, 1 ReLU, 2 LeakyReLU (slope p.alpha)
 
 fn epilogue4(v: vec4<f32>, row: u32) -> vec4<f32> {
   var x = v;
   if (HAS_BIAS) { x += vec4<f32>(rowBias[row * p.bias_step]); }
-  if (ACT == 1u) { x = max(x, vec4<f32>(0.0)); }
-  if (ACT == 2u) { x = select(x * p.alpha, x, x > vec4<f32>(0.0)); }
-  return x;
+  return activate(x, p.alpha);
 }
 
 fn epilogue(v: f32, row: u32) -> f32 {

@@ -6,6 +6,7 @@ override OP: u32 = 0u;   // 0: sum, 1: max
 
 // `p`: the uniforms declared in src/kernels/reduce.ts (ReduceParams), their struct generated from there.
 #include "lib/grid.wgsl"
+#include "lib/workgroup-reduce.wgsl"
 
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
@@ -98,8 +99,6 @@ fn reduce_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   finish(j, reduce_range(o, start, end, 1u));
 }
 
-var<workgroup> partial: array<f32, WG>;
-
 // One workgroup per work item: its threads stride over the chunk, then a tree reduction in workgroup memory.
 @compute @workgroup_size(WG)
 fn reduce_parallel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
@@ -113,11 +112,6 @@ fn reduce_parallel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup
     let end = min(start + p.chunk, p.length);
     acc = reduce_range(o, start + lid, end, WG);
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var step = WG / 2u; step > 0u; step /= 2u) {
-    if (lid < step) { partial[lid] = combine(partial[lid], partial[lid + step]); }
-    workgroupBarrier();
-  }
-  if (in_range && lid == 0u) { finish(j, partial[0]); }
+  let total = workgroup_reduce(lid, acc);
+  if (in_range && lid == 0u) { finish(j, total); }
 }

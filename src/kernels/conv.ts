@@ -6,7 +6,7 @@ import wgradShader from '../../shaders/conv-wgrad.wgsl';
 import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { contiguousCopy } from './elementwise.js';
+import { activationCode, contiguousCopy, fusedActivation, type Activation } from './elementwise.js';
 import { batchedMatmul, matmulSumOverBatch } from './matmul.js';
 import { reduce } from './reduce.js';
 import { grid1d, shaderSource, uniformStruct } from './uniforms.js';
@@ -77,11 +77,8 @@ const WgradParams = uniformStruct('ConvWgradParams', {
   splitLen: 'u32',
 });
 
-const source = shaderSource(gatherShader, GatherParams, PackParams);
+const source = shaderSource(gatherShader, GatherParams, PackParams, fusedActivation);
 const wgradSource = shaderSource(wgradShader, WgradParams);
-
-export type Activation = 'none' | 'relu' | 'leakyRelu';
-const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, leakyRelu: 2 };
 
 /** Geometry of a convolution, every field resolved per axis. */
 export interface ConvGeometry {
@@ -281,7 +278,7 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
       family: 'conv',
       source,
       entry: vec4 ? 'conv_gather4' : phased ? 'conv_gather_phased' : 'conv_gather',
-      constants: { MODE: g.mode, ACT: ACT_CODE[epilogue.activation], TM, CV: cv, WG_X },
+      constants: { MODE: g.mode, ACT: activationCode(epilogue.activation), TM, CV: cv, WG_X },
     },
     uniforms,
     [S.tensor.storage.buffer, packed.storage.buffer, biasBuffer, out.storage.buffer],

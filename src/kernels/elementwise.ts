@@ -78,6 +78,34 @@ function opSwitch(name: string, args: string, table: Record<string, { wgsl: stri
   ].join('\n');
 }
 
+/**
+ * The activations a convolution or a matrix product applies in its store (their epilogue): elementwise ops, so
+ * their WGSL and float64 formulas are the table's. `fusedActivation` is the WGSL the kernels include: an `ACT`
+ * override (FUSED_ACTIVATIONS position; 0 none) and `activate(v, alpha)` for a vec4.
+ */
+export const FUSED_ACTIVATIONS = ['none', 'relu', 'leakyRelu'] as const satisfies readonly ('none' | UnaryOp)[];
+export type Activation = (typeof FUSED_ACTIVATIONS)[number];
+export const activationCode = (a: Activation) => FUSED_ACTIVATIONS.indexOf(a);
+
+/** The float64 formula of a fused activation. */
+export function activationReference(a: Activation, v: number, slope: number): number {
+  return a === 'none' ? v : (UNARY_OPS[a].reference as UnaryReference)(v, slope, 0);
+}
+
+export const fusedActivation = [
+  `// Generated from FUSED_ACTIVATIONS and the op table in src/kernels/elementwise.ts: ACT ${FUSED_ACTIVATIONS.map((a, i) => `${i} ${a}`).join(', ')}.`,
+  'override ACT: u32 = 0u;',
+  'fn activate1(x: f32, alpha: f32) -> f32 {',
+  '  switch ACT {',
+  ...FUSED_ACTIVATIONS.flatMap((a, code) => (a === 'none' ? [] : [`    case ${code}u: { return ${UNARY_OPS[a].wgsl}; }`])),
+  '    default: { return x; }',
+  '  }',
+  '}',
+  'fn activate(v: vec4<f32>, alpha: f32) -> vec4<f32> {',
+  '  return vec4<f32>(activate1(v.x, alpha), activate1(v.y, alpha), activate1(v.z, alpha), activate1(v.w, alpha));',
+  '}',
+].join('\n');
+
 /** Op name → its code (its position in the table). */
 const codes = <T extends object>(table: T) => Object.fromEntries(Object.keys(table).map((op, code) => [op, code])) as Record<keyof T, number>;
 const UNARY_CODE = codes(UNARY_OPS);

@@ -5,8 +5,7 @@ import shader from '../../shaders/matmul.wgsl';
 import { engine } from '../engine/engine.js';
 import { broadcastShapes, broadcastStrides, collapseDims, rowMajorStrides, sizeOf } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import type { Activation } from './conv.js';
-import { binary, contiguousCopy, unary } from './elementwise.js';
+import { activationCode, binary, contiguousCopy, fusedActivation, unary, type Activation } from './elementwise.js';
 import { reduce } from './reduce.js';
 import { shaderSource, uniformStruct } from './uniforms.js';
 
@@ -27,7 +26,7 @@ const Params = uniformStruct('MatmulParams', {
   /** Bias element per row of C: 1, or 0 when C is one row computed transposed (matmul_gemv). */
   bias_step: 'u32',
 });
-const source = shaderSource(shader, Params);
+const source = shaderSource(shader, Params, fusedActivation);
 
 interface Operand {
   tensor: Tensor;
@@ -73,7 +72,6 @@ export interface MatmulEpilogue {
 }
 
 const NO_EPILOGUE: MatmulEpilogue = { bias: null, activation: 'none', slope: 0 };
-const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, leakyRelu: 2 };
 
 /**
  * a [..., M, K] · b [..., K, N] → [..., M, N] with broadcast batch dims, and optionally act(· + bias[row]) fused
@@ -152,7 +150,7 @@ function product(a: Tensor, b: Tensor, out: Tensor, M: number, N: number, K: num
 
 /** Override constants and the bias binding of an epilogue (A's buffer when there is no bias: never read). */
 function epilogueBinding(A: Operand, { bias, activation }: MatmulEpilogue): { constants: Record<string, number>; buffer: GPUBuffer } {
-  return { constants: { HAS_BIAS: +(bias !== null), ACT: ACT_CODE[activation] }, buffer: (bias ?? A.tensor).storage.buffer };
+  return { constants: { HAS_BIAS: +(bias !== null), ACT: activationCode(activation) }, buffer: (bias ?? A.tensor).storage.buffer };
 }
 
 interface KSplit {
