@@ -9,7 +9,7 @@
 
 // `p`: the uniforms declared in src/kernels/xdog.ts, their struct generated from there.
 #include "lib/grid.wgsl"
-
+#include "lib/window-filter.wgsl"
 
 const WG: u32 = 64u;
 
@@ -25,8 +25,6 @@ fn normalised(e: f32) -> f32 {
 @group(0) @binding(4) var<storage, read_write> e_out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> minmax: array<f32>;
 
-const RUN: u32 = 16u;
-
 // Row j (reflected into [0, in_h)) of column `line` of h1 (which 0) or h2 (which 1).
 fn sample(which: u32, j: i32, line: u32) -> f32 {
   let n = i32(p.in_h);
@@ -41,34 +39,20 @@ fn sample(which: u32, j: i32, line: u32) -> f32 {
   return h2[i];
 }
 
-struct Run {
-  a0: vec4<f32>,
-  a1: vec4<f32>,
-  a2: vec4<f32>,
-  a3: vec4<f32>,
-}
-
-// Phase `ph` of the vertical filter at rows q0 … q0+15: the register-window scheme of shaders/resample.wgsl.
+// Phase `ph` of the vertical filter at rows q0 … q0+15: the sliding register window of shaders/lib/window-filter.wgsl.
 fn vertical(which: u32, q0: u32, ph: u32, line: u32) -> Run {
   let taps = select(p.taps2, p.taps1, which == 0u);
   let w0 = select(p.phases * p.taps1 + ph * p.taps2, ph * p.taps1, which == 0u);
   let first = i32(q0) + select(p.offset2, p.offset1, which == 0u);
   var r = Run(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-  var v0 = vec4<f32>(sample(which, first, line), sample(which, first + 1, line), sample(which, first + 2, line), sample(which, first + 3, line));
-  var v1 = vec4<f32>(sample(which, first + 4, line), sample(which, first + 5, line), sample(which, first + 6, line), sample(which, first + 7, line));
-  var v2 = vec4<f32>(sample(which, first + 8, line), sample(which, first + 9, line), sample(which, first + 10, line), sample(which, first + 11, line));
-  var v3 = vec4<f32>(sample(which, first + 12, line), sample(which, first + 13, line), sample(which, first + 14, line), 0.0);
+  var win = Window(
+    vec4<f32>(sample(which, first, line), sample(which, first + 1, line), sample(which, first + 2, line), sample(which, first + 3, line)),
+    vec4<f32>(sample(which, first + 4, line), sample(which, first + 5, line), sample(which, first + 6, line), sample(which, first + 7, line)),
+    vec4<f32>(sample(which, first + 8, line), sample(which, first + 9, line), sample(which, first + 10, line), sample(which, first + 11, line)),
+    vec4<f32>(sample(which, first + 12, line), sample(which, first + 13, line), sample(which, first + 14, line), 0.0),
+  );
   for (var t = 0u; t < taps; t++) {
-    v3.w = sample(which, first + 15 + i32(t), line);
-    let wt = weights[w0 + t];
-    r.a0 += wt * v0;
-    r.a1 += wt * v1;
-    r.a2 += wt * v2;
-    r.a3 += wt * v3;
-    v0 = vec4<f32>(v0.yzw, v1.x);
-    v1 = vec4<f32>(v1.yzw, v2.x);
-    v2 = vec4<f32>(v2.yzw, v3.x);
-    v3 = vec4<f32>(v3.yzw, 0.0);
+    windowTap(&r, &win, weights[w0 + t], sample(which, first + 15 + i32(t), line));
   }
   return r;
 }

@@ -95,7 +95,8 @@ function normalise(w: Float64Array, phases: number): Float64Array {
 }
 
 const WG = 64;
-const RUN = 16;
+/** Source positions per invocation of the window filters (RUN of shaders/lib/window-filter.wgsl; xdog's too). */
+export const RUN = 16;
 
 const Params = uniformStruct('ResampleParams', {
   in_w: 'u32',

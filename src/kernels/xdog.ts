@@ -5,11 +5,10 @@ import shader from '../../shaders/xdog.wgsl';
 import { engine } from '../engine/engine.js';
 import { Tensor } from '../engine/tensor.js';
 import { fillInto } from './elementwise.js';
-import type { Filter1d } from './resample.js';
+import { RUN, type Filter1d } from './resample.js';
 import { grid1d, shaderSource, uniformStruct } from './uniforms.js';
 
 const WG = 64;
-const RUN = 16;
 const PER = 1024;
 
 export interface EnergyParams {
