@@ -57,6 +57,19 @@ fn accumulate(acc: ptr<function, Tile>, w4: u32, v: ptr<function, Quad>) {
   }
 }
 
+// The first of the TM rows that workgroup row `wgy` owns in its group (workgroup y = group · row blocks + block).
+fn firstRow(wgy: u32) -> u32 {
+  return (wgy % (p.rowsPad / TM)) * TM;
+}
+
+// Where the planes of channels 4·c4 … 4·c4 + 3 of S start (from the group's first, sBase). Channels past the
+// group's last read its last channel again; their packed weights are zero.
+fn channelPlanes(sBase: u32, c4: u32, inPlane: u32) -> array<u32, 4> {
+  var plane: array<u32, 4>;
+  for (var i = 0u; i < 4u; i++) { plane[i] = sBase + min(c4 * 4u + i, p.chans - 1u) * inPlane; }
+  return plane;
+}
+
 // Source coordinate of result coordinate `o` through tap `k` along one axis; -1 when it falls outside
 // (padding, or a stride that does not divide in the transposed gather).
 fn source(o: u32, k: u32, stride: u32, pad: i32, dil: u32, size: u32) -> i32 {
@@ -80,9 +93,8 @@ fn biasOf(channel: u32) -> f32 {
 @compute @workgroup_size(WG_X)
 fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                @builtin(num_workgroups) groups: vec3<u32>) {
-  let rowBlocks = p.rowsPad / TM;
-  let g = wg.y / rowBlocks;
-  let row0 = (wg.y % rowBlocks) * TM;
+  let g = wg.y / (p.rowsPad / TM);
+  let row0 = firstRow(wg.y);
   let P = p.outH * p.outW;
   let total = p.batch * P;
   let inPlane = p.inH * p.inW;
@@ -105,9 +117,7 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   let sBase = g * p.chans * inPlane;
   let chans4 = (p.chans + 3u) / 4u;
   for (var c4 = 0u; c4 < chans4; c4++) {
-    // Channels past the group's last read its last channel again; their packed weights are zero.
-    var plane: array<u32, 4>;
-    for (var i = 0u; i < 4u; i++) { plane[i] = sBase + min(c4 * 4u + i, p.chans - 1u) * inPlane; }
+    var plane = channelPlanes(sBase, c4, inPlane);
     let wc = (g * chans4 + c4) * taps * p.rowsPad + row0;
     for (var ky = 0u; ky < p.kh; ky++) {
       var sy: array<i32, 16>;
@@ -146,9 +156,8 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
 // and no lane divides.
 @compute @workgroup_size(WG_X)
 fn conv_gather_phased(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let rowBlocks = p.rowsPad / TM;
-  let g = wg.y / rowBlocks;
-  let row0 = (wg.y % rowBlocks) * TM;
+  let g = wg.y / (p.rowsPad / TM);
+  let row0 = firstRow(wg.y);
   let phases = p.strideY * p.strideX;
   let n = wg.z / phases;
   let py = (wg.z % phases) / p.strideX;
@@ -174,8 +183,7 @@ fn conv_gather_phased(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invoc
   let sBase = (n * p.groups + g) * p.chans * inPlane;
   let chans4 = (p.chans + 3u) / 4u;
   for (var c4 = 0u; c4 < chans4; c4++) {
-    var plane: array<u32, 4>;
-    for (var i = 0u; i < 4u; i++) { plane[i] = sBase + min(c4 * 4u + i, p.chans - 1u) * inPlane; }
+    var plane = channelPlanes(sBase, c4, inPlane);
     let wc = (g * chans4 + c4) * taps * p.rowsPad + row0;
     for (var ky = 0u; ky < p.kh; ky++) {
       let numY = i32(py) + p.padY - i32(ky * p.dilY);
@@ -234,9 +242,8 @@ fn shifted(a: vec4<f32>, b: vec4<f32>, shift: u32) -> vec4<f32> {
 // aligned vec4 and shifted (the shift depends on the tap only). Padding is a per-component mask.
 @compute @workgroup_size(WG_X)
 fn conv_gather4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let rowBlocks = p.rowsPad / TM;
-  let g = wg.y / rowBlocks;
-  let row0 = (wg.y % rowBlocks) * TM;
+  let g = wg.y / (p.rowsPad / TM);
+  let row0 = firstRow(wg.y);
   let n = wg.z;
   let runsPerRow = p.outW / (4u * CV);
   let runs = p.outH * runsPerRow;
@@ -252,8 +259,7 @@ fn conv_gather4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   let sBase = (n * p.groups + g) * p.chans * inPlane;
   let chans4 = (p.chans + 3u) / 4u;
   for (var c4 = 0u; c4 < chans4; c4++) {
-    var plane: array<u32, 4>;
-    for (var i = 0u; i < 4u; i++) { plane[i] = sBase + min(c4 * 4u + i, p.chans - 1u) * inPlane; }
+    var plane = channelPlanes(sBase, c4, inPlane);
     let wc = (g * chans4 + c4) * taps * p.rowsPad + row0;
     for (var ky = 0u; ky < p.kh; ky++) {
       let sy = i32(oy) + dir * (i32(ky * p.dilY) - p.padY);
