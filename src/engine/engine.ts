@@ -7,7 +7,6 @@ import { collectDisposables, type Disposable } from './disposable.js';
 import { BufferPool } from './pool.js';
 import { recordDispatches, type Capture, type Recording, type RecordingHost } from './recording.js';
 
-
 /** A compute kernel: WGSL source, the entry point to run, and the override constants that specialise it. */
 export interface Kernel {
   /** Shader family name (its file under shaders/), for the cache key and error messages. */

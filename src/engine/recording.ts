@@ -149,12 +149,7 @@ export class Recording {
   }
 }
 
-/**
- * Engine.record: runs `fn` once with its dispatches captured and returns them as a Recording, already run once,
- * with fn's result (its tensors stay valid: each replay writes them again). Recordings in `shareScratchWith` lend
- * their scratch buffers while this one records, so steps that never run at the same time (a D and a G update)
- * need the memory of the larger one, not of both. The engine has checked that it is healthy and not recording.
- */
+/** The work of Engine.record (see there), once the engine has checked that it is healthy and not recording. */
 export function recordDispatches<T>(host: RecordingHost, fn: () => T, shareScratchWith: Iterable<Recording>): { recording: Recording; result: T } {
   const { pool } = host;
   host.flush();

@@ -1,6 +1,6 @@
 // Convolution kernels (shaders/conv.wgsl, shaders/conv-wgrad.wgsl): forward, input gradient and weight gradient
-// of conv2d, and through them conv_transpose2d. No autograd here (see src/ops/conv.ts). Shapes are NCHW; weights [Cout, Cin/g, kh, kw]
-// for conv2d and [Cin, Cout/g, kh, kw] for conv_transpose2d (PyTorch layouts).
+// of conv2d, and through them conv_transpose2d. No autograd here (see src/ops/conv.ts). Shapes are NCHW; weights
+// [Cout, Cin/g, kh, kw] for conv2d and [Cin, Cout/g, kh, kw] for conv_transpose2d (PyTorch layouts).
 import gatherShader from '../../shaders/conv.wgsl';
 import wgradShader from '../../shaders/conv-wgrad.wgsl';
 import { engine } from '../engine/engine.js';
