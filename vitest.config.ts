@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { expandWgsl } from './scripts/wgsl-include.mjs';
 
 export default defineConfig({
   plugins: [
     {
-      name: 'wgsl-as-text',
+      // WGSL as text with its #include lines expanded, as esbuild bundles it (scripts/wgsl-include.mjs).
+      name: 'wgsl-include',
       transform(_code: string, id: string) {
-        if (id.endsWith('.wgsl')) return { code: `export default ${JSON.stringify(readFileSync(id, 'utf8'))};`, map: null };
+        if (id.endsWith('.wgsl')) return { code: `export default ${JSON.stringify(expandWgsl(id).code)};`, map: null };
         return undefined;
       },
     },

@@ -1,9 +1,11 @@
 // esbuild settings shared by `npm run build`, scripts/run.mjs and the browser app's build: one ES module per
-// entry, WGSL files loaded as text.
+// entry, WGSL files loaded as text with their #include lines expanded (scripts/wgsl-include.mjs).
+import { wgslPlugin } from './wgsl-include.mjs';
+
 const common = {
   bundle: true,
   format: 'esm',
-  loader: { '.wgsl': 'text' },
+  plugins: [wgslPlugin],
   logLevel: 'warning',
   sourcemap: 'linked',
 };

@@ -5,23 +5,9 @@
 // step, so they come from a buffer the host rewrites (a recorded step replays with fixed uniforms); one
 // pipeline serves every parameter. When `check_count` > 0 and any of those values in `check` (the update's
 // loss terms) is NaN or ±Inf, nothing is written: the skip needs no readback.
-struct Params {
-  count: u32,           // elements of the parameter
-  param_offset: u32,    // first element of the parameter / gradient in their buffers (views may start late)
-  grad_offset: u32,
-  schedule_offset: u32, // this parameter's [step_size, bc2_sqrt] in `schedule`
-  check_offset: u32,
-  check_count: u32,
-  _pad0: u32,
-  _pad1: u32,
-  beta1: f32,
-  one_minus_beta1: f32,
-  beta2: f32,
-  one_minus_beta2: f32,
-  eps: f32,
-}
+// `p`: the uniforms declared in src/train/adam.ts, their struct generated from there.
+#include "lib/grid.wgsl"
 
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> param: array<f32>;
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> exp_avg: array<f32>;
@@ -42,7 +28,7 @@ fn all_finite() -> bool {
 
 @compute @workgroup_size(WG)
 fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = grid1d_index(gid, groups, WG);
   if (i >= p.count || !all_finite()) { return; }
   let step_size = schedule[p.schedule_offset];
   let bc2_sqrt = schedule[p.schedule_offset + 1u];

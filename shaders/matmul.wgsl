@@ -5,7 +5,7 @@
 //   C is [M,N] row-major.  Batch b reads A at b*strideA, B at b*strideB and
 //   writes C at b*strideC (all in elements).  strideA/strideB = 0 broadcasts.
 //
-// Three entry points share one binding layout and one uniform struct, so the
+// Four entry points share one binding layout and one uniform struct, so the
 // engine can pick per shape/device without changing bind groups:
 //
 //   matmul_reg4  - CPU-rasteriser (llvmpipe) fast path, vec4 operand loads.
@@ -13,7 +13,9 @@
 //   matmul_reg   - same register-tile scheme with scalar loads: any shape.
 //   matmul_tiled - classic GPU kernel: 64x64 output tile per 16x16 workgroup,
 //                  operands staged through workgroup memory. Any shape. This
-//                  is the one to use on real GPUs (NVIDIA/Vulkan etc.).
+//                  is the one to use on real GPUs (NVIDIA/Vulkan etc.);
+//                  split along K when its grid would be small.
+//   matmul_gemv  - GPU kernel for a matrix times a vector (M = 1 or N = 1).
 //
 // Why two designs: on llvmpipe a workgroup runs on one CPU thread, the
 // invocations of a workgroup are packed into 8-wide SIMD vectors, and (Mesa
@@ -29,22 +31,9 @@
 // reused through shared memory, and 64 vec4 accumulators per thread would
 // kill occupancy -> matmul_tiled.
 
-struct Params {
-  M: u32,        // byte offset 0
-  N: u32,        // 4
-  K: u32,        // 8
-  batch: u32,    // 12  (informational; the dispatch z size is the batch)
-  strideA: u32,  // 16  elements between consecutive batches of A (0 = broadcast)
-  strideB: u32,  // 20  elements between consecutive batches of B (0 = broadcast)
-  strideC: u32,  // 24  elements between consecutive batches of C (normally M*N)
-  splits: u32,   // 28  matmul_tiled: pieces of K per product (split-K); z = batch * splits + piece
-  k_chunk: u32,  // 32  matmul_tiled: K per piece (a multiple of TK)
-  alpha: f32,    // 36  LeakyReLU slope of the epilogue
-  bias_step: u32,// 40  bias element per row of C: 1, or 0 when C is one row computed transposed (matmul_gemv)
-  _pad2: u32,    //     (struct size 48 bytes)
-}
+// `p`: the uniforms declared in src/kernels/matmul.ts, their struct generated from there.
+#include "lib/register-tile.wgsl"
 
-@group(0) @binding(0) var<uniform> P: Params;
 // The same buffers are declared both as scalar and as vec4 arrays.  WGSL allows
 // this because no single entry point uses both views of a binding.
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -55,17 +44,15 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> C4: array<vec4<f32>>;
 
 // Epilogue, fused into every entry point's store: C = act(A·B + bias[row]). The bias binding is always bound
-// (to A's buffer when there is none); the flags remove what is not used.
+// (to A's buffer when there is none); the flags remove what is not used. ACT and activate(): the fused
+// activation, generated from the elementwise op table (src/kernels/elementwise.ts).
 @group(0) @binding(4) var<storage, read> rowBias: array<f32>;
 override HAS_BIAS: bool = false;
-override ACT: u32 = 0u;  // 0 none, 1 ReLU, 2 LeakyReLU (slope P.alpha)
 
 fn epilogue4(v: vec4<f32>, row: u32) -> vec4<f32> {
   var x = v;
-  if (HAS_BIAS) { x += vec4<f32>(rowBias[row * P.bias_step]); }
-  if (ACT == 1u) { x = max(x, vec4<f32>(0.0)); }
-  if (ACT == 2u) { x = select(x * P.alpha, x, x > vec4<f32>(0.0)); }
-  return x;
+  if (HAS_BIAS) { x += vec4<f32>(rowBias[row * p.bias_step]); }
+  return activate(x, p.alpha);
 }
 
 fn epilogue(v: f32, row: u32) -> f32 {
@@ -95,40 +82,16 @@ override TRANS_B: bool = false;
 // wide N; for N <= 64 use CV = 2 so no lane is idle (the tile must not be much
 // wider than N).  Accumulators: TM*CV vec4 = 64 vec4 at the defaults; they
 // spill to the stack on CPU, which is still far cheaper than the loads saved.
+// The accumulators are the register tile of shaders/lib/register-tile.wgsl
+// (16 named rows of CV vec4, and why they are spelled out): rowFma's 4 steps
+// are 4 consecutive k, its row values A[row, k4*4 .. k4*4+3].
 override WG_X: u32 = 8u;
-override CV: u32 = 4u;   // vec4 column groups per invocation, 1..MAX_CV
-const TM = 16u;          // rows per workgroup (fixed: matmul_reg4 names 16 accumulators)
-const MAX_CV = 4u;
-// Why TM is a const and the reg4 tile is spelled out below: Mesa only unrolls
-// a loop whose unrolled body stays under a size limit (~800 NIR instructions).
-// A loop over the 16 rows around 4*4*CV vec4 FMAs exceeds it, stays a real
-// loop, and then `acc[r]` is dynamically indexed -> the accumulators move to
-// scratch memory, whose every access is again a per-lane loop (measured 4x
-// slower).  So the row dimension is unrolled by hand (16 named rows, helper
-// functions are inlined), and only small loops (CV, 4) are left to the driver.
-// CV stays an override: loops to CV fully unroll and unused slots are dead.
-
-alias Row = array<vec4<f32>, MAX_CV>;        // one accumulator row: CV vec4
-alias BTile = array<array<vec4<f32>, MAX_CV>, 4>;  // B[k4*4+kk, lane's columns]
-
-// acc[c] += a.x*b[0][c] + a.y*b[1][c] + a.z*b[2][c] + a.w*b[3][c]
-// (a = A[row, k4*4 .. k4*4+3]).  Four dependent FMAs per accumulator is fine:
-// 16 rows x CV independent chains hide the latency.
-fn rowFma(acc: ptr<function, Row>, a: vec4<f32>, b: ptr<function, BTile>) {
-  for (var c = 0u; c < CV; c++) {
-    var t = (*acc)[c];
-    t = fma(vec4<f32>(a.x), (*b)[0][c], t);
-    t = fma(vec4<f32>(a.y), (*b)[1][c], t);
-    t = fma(vec4<f32>(a.z), (*b)[2][c], t);
-    t = fma(vec4<f32>(a.w), (*b)[3][c], t);
-    (*acc)[c] = t;
-  }
-}
+const TM = 16u;          // rows per workgroup (fixed: the tile has 16 rows)
 
 // a[i] = A[4*g + i, k4*4 .. k4*4+3] for the 4 rows of row group g (global).
 fn loadA4(a4: u32, g: u32, k4: u32) -> array<vec4<f32>, 4> {
-  let M = P.M;
-  let K4 = P.K / 4u;
+  let M = p.M;
+  let K4 = p.K / 4u;
   var a: array<vec4<f32>, 4>;
   if (TRANS_A) {
     // A stored [K,M]: one vec4 along M per k, then a 4x4 register transpose.
@@ -152,10 +115,10 @@ fn loadA4(a4: u32, g: u32, k4: u32) -> array<vec4<f32>, 4> {
 }
 
 // b[kk][c] = B[k4*4+kk, columns 4*bcol[c] .. +3]
-fn loadB4(b4: u32, bcol: ptr<function, array<u32, MAX_CV>>, k4: u32) -> BTile {
-  let N4 = P.N / 4u;
-  let K4 = P.K / 4u;
-  var b: BTile;
+fn loadB4(b4: u32, bcol: ptr<function, array<u32, MAX_CV>>, k4: u32) -> Quad {
+  let N4 = p.N / 4u;
+  let K4 = p.K / 4u;
+  var b: Quad;
   for (var c = 0u; c < CV; c++) {
     if (TRANS_B) {
       // B stored [N,K]: one vec4 along K per column + register transpose.
@@ -179,10 +142,10 @@ fn loadB4(b4: u32, bcol: ptr<function, array<u32, MAX_CV>>, k4: u32) -> BTile {
 
 // N % 4 == 0, so a column group is either fully inside C or fully outside.
 fn storeRow4(acc: Row, row: u32, col0: u32, c4: u32) {
-  if (row < P.M) {
+  if (row < p.M) {
     for (var c = 0u; c < CV; c++) {
       let n = col0 + c * 4u * WG_X;
-      if (n < P.N) { C4[c4 + row * (P.N / 4u) + n / 4u] = epilogue4(acc[c], row); }
+      if (n < p.N) { C4[c4 + row * (p.N / 4u) + n / 4u] = epilogue4(acc[c], row); }
     }
   }
 }
@@ -197,8 +160,8 @@ fn matmul_reg4(@builtin(workgroup_id) wg: vec3<u32>,
                @builtin(local_invocation_id) lid: vec3<u32>) {
   let g0 = wg.y * (TM / 4u);  // first row group (4 rows each)
   let col0 = wg.x * (4u * CV * WG_X) + lid.x * 4u;
-  let a4 = (wg.z * P.strideA) / 4u;  // batch bases in vec4 units
-  let b4 = (wg.z * P.strideB) / 4u;
+  let a4 = (wg.z * p.strideA) / 4u;  // batch bases in vec4 units
+  let b4 = (wg.z * p.strideB) / 4u;
 
   // Clamp every index once, outside the k loop: the loads then never need a
   // branch (lanes past the edge recompute the last valid row/column and the
@@ -206,46 +169,35 @@ fn matmul_reg4(@builtin(workgroup_id) wg: vec3<u32>,
   // divergent branch masks the whole SIMD vector) and on GPUs alike.
   var bcol: array<u32, MAX_CV>;      // vec4 index of each column group
   for (var c = 0u; c < CV; c++) {
-    bcol[c] = min((col0 + c * 4u * WG_X) / 4u, P.N / 4u - 1u);
+    bcol[c] = min((col0 + c * 4u * WG_X) / 4u, p.N / 4u - 1u);
   }
 
-  var acc0: Row; var acc1: Row; var acc2: Row; var acc3: Row;
-  var acc4: Row; var acc5: Row; var acc6: Row; var acc7: Row;
-  var acc8: Row; var acc9: Row; var acc10: Row; var acc11: Row;
-  var acc12: Row; var acc13: Row; var acc14: Row; var acc15: Row;
-
-  for (var k4 = 0u; k4 < P.K / 4u; k4++) {
+  var acc: Tile;
+  for (var k4 = 0u; k4 < p.K / 4u; k4++) {
     var b = loadB4(b4, &bcol, k4);
     var a = loadA4(a4, g0, k4);
-    rowFma(&acc0, a[0], &b); rowFma(&acc1, a[1], &b); rowFma(&acc2, a[2], &b); rowFma(&acc3, a[3], &b);
+    rowFma(&acc.r0, a[0], &b); rowFma(&acc.r1, a[1], &b); rowFma(&acc.r2, a[2], &b); rowFma(&acc.r3, a[3], &b);
     a = loadA4(a4, g0 + 1u, k4);
-    rowFma(&acc4, a[0], &b); rowFma(&acc5, a[1], &b); rowFma(&acc6, a[2], &b); rowFma(&acc7, a[3], &b);
+    rowFma(&acc.r4, a[0], &b); rowFma(&acc.r5, a[1], &b); rowFma(&acc.r6, a[2], &b); rowFma(&acc.r7, a[3], &b);
     a = loadA4(a4, g0 + 2u, k4);
-    rowFma(&acc8, a[0], &b); rowFma(&acc9, a[1], &b); rowFma(&acc10, a[2], &b); rowFma(&acc11, a[3], &b);
+    rowFma(&acc.r8, a[0], &b); rowFma(&acc.r9, a[1], &b); rowFma(&acc.r10, a[2], &b); rowFma(&acc.r11, a[3], &b);
     a = loadA4(a4, g0 + 3u, k4);
-    rowFma(&acc12, a[0], &b); rowFma(&acc13, a[1], &b); rowFma(&acc14, a[2], &b); rowFma(&acc15, a[3], &b);
+    rowFma(&acc.r12, a[0], &b); rowFma(&acc.r13, a[1], &b); rowFma(&acc.r14, a[2], &b); rowFma(&acc.r15, a[3], &b);
   }
 
-  let c4 = (wg.z * P.strideC) / 4u;
+  let c4 = (wg.z * p.strideC) / 4u;
   let r0 = wg.y * TM;
-  storeRow4(acc0, r0 + 0u, col0, c4);   storeRow4(acc1, r0 + 1u, col0, c4);
-  storeRow4(acc2, r0 + 2u, col0, c4);   storeRow4(acc3, r0 + 3u, col0, c4);
-  storeRow4(acc4, r0 + 4u, col0, c4);   storeRow4(acc5, r0 + 5u, col0, c4);
-  storeRow4(acc6, r0 + 6u, col0, c4);   storeRow4(acc7, r0 + 7u, col0, c4);
-  storeRow4(acc8, r0 + 8u, col0, c4);   storeRow4(acc9, r0 + 9u, col0, c4);
-  storeRow4(acc10, r0 + 10u, col0, c4); storeRow4(acc11, r0 + 11u, col0, c4);
-  storeRow4(acc12, r0 + 12u, col0, c4); storeRow4(acc13, r0 + 13u, col0, c4);
-  storeRow4(acc14, r0 + 14u, col0, c4); storeRow4(acc15, r0 + 15u, col0, c4);
+  for (var r = 0u; r < TM; r++) { storeRow4(tileRow(&acc, r), r0 + r, col0, c4); }
 }
 
 fn loadA(base: u32, row: u32, k: u32) -> f32 {
-  if (TRANS_A) { return A[base + k * P.M + row]; }
-  return A[base + row * P.K + k];
+  if (TRANS_A) { return A[base + k * p.M + row]; }
+  return A[base + row * p.K + k];
 }
 
 fn loadB(base: u32, k: u32, col: u32) -> f32 {
-  if (TRANS_B) { return B[base + col * P.K + k]; }
-  return B[base + k * P.N + col];
+  if (TRANS_B) { return B[base + col * p.K + k]; }
+  return B[base + k * p.N + col];
 }
 
 // General fallback with the same tiling, scalar loads: any M, N, K >= 1, any
@@ -253,12 +205,12 @@ fn loadB(base: u32, k: u32, col: u32) -> f32 {
 @compute @workgroup_size(WG_X)
 fn matmul_reg(@builtin(workgroup_id) wg: vec3<u32>,
               @builtin(local_invocation_id) lid: vec3<u32>) {
-  let M = P.M;
-  let N = P.N;
+  let M = p.M;
+  let N = p.N;
   let row0 = wg.y * TM;
   let col0 = wg.x * (4u * CV * WG_X) + lid.x * 4u;
-  let ab = wg.z * P.strideA;
-  let bb = wg.z * P.strideB;
+  let ab = wg.z * p.strideA;
+  let bb = wg.z * p.strideB;
 
   var rows: array<u32, TM>;
   for (var r = 0u; r < TM; r++) { rows[r] = min(row0 + r, M - 1u); }
@@ -271,7 +223,7 @@ fn matmul_reg(@builtin(workgroup_id) wg: vec3<u32>,
   // The row loop below (16 x CV vec4 FMAs + 1 load) is small enough for the
   // driver to unroll, so `acc` stays in registers without hand unrolling.
   var acc: array<array<vec4<f32>, MAX_CV>, TM>;
-  for (var k = 0u; k < P.K; k++) {
+  for (var k = 0u; k < p.K; k++) {
     var b: array<vec4<f32>, MAX_CV>;
     for (var c = 0u; c < CV; c++) {
       b[c] = vec4<f32>(loadB(bb, k, cols[c].x), loadB(bb, k, cols[c].y),
@@ -283,7 +235,7 @@ fn matmul_reg(@builtin(workgroup_id) wg: vec3<u32>,
     }
   }
 
-  let cb = wg.z * P.strideC;
+  let cb = wg.z * p.strideC;
   for (var r = 0u; r < TM; r++) {
     let row = row0 + r;
     if (row < M) {
@@ -326,16 +278,16 @@ var<workgroup> Bs: array<array<f32, 64>, 16>;  // Bs[k][n]
 fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
                 @builtin(local_invocation_id) lid: vec3<u32>,
                 @builtin(local_invocation_index) tid: u32) {
-  let M = P.M;
-  let N = P.N;
-  let K = P.K;
+  let M = p.M;
+  let N = p.N;
+  let K = p.K;
   let row0 = wg.y * TT;
   let col0 = wg.x * TT;
-  let product = wg.z / P.splits;
-  let kBegin = (wg.z % P.splits) * P.k_chunk;
-  let kEnd = min(K, kBegin + P.k_chunk);
-  let ab = product * P.strideA;
-  let bb = product * P.strideB;
+  let product = wg.z / p.splits;
+  let kBegin = (wg.z % p.splits) * p.k_chunk;
+  let kEnd = min(K, kBegin + p.k_chunk);
+  let ab = product * p.strideA;
+  let bb = product * p.strideB;
 
   var acc: array<vec4<f32>, 4>;  // acc[i][j] -> C[row0+ty+16i, col0+tx+16j]
 
@@ -370,7 +322,7 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>,
     workgroupBarrier();
   }
 
-  let cb = wg.z * P.strideC;
+  let cb = wg.z * p.strideC;
   for (var i = 0u; i < 4u; i++) {
     let row = row0 + lid.y + 16u * i;
     if (row < M) {
@@ -400,11 +352,11 @@ var<workgroup> gv: array<f32, 256>;
 @compute @workgroup_size(256)
 fn matmul_gemv(@builtin(workgroup_id) wg: vec3<u32>,
                @builtin(local_invocation_index) tid: u32) {
-  let M = P.M;
-  let K = P.K;
-  let ab = wg.z * P.strideA;
-  let vb = wg.z * P.strideB;
-  let cb = wg.z * P.strideC;
+  let M = p.M;
+  let K = p.K;
+  let ab = wg.z * p.strideA;
+  let vb = wg.z * p.strideB;
+  let cb = wg.z * p.strideC;
   let x = tid % 64u;
   let y = tid / 64u;
   if (TRANS_A) {

@@ -9,34 +9,11 @@
 //
 // The host guarantees padding ≤ kernel / 2 (PyTorch's rule), so every window holds at least one input.
 
-struct Params {
-  count: u32,                 // invocations: output elements (forward) or input elements (backward)
-  channels: u32,              // C; a plane index is n·C + c
-  in_h: u32,
-  in_w: u32,
-  out_h: u32,
-  out_w: u32,
-  kernel_h: u32,
-  kernel_w: u32,
-  stride_h: u32,
-  stride_w: u32,
-  pad_h: u32,
-  pad_w: u32,
-  scale: f32,                 // 1 / (kh·kw) for the average
-  x_offset: u32,              // first element of the strided operand (x, or the gradient in the average's backward)
-  grad_offset: u32,           // first element of the output gradient in max_pool_backward
-  _pad: u32,
-  x_strides: vec4<u32>,       // N, C, H, W strides in elements of that operand
-  grad_strides: vec4<u32>,
-}
+// `p`: the uniforms declared in src/kernels/pool.ts, their struct generated from there.
+#include "lib/grid.wgsl"
 
-@group(0) @binding(0) var<uniform> p: Params;
 
 const WG: u32 = 256u;
-
-fn linear_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
 
 // Element offset of (n, c, 0, 0) of a strided NCHW operand.
 fn plane_offset(plane: u32, strides: vec4<u32>, offset: u32) -> u32 {
@@ -64,7 +41,7 @@ fn windows_containing(i: u32, stride: u32, pad: u32, kernel: u32, out_size: u32)
 
 @compute @workgroup_size(WG)
 fn avg_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = linear_index(gid, groups);
+  let i = grid1d_index(gid, groups, WG);
   if (i >= p.count) { return; }
   let ox = i % p.out_w;
   let oy = (i / p.out_w) % p.out_h;
@@ -86,7 +63,7 @@ fn avg_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 
 @compute @workgroup_size(WG)
 fn avg_pool_2x2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let j = linear_index(gid, groups);                    // output pair (2·j, 2·j + 1)
+  let j = grid1d_index(gid, groups, WG);  // output pair (2·j, 2·j + 1)
   if (j >= p.count) { return; }
   let pairs = p.out_w / 2u;
   let rest = j / pairs;
@@ -102,7 +79,7 @@ fn avg_pool_2x2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 
 @compute @workgroup_size(WG)
 fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = linear_index(gid, groups);
+  let i = grid1d_index(gid, groups, WG);
   if (i >= p.count) { return; }
   let ox = i % p.out_w;
   let oy = (i / p.out_w) % p.out_h;
@@ -125,7 +102,7 @@ fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 // dx[i] = Σ over windows containing i of grad[window] / (kh·kw).
 @compute @workgroup_size(WG)
 fn avg_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = linear_index(gid, groups);
+  let i = grid1d_index(gid, groups, WG);
   if (i >= p.count) { return; }
   let ix = i % p.in_w;
   let iy = (i / p.in_w) % p.in_h;
@@ -146,7 +123,7 @@ fn avg_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 
 @compute @workgroup_size(WG)
 fn avg_pool_2x2_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let j = linear_index(gid, groups);                    // inputs 4·j … 4·j + 3
+  let j = grid1d_index(gid, groups, WG);  // inputs 4·j … 4·j + 3
   if (j >= p.count) { return; }
   let quads = p.in_w / 4u;
   let rest = j / quads;
@@ -183,7 +160,7 @@ fn is_first_max(base: u32, oy: u32, ox: u32, iy: u32, ix: u32, v: f32) -> bool {
 // so only inputs equal to it pay for the scan that breaks ties.
 @compute @workgroup_size(WG)
 fn max_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = linear_index(gid, groups);
+  let i = grid1d_index(gid, groups, WG);
   if (i >= p.count) { return; }
   let ix = i % p.in_w;
   let iy = (i / p.in_w) % p.in_h;

@@ -1,16 +1,9 @@
 // Seeded random fills. Counter-based: element i of a fill keyed (k0, k1) is a pure function of (i, k0, k1),
 // so results are reproducible on every device and independent of workgroup scheduling, and the CPU can
 // recompute them bit for bit (src/kernels/random.ts).
-struct Params {
-  count: u32,
-  key0: u32,
-  key1: u32,
-  _pad: u32,
-  a: f32,       // uniform: low bound;  normal: mean
-  b: f32,       // uniform: high bound; normal: standard deviation
-}
+// `p`: the uniforms declared in src/kernels/random.ts, their struct generated from there.
+#include "lib/grid.wgsl"
 
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 
 const WG: u32 = 256u;
@@ -35,7 +28,7 @@ fn unit(i: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn uniform_fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = grid1d_index(gid, groups, WG);
   if (i >= p.count) { return; }
   out[i] = p.a + (p.b - p.a) * unit(i);
 }
@@ -43,7 +36,7 @@ fn uniform_fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 // Box–Muller on the uniform pair (2i, 2i+1); u1 is shifted to (0, 1] so the log is finite.
 @compute @workgroup_size(WG)
 fn normal_fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * WG;
+  let i = grid1d_index(gid, groups, WG);
   if (i >= p.count) { return; }
   let u1 = unit(2u * i) + (1.0 / 16777216.0);
   let u2 = unit(2u * i + 1u);

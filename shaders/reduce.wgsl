@@ -4,20 +4,10 @@
 // j = o·S + s covers one chunk) and finished by a second launch over the S partials, so all cores/SMs help.
 override OP: u32 = 0u;   // 0: sum, 1: max
 
-struct Params {
-  items: u32,                   // work items = outputs × splits
-  length: u32,                  // K: elements reduced per output
-  splits: u32,                  // S: chunks per output (1: one pass)
-  chunk: u32,                   // elements per chunk, ceil(K / S)
-  rank: u32,                    // dims of the permuted view
-  scale: f32,                   // the result is multiplied by it (1/K gives the mean; 1 for partials)
-  in_offset: u32,
-  reduced_rank: u32,            // of those dims, how many are reduced (the last ones)
-  shape: array<vec4<u32>, 2>,   // permuted input shape: kept dims, then reduced dims
-  strides: array<vec4<u32>, 2>, // matching input strides
-}
+// `p`: the uniforms declared in src/kernels/reduce.ts (ReduceParams), their struct generated from there.
+#include "lib/grid.wgsl"
+#include "lib/workgroup-reduce.wgsl"
 
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
@@ -101,7 +91,7 @@ fn finish(j: u32, v: f32) {
 // One invocation per work item: short reductions (K ≤ a few dozen) over many outputs.
 @compute @workgroup_size(WG)
 fn reduce_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let j = gid.x + gid.y * groups.x * WG;
+  let j = grid1d_index(gid, groups, WG);
   if (j >= p.items) { return; }
   let o = j / p.splits;
   let start = (j % p.splits) * p.chunk;
@@ -109,13 +99,11 @@ fn reduce_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   finish(j, reduce_range(o, start, end, 1u));
 }
 
-var<workgroup> partial: array<f32, WG>;
-
 // One workgroup per work item: its threads stride over the chunk, then a tree reduction in workgroup memory.
 @compute @workgroup_size(WG)
 fn reduce_parallel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
                    @builtin(num_workgroups) groups: vec3<u32>) {
-  let j = wid.x + wid.y * groups.x;
+  let j = grid1d_index(wid, groups, 1u);
   let in_range = j < p.items;
   var acc = identity();
   if (in_range) {
@@ -124,11 +112,6 @@ fn reduce_parallel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup
     let end = min(start + p.chunk, p.length);
     acc = reduce_range(o, start + lid, end, WG);
   }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var step = WG / 2u; step > 0u; step /= 2u) {
-    if (lid < step) { partial[lid] = combine(partial[lid], partial[lid + step]); }
-    workgroupBarrier();
-  }
-  if (in_range && lid == 0u) { finish(j, partial[0]); }
+  let total = workgroup_reduce(lid, acc);
+  if (in_range && lid == 0u) { finish(j, total); }
 }

@@ -5,34 +5,20 @@
 // with T taps and offset O. Borders are half-sample symmetric ("reflect", dcba|abcd|dcba), extended
 // periodically when the filter is wider than the plane.
 //
-// An invocation owns RUN = 16 consecutive source positions of one line (and, in turn, every phase of them). It
-// slides a register window of 16 source samples along the taps: each tap costs one sample load, one weight
-// load and four vec4 FMAs, and the shift of the window is free register renaming. On a CPU adapter (llvmpipe)
-// a storage load is a scalar loop over the SIMD lanes and a dynamically indexed private array is a gather too,
-// so everything in the tap loop stays in registers (16 positions measured 25 % faster than 8; a private window
-// array was 2× slower). Neighbouring invocations take neighbouring lines, so for AXIS 1 their loads are
-// adjacent in memory.
+// An invocation owns RUN = 16 consecutive source positions of one line (and, in turn, every phase of them),
+// computed by the sliding register window of shaders/lib/window-filter.wgsl. Neighbouring invocations take
+// neighbouring lines, so for AXIS 1 their loads are adjacent in memory.
 override AXIS: u32 = 0u;
 
-struct Params {
-  in_w: u32,
-  in_h: u32,
-  out_w: u32,
-  out_h: u32,
-  taps: u32,       // T
-  phases: u32,     // P
-  offset: i32,     // O
-  positions: u32,  // source positions q along the axis: ceil(output length / P)
-  lines: u32,      // lines across the axis (height for AXIS 0, width for AXIS 1)
-}
+// `p`: the uniforms declared in src/kernels/resample.ts, their struct generated from there.
+#include "lib/grid.wgsl"
+#include "lib/window-filter.wgsl"
 
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 
 const WG: u32 = 64u;
-const RUN: u32 = 16u;
 
 // Sample j of `line`, reflected into [0, n) when outside.
 fn load(j: i32, n: i32, line: u32) -> f32 {
@@ -53,7 +39,7 @@ fn store(i: u32, line: u32, v: f32) {
 
 @compute @workgroup_size(WG)
 fn filter_axis(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let item = gid.x + gid.y * groups.x * WG;
+  let item = grid1d_index(gid, groups, WG);
   let runs = (p.positions + RUN - 1u) / RUN;
   if (item >= runs * p.lines) { return; }
   let line = item % p.lines;
@@ -63,35 +49,25 @@ fn filter_axis(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 
   let first = i32(q0) + p.offset;
   for (var ph = 0u; ph < p.phases; ph++) {
-    // a0…a3: outputs of positions q0 … q0+15; v0…v3: samples first+t … first+t+15 at tap t.
-    var a0 = vec4<f32>(0.0);
-    var a1 = vec4<f32>(0.0);
-    var a2 = vec4<f32>(0.0);
-    var a3 = vec4<f32>(0.0);
-    var v0 = vec4<f32>(load(first, n, line), load(first + 1, n, line), load(first + 2, n, line), load(first + 3, n, line));
-    var v1 = vec4<f32>(load(first + 4, n, line), load(first + 5, n, line), load(first + 6, n, line), load(first + 7, n, line));
-    var v2 = vec4<f32>(load(first + 8, n, line), load(first + 9, n, line), load(first + 10, n, line), load(first + 11, n, line));
-    var v3 = vec4<f32>(load(first + 12, n, line), load(first + 13, n, line), load(first + 14, n, line), 0.0);
+    // The outputs of positions q0 … q0+15, from the window of samples first+t … first+t+15 at tap t.
+    var acc = Run(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+    var win = Window(
+      vec4<f32>(load(first, n, line), load(first + 1, n, line), load(first + 2, n, line), load(first + 3, n, line)),
+      vec4<f32>(load(first + 4, n, line), load(first + 5, n, line), load(first + 6, n, line), load(first + 7, n, line)),
+      vec4<f32>(load(first + 8, n, line), load(first + 9, n, line), load(first + 10, n, line), load(first + 11, n, line)),
+      vec4<f32>(load(first + 12, n, line), load(first + 13, n, line), load(first + 14, n, line), 0.0),
+    );
     for (var t = 0u; t < p.taps; t++) {
-      v3.w = load(first + 15 + i32(t), n, line);
-      let wt = weights[ph * p.taps + t];
-      a0 += wt * v0;
-      a1 += wt * v1;
-      a2 += wt * v2;
-      a3 += wt * v3;
-      v0 = vec4<f32>(v0.yzw, v1.x);
-      v1 = vec4<f32>(v1.yzw, v2.x);
-      v2 = vec4<f32>(v2.yzw, v3.x);
-      v3 = vec4<f32>(v3.yzw, 0.0);
+      windowTap(&acc, &win, weights[ph * p.taps + t], load(first + 15 + i32(t), n, line));
     }
     let i0 = q0 * p.phases + ph;
     for (var r = 0u; r < 4u; r++) {
       let i = i0 + r * p.phases;
       let s = 4u * p.phases;
-      if (i < out_len) { store(i, line, a0[r]); }
-      if (i + s < out_len) { store(i + s, line, a1[r]); }
-      if (i + 2u * s < out_len) { store(i + 2u * s, line, a2[r]); }
-      if (i + 3u * s < out_len) { store(i + 3u * s, line, a3[r]); }
+      if (i < out_len) { store(i, line, acc.a0[r]); }
+      if (i + s < out_len) { store(i + s, line, acc.a1[r]); }
+      if (i + 2u * s < out_len) { store(i + 2u * s, line, acc.a2[r]); }
+      if (i + 3u * s < out_len) { store(i + 3u * s, line, acc.a3[r]); }
     }
   }
 }

@@ -4,16 +4,9 @@
 // a fixed order. A training step checks every gradient for NaN/Inf through their sum: one workgroup per
 // tensor left a 64-lane loop over millions of elements on the critical path of every update.
 // Seven inputs + the output keep to WebGPU's minimum of 8 storage buffers per stage.
-struct Params {
-  count: u32,                    // tensors in this launch (≤ 7)
-  out_offset: u32,               // element of partial[first tensor of this launch, 0] in `out`
-  pieces: u32,                   // partials per tensor (the row length of `out`)
-  _pad1: u32,
-  sizes: array<vec4<u32>, 2>,    // elements of each tensor
-  offsets: array<vec4<u32>, 2>,  // first element of each tensor in its buffer
-}
+// `p`: the uniforms declared in src/kernels/reduce.ts (SumEachParams), their struct generated from there.
+#include "lib/workgroup-reduce.wgsl"
 
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> t0: array<f32>;
 @group(0) @binding(2) var<storage, read> t1: array<f32>;
 @group(0) @binding(3) var<storage, read> t2: array<f32>;
@@ -27,7 +20,9 @@ const WG: u32 = 64u;
 // Elements per workgroup: 4,096 on a GPU (many workgroups), 65,536 on a CPU rasteriser (few, long ones).
 override CHUNK: u32 = 4096u;
 
-var<workgroup> partial: array<f32, WG>;
+fn combine(a: f32, b: f32) -> f32 {
+  return a + b;
+}
 
 // Element i of tensor k's buffer; k is the same across a workgroup, so the branch never diverges.
 fn load(k: u32, i: u32) -> f32 {
@@ -57,11 +52,6 @@ fn sum_each(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
   let end = min(size, (c + 1u) * CHUNK);
   var acc = 0.0;
   for (var i = c * CHUNK + lid; i < end; i += WG) { acc += load(k, offset + i); }
-  partial[lid] = acc;
-  workgroupBarrier();
-  for (var step = WG / 2u; step > 0u; step /= 2u) {
-    if (lid < step) { partial[lid] += partial[lid + step]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { out[p.out_offset + k * p.pieces + c] = partial[0]; }
+  let total = workgroup_reduce(lid, acc);
+  if (lid == 0u) { out[p.out_offset + k * p.pieces + c] = total; }
 }

@@ -7,34 +7,11 @@
 //   threshold_area  E ≥ Otsu's t, averaged over each mult×mult block back to the original resolution.
 // The host finishes the min/max and computes Otsu's threshold from the 256 counts.
 
-struct Params {
-  count: u32,      // histogram, threshold_area: elements of E / output pixels
-  width: u32,      // row length of h1, h2 and E
-  in_h: u32,       // dog_energy: rows of h1/h2
-  q_begin: u32,    // dog_energy: rows [q_begin, q_end) of h1/h2 produce E (the strip's core)
-  q_end: u32,
-  phases: u32,     // dog_energy: P (= mult); threshold_area: block size
-  taps1: u32,      // dog_energy: narrow filter, weights[0 … P·taps1)
-  offset1: i32,
-  taps2: u32,      // dog_energy: wide filter, weights[P·taps1 …)
-  offset2: i32,
-  out_w: u32,      // threshold_area: output row length
-  out_offset: u32, // threshold_area: first output element written
-  gamma: f32,
-  epsilon: f32,
-  phi: f32,
-  lo: f32,         // min of E
-  hi: f32,         // max of E (> lo)
-  threshold: f32,  // Otsu's threshold on the normalised scale
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+// `p`: the uniforms declared in src/kernels/xdog.ts, their struct generated from there.
+#include "lib/grid.wgsl"
+#include "lib/window-filter.wgsl"
 
 const WG: u32 = 64u;
-
-fn linear(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WG;
-}
 
 fn normalised(e: f32) -> f32 {
   return (e - p.lo) / (p.hi - p.lo);
@@ -47,8 +24,6 @@ fn normalised(e: f32) -> f32 {
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
 @group(0) @binding(4) var<storage, read_write> e_out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> minmax: array<f32>;
-
-const RUN: u32 = 16u;
 
 // Row j (reflected into [0, in_h)) of column `line` of h1 (which 0) or h2 (which 1).
 fn sample(which: u32, j: i32, line: u32) -> f32 {
@@ -64,34 +39,20 @@ fn sample(which: u32, j: i32, line: u32) -> f32 {
   return h2[i];
 }
 
-struct Run {
-  a0: vec4<f32>,
-  a1: vec4<f32>,
-  a2: vec4<f32>,
-  a3: vec4<f32>,
-}
-
-// Phase `ph` of the vertical filter at rows q0 … q0+15: the register-window scheme of shaders/resample.wgsl.
+// Phase `ph` of the vertical filter at rows q0 … q0+15: the sliding register window of shaders/lib/window-filter.wgsl.
 fn vertical(which: u32, q0: u32, ph: u32, line: u32) -> Run {
   let taps = select(p.taps2, p.taps1, which == 0u);
   let w0 = select(p.phases * p.taps1 + ph * p.taps2, ph * p.taps1, which == 0u);
   let first = i32(q0) + select(p.offset2, p.offset1, which == 0u);
   var r = Run(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-  var v0 = vec4<f32>(sample(which, first, line), sample(which, first + 1, line), sample(which, first + 2, line), sample(which, first + 3, line));
-  var v1 = vec4<f32>(sample(which, first + 4, line), sample(which, first + 5, line), sample(which, first + 6, line), sample(which, first + 7, line));
-  var v2 = vec4<f32>(sample(which, first + 8, line), sample(which, first + 9, line), sample(which, first + 10, line), sample(which, first + 11, line));
-  var v3 = vec4<f32>(sample(which, first + 12, line), sample(which, first + 13, line), sample(which, first + 14, line), 0.0);
+  var win = Window(
+    vec4<f32>(sample(which, first, line), sample(which, first + 1, line), sample(which, first + 2, line), sample(which, first + 3, line)),
+    vec4<f32>(sample(which, first + 4, line), sample(which, first + 5, line), sample(which, first + 6, line), sample(which, first + 7, line)),
+    vec4<f32>(sample(which, first + 8, line), sample(which, first + 9, line), sample(which, first + 10, line), sample(which, first + 11, line)),
+    vec4<f32>(sample(which, first + 12, line), sample(which, first + 13, line), sample(which, first + 14, line), 0.0),
+  );
   for (var t = 0u; t < taps; t++) {
-    v3.w = sample(which, first + 15 + i32(t), line);
-    let wt = weights[w0 + t];
-    r.a0 += wt * v0;
-    r.a1 += wt * v1;
-    r.a2 += wt * v2;
-    r.a3 += wt * v3;
-    v0 = vec4<f32>(v0.yzw, v1.x);
-    v1 = vec4<f32>(v1.yzw, v2.x);
-    v2 = vec4<f32>(v2.yzw, v3.x);
-    v3 = vec4<f32>(v3.yzw, 0.0);
+    windowTap(&r, &win, weights[w0 + t], sample(which, first + 15 + i32(t), line));
   }
   return r;
 }
@@ -128,7 +89,7 @@ fn put4(e: vec4<f32>, row0: u32, first: u32, nq: u32, line: u32, lo: ptr<functio
 // neighbouring columns, so their loads are adjacent in memory.
 @compute @workgroup_size(WG)
 fn dog_energy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let item = linear(gid, groups);
+  let item = grid1d_index(gid, groups, WG);
   let runs = (p.q_end - p.q_begin + RUN - 1u) / RUN;
   if (item >= runs * p.width) { return; }
   let line = item % p.width;
@@ -163,7 +124,7 @@ const PER: u32 = 1024u;
 @compute @workgroup_size(WG)
 fn histogram(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   var bins: array<u32, 256>;
-  let j = linear(gid, groups);
+  let j = grid1d_index(gid, groups, WG);
   let base = (j / WG) * WG * PER + j % WG;
   for (var k = 0u; k < PER; k++) {
     let i = base + k * WG;
@@ -180,7 +141,7 @@ fn histogram(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 
 @compute @workgroup_size(WG)
 fn threshold_area(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let o = linear(gid, groups);
+  let o = grid1d_index(gid, groups, WG);
   if (o >= p.count) { return; }
   let x = o % p.out_w;
   let y = o / p.out_w;

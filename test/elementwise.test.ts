@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { gradcheck } from '../src/ops/gradcheck.js';
 import * as T from '../src/ops/index.js';
+import { BINARY_OPS, binary, UNARY_OPS, unary, type BinaryOp, type UnaryOp } from '../src/kernels/elementwise.js';
 import { binaryReference, selectReference, unaryReference } from '../src/kernels/elementwise.ref.js';
 import { mapBroadcast } from '../src/kernels/host.js';
 import { randomHost, expectClose } from './helpers/check.js';
@@ -17,6 +18,29 @@ const shapes: [number[], number[]][] = [
   [[2, 300, 17], [17]],
   [[], [5, 3]],
 ];
+
+describe('every declared op, its WGSL expression against its float64 formula', () => {
+  // Inputs inside each op's domain; the scalars a slope or bounds would take.
+  const positive = new Set<string>(['log', 'sqrt', 'pow', 'div']);
+  const scalars: Partial<Record<UnaryOp | BinaryOp, [number, number]>> = { leakyRelu: [0.2, 0], clamp: [-0.5, 0.7], affine: [1.5, -2], leakyReluGrad: [0.3, 0] };
+  for (const op of Object.keys(UNARY_OPS) as UnaryOp[]) {
+    test(`unary ${op}`, async () => {
+      const x = randomHost([3, 41, 5], positive.has(op) ? 'positive' : 'normal');
+      const [alpha, beta] = scalars[op] ?? [0, 0];
+      await expectClose(unary(op, T.tensor(x.data, x.shape), alpha, beta), unaryReference(op, x, alpha, beta), 2e-6);
+    });
+  }
+  for (const op of Object.keys(BINARY_OPS) as BinaryOp[]) {
+    test(`binary ${op}`, async () => {
+      const a = randomHost([3, 41, 5], positive.has(op) ? 'positive' : 'normal');
+      const b = randomHost([41, 1], positive.has(op) ? 'positive' : 'normal');
+      // Ties, so that eq, ne, le and ge see both answers.
+      a.data.set(b.data.slice(0, 5));
+      const [alpha] = scalars[op] ?? [0, 0];
+      await expectClose(binary(op, T.tensor(a.data, a.shape), T.tensor(b.data, b.shape), alpha), binaryReference(op, a, b, alpha), 2e-6);
+    });
+  }
+});
 
 describe('unary ops match the float64 reference', () => {
   const cases: [string, (x: T.Tensor) => T.Tensor, Parameters<typeof unaryReference>[0], 'normal' | 'positive', number?, number?][] = [

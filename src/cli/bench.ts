@@ -1,12 +1,13 @@
-// npm run bench -- [filter] [--json FILE]
+// npm run bench -- [filter...] [--json FILE]
 // Times our kernels against a peer library on the same adapter and writes the records as JSON
-// (bench/results/latest.json unless --json says otherwise). The filter matches "suite/case" by substring.
+// (bench/results/latest.json unless --json says otherwise). A case runs when any filter matches "suite/case" by substring.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DEFAULT_BENCH_OPTIONS, measure, type BenchOptions, type BenchRecord, type BenchSuite } from '../../bench/harness.js';
 import { colorizeSuite } from '../../bench/suites/colorize.js';
 import { convSuite } from '../../bench/suites/conv.js';
 import { dataSuite } from '../../bench/suites/data.js';
+import { elementwiseSuite } from '../../bench/suites/elementwise.js';
 import { matmulSuite } from '../../bench/suites/matmul.js';
 import { netsSuite } from '../../bench/suites/nets.js';
 import { roof } from '../../bench/suites/roof.js';
@@ -14,9 +15,9 @@ import { trainSuite } from '../../bench/suites/train.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
 import { flagsHelp, HELP_FLAG, parseSizeFlag, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
-import { commandFlags, runCommand, UsageError } from './command.js';
+import { commandFlags, runCommand } from './command.js';
 
-const SUITES: BenchSuite[] = [roof, matmulSuite, convSuite, netsSuite, dataSuite, colorizeSuite, trainSuite];
+const SUITES: BenchSuite[] = [roof, elementwiseSuite, matmulSuite, convSuite, netsSuite, dataSuite, colorizeSuite, trainSuite];
 
 const SPECS: FlagSpec[] = [
   { name: 'json', value: 'FILE', help: 'where the records go (default bench/results/latest.json)' },
@@ -25,19 +26,18 @@ const SPECS: FlagSpec[] = [
   HELP_FLAG,
 ];
 
-const USAGE = `usage: npm run bench -- [filter] [--json FILE] [--size WxH]
-Times the kernels against a peer library on the same adapter; the filter matches "suite/case" by substring.
+const USAGE = `usage: npm run bench -- [filter...] [--json FILE] [--size WxH]
+Times the kernels against a peer library on the same adapter; a case runs when any filter matches "suite/case" by substring.
 suites: ${SUITES.map((s) => s.name).join(', ')}
 ${flagsHelp(SPECS)}`;
 
-function parseArgs(argv: string[]): { filter: string; json: string; verbose: boolean; options: BenchOptions } | null {
+function parseArgs(argv: string[]): { filters: string[]; json: string; verbose: boolean; options: BenchOptions } | null {
   const parsed = commandFlags(argv, SPECS, USAGE);
   if (!parsed) return null;
-  if (parsed.positionals.length > 1) throw new UsageError(`One filter at most, got ${parsed.positionals.join(' ')}.`);
   const options: BenchOptions = structuredClone(DEFAULT_BENCH_OPTIONS);
   const size = parsed.values.get('size');
   if (size !== undefined) options.page = parseSizeFlag(size, 16);
-  return { filter: parsed.positionals[0] ?? '', json: parsed.values.get('json') || 'bench/results/latest.json', verbose: parsed.switches.has('verbose'), options };
+  return { filters: parsed.positionals, json: parsed.values.get('json') || 'bench/results/latest.json', verbose: parsed.switches.has('verbose'), options };
 }
 
 const fmt = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(digits));
@@ -45,18 +45,19 @@ const fmt = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(di
 async function main(): Promise<void> {
   const parsed = parseArgs(process.argv.slice(2));
   if (!parsed) return;
-  const { filter, json, verbose, options } = parsed;
+  const { filters, json, verbose, options } = parsed;
+  const matches = (name: string) => !filters.length || filters.some((f) => name.includes(f));
   const e = useEngine(new Engine(await nodeDevice({ verbose })))!;
   console.log(`adapter: ${e.gpu.adapterName} (${e.gpu.backend}, ${e.gpu.featureLevel})`);
   const records: BenchRecord[] = [];
   let roofGflops: number | null = null;
   for (const suite of SUITES) {
     // The roof always runs: every other number is reported as a fraction of it.
-    const selected = suite === roof || !filter || suite.name.includes(filter) || filter.startsWith(`${suite.name}/`);
+    const selected = suite === roof || matches(suite.name) || filters.some((f) => f.startsWith(`${suite.name}/`));
     if (!selected) continue;
     console.log(`\n${suite.name}`);
     for (const c of await suite.cases(options)) {
-      const wanted = suite === roof || !filter || `${c.suite}/${c.name}`.includes(filter) || c.suite.includes(filter);
+      const wanted = suite === roof || matches(`${c.suite}/${c.name}`);
       if (wanted) {
         const r = await measure(c, console.log);
         if (suite === roof) roofGflops = r.gflops;

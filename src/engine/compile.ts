@@ -3,7 +3,8 @@
 // optimizer moments) records it again. What changes between runs travels through the slots (uploads), never
 // through the function's arguments. Steps of one group never run at the same time (a D and a G update), so they
 // lend each other their scratch: the group needs the memory of its largest step, not of all.
-import { collectDisposables, engine, keep, tidy, type Disposable } from './engine.js';
+import { collectDisposables, type Disposable } from './disposable.js';
+import { engine, keep, tidy } from './engine.js';
 import type { Recording } from './recording.js';
 import { Tensor, type Shape } from './tensor.js';
 

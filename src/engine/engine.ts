@@ -3,8 +3,9 @@
 // explicit readback, the disposal scopes, and recorded dispatch sequences that replay without the host work
 // that made them (recording.ts). Kernels talk to the GPU only through `dispatch`.
 import type { GpuDevice } from './device.js';
+import { collectDisposables, type Disposable } from './disposable.js';
 import { BufferPool } from './pool.js';
-import { Capture, Recording, type RecordedCommand, type RecordingHost } from './recording.js';
+import { recordDispatches, type Capture, type Recording, type RecordingHost } from './recording.js';
 
 /** A compute kernel: WGSL source, the entry point to run, and the override constants that specialise it. */
 export interface Kernel {
@@ -67,15 +68,6 @@ export interface MemoryInfo {
   recordedBytes: number;
 }
 
-/** A scope of tensors created inside `tidy`, disposed when it ends unless returned or kept. */
-export interface Disposable {
-  dispose(): void;
-  kept: boolean;
-  scope: Set<Disposable> | null;
-  /** The GPU buffer it holds (a recording tells its results from leftovers by it). */
-  readonly storage: { readonly buffer: GPUBuffer };
-}
-
 export class Engine {
   readonly device: GPUDevice;
   private readonly storage: BufferPool;
@@ -105,13 +97,24 @@ export class Engine {
     this.staging = new BufferPool(this.device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     this.recordingHost = {
       pool: this.storage,
+      flush: () => this.flush(),
+      capture: (capture) => {
+        this.capture = capture;
+      },
+      uniformSlots: (slots) => {
+        const words = new Uint32Array((Math.max(slots.length, 1) * UNIFORM_SLOT_BYTES) / 4);
+        slots.forEach((u, slot) => words.set(u, (slot * UNIFORM_SLOT_BYTES) / 4));
+        const buffer = this.device.createBuffer({ size: words.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+        this.device.queue.writeBuffer(buffer, 0, words);
+        return buffer;
+      },
+      adopt: (recording) => {
+        this.recordings.add(recording);
+        this.counters.recordings++;
+      },
       encode: (recording) => this.encodeRecording(recording),
       forget: (recording) => this.recordings.delete(recording),
-      bindGroup: (pipeline, uniforms, slot, buffers) => {
-        const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_SLOT_BYTES } }];
-        buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-        return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-      },
+      bindGroup: (pipeline, uniforms, slot, buffers) => this.bindGroup(pipeline, uniforms, slot, buffers),
     };
     this.uniformArena = this.device.createBuffer({
       size: this.uniformMirror.byteLength,
@@ -191,32 +194,50 @@ export class Engine {
   /**
    * Records one dispatch into the current batch. Binding 0 is the kernel's uniform struct (`uniforms`, at most
    * 256 bytes); bindings 1.. are `buffers` in order. Nothing runs until the batch is flushed. `cost` is kept with
-   * a recorded dispatch for the profiler.
+   * a recorded dispatch for the profiler. The grid is checked here, for every kernel: whole numbers of workgroups
+   * within the device's per-dimension limit.
    */
   dispatch(kernel: Kernel, uniforms: Uint32Array, buffers: GPUBuffer[], groups: [number, number?, number?], cost?: DispatchCost): void {
     this.checkHealthy();
     if (uniforms.byteLength > UNIFORM_SLOT_BYTES) throw new Error(`${kernel.family}: uniforms exceed ${UNIFORM_SLOT_BYTES} bytes`);
+    const grid: [number, number, number] = [groups[0], groups[1] ?? 1, groups[2] ?? 1];
+    this.checkGrid(kernel, grid);
     if (this.slots === SLOTS_PER_BATCH) this.flush();
     const key = `${kernel.family}:${kernel.entry}:${JSON.stringify(kernel.constants ?? {})}`;
     const pipeline = this.pipeline(kernel, key);
     if (this.capture) {
-      const grid: [number, number, number] = [groups[0], groups[1] ?? 1, groups[2] ?? 1];
       this.capture.dispatch({ pipeline, kernel: key, uniforms: uniforms.slice(), buffers: [...buffers], groups: grid, cost });
       return;
     }
     const slot = this.slots++;
     this.uniformMirror.set(uniforms, (slot * UNIFORM_SLOT_BYTES) / 4);
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: this.uniformArena, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_SLOT_BYTES } },
-    ];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.bindGroup(pipeline, this.uniformArena, slot, buffers);
     this.encoder ??= this.device.createCommandEncoder();
     this.pass ??= this.encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
-    this.pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+    this.pass.dispatchWorkgroups(...grid);
     this.counters.dispatches++;
+  }
+
+  private checkGrid(kernel: Kernel, grid: readonly number[]): void {
+    if (grid.some((v) => !Number.isInteger(v) || v < 0)) {
+      throw new Error(`${kernel.family}:${kernel.entry}: a launch of [${grid.join(', ')}] workgroups is not a grid of whole numbers (a bug in the kernel's host code).`);
+    }
+    const limit = this.gpu.limits.maxComputeWorkgroupsPerDimension;
+    if (grid.some((v) => v > limit)) {
+      throw new Error(
+        `${kernel.family}:${kernel.entry}: a launch of [${grid.join(', ')}] workgroups exceeds this device's ${limit} per dimension; ` +
+          'use a smaller batch or image.',
+      );
+    }
+  }
+
+  /** Binding 0: uniform slot `slot` of `uniforms`; bindings 1…: `buffers` in order. */
+  private bindGroup(pipeline: GPUComputePipeline, uniforms: GPUBuffer, slot: number, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_SLOT_BYTES } }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   }
 
   /** Submits the recorded batch (uniforms first: queue order puts the write before the batch's commands). */
@@ -296,86 +317,7 @@ export class Engine {
   record<T>(fn: () => T, { shareScratchWith = [] }: { shareScratchWith?: Iterable<Recording> } = {}): { recording: Recording; result: T } {
     this.checkHealthy();
     if (this.capture) throw new Error('Engine.record: already recording; recordings do not nest.');
-    this.flush();
-    const lenders = new Map<GPUBuffer, Recording>();
-    for (const r of shareScratchWith) {
-      if (!r.valid) continue;
-      for (const b of r.scratch) {
-        lenders.set(b, r);
-        this.storage.lend(b);
-      }
-    }
-    const capture = new Capture();
-    this.capture = capture;
-    let result: T;
-    let recorded = false;
-    try {
-      result = fn();
-      if (result instanceof Promise) {
-        result.catch(() => undefined); // its failure (e.g. a refused readback) is reported by the error below
-        throw new Error('Engine.record takes a synchronous function: nothing can be awaited or read back inside a recording.');
-      }
-      if (capture.staleRead) {
-        throw new Error(
-          'Engine.record: the function read a tensor made before recording and then disposed it; a replay would read whatever ' +
-            'the buffer holds by then. Keep that tensor alive while the recording is used, or create it inside the function.',
-        );
-      }
-      // A tensor made here that outlives the recording without being its result would be written again by every
-      // replay: lazily created state (moments, caches) would be reset each time.
-      const returned = new Set<Disposable>();
-      collectDisposables(result, returned);
-      const results = new Set([...returned].map((t) => t.storage.buffer));
-      const leftovers = [...capture.born].filter((b) => capture.isReferenced(b) && !this.storage.isWaiting(b) && !results.has(b));
-      if (leftovers.length) {
-        throw new Error(
-          `Engine.record: ${leftovers.length} tensor(s) made while recording outlive it without being returned (kept or stored, e.g. ` +
-            'gradients not zeroed, state created lazily); every replay would write them again. Create lasting state before recording, ' +
-            'dispose temporaries inside it, or return what the caller reads.',
-        );
-      }
-      recorded = true;
-    } finally {
-      this.capture = null;
-      for (const b of lenders.keys()) {
-        if (!this.storage.isWaiting(b)) continue;
-        this.storage.take(b);
-        lenders.delete(b);
-      }
-      if (!recorded) this.reownLentScratch(lenders);
-    }
-    const scratch = [...capture.born].filter((b) => !lenders.has(b) && capture.isReferenced(b) && this.storage.isWaiting(b));
-    for (const b of scratch) this.storage.take(b);
-    this.reownLentScratch(lenders);
-    const own = new Set(scratch);
-    const dependencies = new Map<GPUBuffer, number>();
-    for (const d of capture.dispatches) for (const b of d.buffers) if (!own.has(b)) dependencies.set(b, this.storage.releaseCount(b));
-
-    const count = capture.dispatches.length;
-    const uniforms = this.device.createBuffer({ size: Math.max(count, 1) * UNIFORM_SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    const words = new Uint32Array((Math.max(count, 1) * UNIFORM_SLOT_BYTES) / 4);
-    const commands: RecordedCommand[] = capture.dispatches.map(({ pipeline, kernel, uniforms: u, buffers, groups, cost }, slot) => {
-      words.set(u, (slot * UNIFORM_SLOT_BYTES) / 4);
-      return { pipeline, kernel, buffers, groups, cost, bindGroup: this.recordingHost.bindGroup(pipeline, uniforms, slot, buffers) };
-    });
-    this.device.queue.writeBuffer(uniforms, 0, words);
-    const recording = new Recording(this.recordingHost, commands, scratch, dependencies, uniforms);
-    this.recordings.add(recording);
-    this.counters.recordings++;
-    recording.replay();
-    return { recording, result };
-  }
-
-  /**
-   * Lent scratch that a tensor made while recording still holds (a result): the tensor keeps it, its lender gets a
-   * fresh buffer in its place, and the change of owner counts as a release, so recordings that borrowed the
-   * buffer earlier become invalid. Called once this recording's own scratch is out of the pool.
-   */
-  private reownLentScratch(lenders: Map<GPUBuffer, Recording>): void {
-    for (const [b, lender] of lenders) {
-      lender.replaceScratch(b, this.storage.acquire(b.size));
-      this.storage.changedOwner(b);
-    }
+    return recordDispatches(this.recordingHost, fn, shareScratchWith);
   }
 
   private encodeRecording(recording: Recording): void {
@@ -448,16 +390,6 @@ export function tidy<T>(fn: () => T): T {
     parent?.add(t);
   }
   return result;
-}
-
-/** Every tensor (or other disposable) in a value: itself, or inside its arrays and objects. */
-export function collectDisposables(value: unknown, into: Set<Disposable>): void {
-  if (value === null || typeof value !== 'object') return;
-  if ('dispose' in value && 'kept' in value) {
-    into.add(value as Disposable);
-    return;
-  }
-  for (const v of Array.isArray(value) ? value : Object.values(value)) collectDisposables(v, into);
 }
 
 /** Exempts a tensor from the scopes it was created in: it lives until disposed by hand. */

@@ -1,5 +1,6 @@
 /// <reference types="@webgpu/types" />
-// A recorded sequence of dispatches, replayed with its pipelines, bind groups and uniforms fixed. A training
+// Recording (Engine.record): a sequence of dispatches captured once and replayed with its pipelines, bind groups
+// and uniforms fixed. A training
 // step issues thousands of small dispatches whose host-side cost (shape logic, autograd bookkeeping, one bind
 // group each) rivals the GPU work; replaying skips all of it. What makes a replay correct:
 //   - the buffers it writes between its first and last use (activations, gradients: its scratch) belong to it
@@ -9,8 +10,10 @@
 //     (`valid`), else the caller records again;
 //   - nothing is uploaded, read back or drawn at random inside it: those happen on the host, once, and
 //     would not happen again on replay (the engine refuses them while recording).
+import { collectDisposables, type Disposable } from './disposable.js';
 import type { DispatchCost } from './engine.js';
 import type { BufferPool } from './pool.js';
+
 
 export interface CapturedDispatch {
   pipeline: GPUComputePipeline;
@@ -49,9 +52,17 @@ export class Capture {
   }
 }
 
-/** The engine's side of a recording: its pool, how to queue and bind the commands, its list of recordings. */
+/** The engine's side of a recording: its pool, its batch, how to queue and bind the commands, its list of recordings. */
 export interface RecordingHost {
   readonly pool: BufferPool;
+  /** Submits the engine's current batch. */
+  flush(): void;
+  /** From now on the engine's dispatches go into `capture` instead of its batch (null: into the batch again). */
+  capture(capture: Capture | null): void;
+  /** A uniform buffer holding `uniforms` in consecutive slots, slot i for command i. */
+  uniformSlots(uniforms: readonly Uint32Array[]): GPUBuffer;
+  /** A new recording joins the engine's list (memory reports, destroy). */
+  adopt(recording: Recording): void;
   encode(recording: Recording): void;
   forget(recording: Recording): void;
   /** The bind group of command `slot`: its uniform slot in `uniforms`, then `buffers`. */
@@ -135,5 +146,85 @@ export class Recording {
     this.ownScratch.length = 0;
     this.uniforms.destroy();
     this.host.forget(this);
+  }
+}
+
+/** The work of Engine.record (see there), once the engine has checked that it is healthy and not recording. */
+export function recordDispatches<T>(host: RecordingHost, fn: () => T, shareScratchWith: Iterable<Recording>): { recording: Recording; result: T } {
+  const { pool } = host;
+  host.flush();
+  const lenders = new Map<GPUBuffer, Recording>();
+  for (const r of shareScratchWith) {
+    if (!r.valid) continue;
+    for (const b of r.scratch) {
+      lenders.set(b, r);
+      pool.lend(b);
+    }
+  }
+  const capture = new Capture();
+  host.capture(capture);
+  let result: T;
+  let recorded = false;
+  try {
+    result = fn();
+    if (result instanceof Promise) {
+      result.catch(() => undefined); // its failure (e.g. a refused readback) is reported by the error below
+      throw new Error('Engine.record takes a synchronous function: nothing can be awaited or read back inside a recording.');
+    }
+    if (capture.staleRead) {
+      throw new Error(
+        'Engine.record: the function read a tensor made before recording and then disposed it; a replay would read whatever ' +
+          'the buffer holds by then. Keep that tensor alive while the recording is used, or create it inside the function.',
+      );
+    }
+    // A tensor made here that outlives the recording without being its result would be written again by every
+    // replay: lazily created state (moments, caches) would be reset each time.
+    const returned = new Set<Disposable>();
+    collectDisposables(result, returned);
+    const results = new Set([...returned].map((t) => t.storage.buffer));
+    const leftovers = [...capture.born].filter((b) => capture.isReferenced(b) && !pool.isWaiting(b) && !results.has(b));
+    if (leftovers.length) {
+      throw new Error(
+        `Engine.record: ${leftovers.length} tensor(s) made while recording outlive it without being returned (kept or stored, e.g. ` +
+          'gradients not zeroed, state created lazily); every replay would write them again. Create lasting state before recording, ' +
+          'dispose temporaries inside it, or return what the caller reads.',
+      );
+    }
+    recorded = true;
+  } finally {
+    host.capture(null);
+    for (const b of lenders.keys()) {
+      if (!pool.isWaiting(b)) continue;
+      pool.take(b);
+      lenders.delete(b);
+    }
+    if (!recorded) reownLentScratch(pool, lenders);
+  }
+  const scratch = [...capture.born].filter((b) => !lenders.has(b) && capture.isReferenced(b) && pool.isWaiting(b));
+  for (const b of scratch) pool.take(b);
+  reownLentScratch(pool, lenders);
+  const own = new Set(scratch);
+  const dependencies = new Map<GPUBuffer, number>();
+  for (const d of capture.dispatches) for (const b of d.buffers) if (!own.has(b)) dependencies.set(b, pool.releaseCount(b));
+
+  const uniforms = host.uniformSlots(capture.dispatches.map((d) => d.uniforms));
+  const commands: RecordedCommand[] = capture.dispatches.map(({ pipeline, kernel, buffers, groups, cost }, slot) => (
+    { pipeline, kernel, buffers, groups, cost, bindGroup: host.bindGroup(pipeline, uniforms, slot, buffers) }
+  ));
+  const recording = new Recording(host, commands, scratch, dependencies, uniforms);
+  host.adopt(recording);
+  recording.replay();
+  return { recording, result };
+}
+
+/**
+ * Lent scratch that a tensor made while recording still holds (a result): the tensor keeps it, its lender gets a
+ * fresh buffer in its place, and the change of owner counts as a release, so recordings that borrowed the
+ * buffer earlier become invalid. Called once this recording's own scratch is out of the pool.
+ */
+function reownLentScratch(pool: BufferPool, lenders: Map<GPUBuffer, Recording>): void {
+  for (const [b, lender] of lenders) {
+    lender.replaceScratch(b, pool.acquire(b.size));
+    pool.changedOwner(b);
   }
 }

@@ -1,7 +1,8 @@
 /// <reference types="@webgpu/types" />
 // A float32 n-d tensor in a GPU buffer. Views (reshape, permute, slice, expand) share one Storage and differ
 // in shape, strides and offset; the buffer returns to the pool when the last view is disposed.
-import { engine, type Disposable, type Engine } from './engine.js';
+import type { Disposable } from './disposable.js';
+import { engine, type Engine } from './engine.js';
 import { checkShape, rowMajorStrides, sizeOf, type Shape } from './shape.js';
 
 export type { Shape };

@@ -1,12 +1,9 @@
 // Float64 references of shaders/conv.wgsl: direct loops over the PyTorch definitions.
 import { conv2dShape, convTranspose2dShape, type ConvGeometry, type Epilogue } from './conv.js';
+import { activationReference } from './elementwise.js';
 import type { HostTensor } from './host.js';
 
-function activate(v: number, epilogue?: Epilogue): number {
-  if (!epilogue || epilogue.activation === 'none') return v;
-  if (epilogue.activation === 'relu') return Math.max(v, 0);
-  return v > 0 ? v : v * epilogue.slope;
-}
+const activate = (v: number, epilogue?: Epilogue) => (epilogue ? activationReference(epilogue.activation, v, epilogue.slope) : v);
 
 export function conv2dReference(x: HostTensor, w: HostTensor, bias: HostTensor | null, geom: ConvGeometry, epilogue?: Epilogue): HostTensor {
   const [n, cout, ho, wo] = conv2dShape(x.shape, w.shape, geom);

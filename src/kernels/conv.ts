@@ -1,17 +1,84 @@
-// Convolution kernels (shaders/conv.wgsl): forward, input gradient and weight gradient of conv2d, and through
-// them conv_transpose2d. No autograd here (see src/ops/conv.ts). Shapes are NCHW; weights [Cout, Cin/g, kh, kw]
-// for conv2d and [Cin, Cout/g, kh, kw] for conv_transpose2d (PyTorch layouts).
-import source from '../../shaders/conv.wgsl';
+// Convolution kernels (shaders/conv.wgsl, shaders/conv-wgrad.wgsl): forward, input gradient and weight gradient
+// of conv2d, and through them conv_transpose2d. No autograd here (see src/ops/conv.ts). Shapes are NCHW; weights
+// [Cout, Cin/g, kh, kw] for conv2d and [Cin, Cout/g, kh, kw] for conv_transpose2d (PyTorch layouts).
+import gatherShader from '../../shaders/conv.wgsl';
+import wgradShader from '../../shaders/conv-wgrad.wgsl';
 import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { contiguousCopy } from './elementwise.js';
+import { activationCode, contiguousCopy, fusedActivation, type Activation } from './elementwise.js';
 import { batchedMatmul, matmulSumOverBatch } from './matmul.js';
 import { reduce } from './reduce.js';
-import { grid1d, UniformWriter } from './uniforms.js';
+import { grid1d, shaderSource, uniformStruct } from './uniforms.js';
 
-export type Activation = 'none' | 'relu' | 'leakyRelu';
-const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, leakyRelu: 2 };
+/** The geometry both convolution shaders read: the grid they walk, the grid S is gathered from, the taps. */
+const GEOMETRY = {
+  /** The result grid (conv_gather) / the grid summed over (conv_wgrad). */
+  outH: 'u32',
+  outW: 'u32',
+  /** The grid S is gathered from. */
+  inH: 'u32',
+  inW: 'u32',
+  kh: 'u32',
+  kw: 'u32',
+  strideY: 'u32',
+  strideX: 'u32',
+  /** Top and left padding (bottom and right only shape the output size). */
+  padY: 'i32',
+  padX: 'i32',
+  dilY: 'u32',
+  dilX: 'u32',
+} as const;
+
+const GatherParams = uniformStruct('ConvParams', {
+  /** Result channels per group (ROWS). */
+  rows: 'u32',
+  /** Reduced channels per group (CHANS). */
+  chans: 'u32',
+  groups: 'u32',
+  ...GEOMETRY,
+  /** Rows of the packed weight, a multiple of TM. */
+  rowsPad: 'u32',
+  hasBias: 'u32',
+  /** LeakyReLU slope. */
+  alpha: 'f32',
+  /** Images, whose pixels form one index space (conv_gather). */
+  batch: 'u32',
+});
+
+const PackParams = uniformStruct(
+  'ConvPackParams',
+  {
+    rows: 'u32',
+    chans: 'u32',
+    /** ⌈chans / 4⌉ */
+    chans4: 'u32',
+    rowsPad: 'u32',
+    taps: 'u32',
+    /** Weight strides in elements (taps are contiguous). */
+    strideGroup: 'u32',
+    strideChan: 'u32',
+    strideRow: 'u32',
+    offset: 'u32',
+  },
+  'pk',
+);
+
+const WgradParams = uniformStruct('ConvWgradParams', {
+  /** Result rows (output channels) per group. */
+  rows: 'u32',
+  /** Gathered channels per group. */
+  chans: 'u32',
+  groups: 'u32',
+  /** Pieces per batch item. */
+  splits: 'u32',
+  ...GEOMETRY,
+  /** Pixels per piece. */
+  splitLen: 'u32',
+});
+
+const source = shaderSource(gatherShader, GatherParams, PackParams, fusedActivation);
+const wgradSource = shaderSource(wgradShader, WgradParams);
 
 /** Geometry of a convolution, every field resolved per axis. */
 export interface ConvGeometry {
@@ -94,6 +161,14 @@ function dense(t: Tensor): { tensor: Tensor; temporary: boolean } {
   return t.isContiguous && t.offset === 0 ? { tensor: t, temporary: false } : { tensor: contiguousCopy(t), temporary: true };
 }
 
+function geometryUniforms(outH: number, outW: number, inH: number, inW: number, kh: number, kw: number, geom: ConvGeometry) {
+  const { stride, padding, dilation } = geom;
+  return {
+    outH, outW, inH, inW, kh, kw,
+    strideY: stride[0], strideX: stride[1], padY: padding[0], padX: padding[2], dilY: dilation[0], dilX: dilation[1],
+  };
+}
+
 /** Rows per workgroup of the gather kernels: 4, 8 or 16 (weights load 4 rows per vec4). */
 function gatherRowTile(rows: number): number {
   return rows <= 4 ? 4 : rows <= 8 ? 8 : 16;
@@ -140,8 +215,7 @@ function packWeight(w: Tensor, g: Gather, rowsPad: number): Tensor {
   const [sg, sc, sr] = g.rowsMajor ? [rows * chans * taps, taps, chans * taps] : [chans * rows * taps, rows * taps, taps];
   const WG_X = workgroupWidth();
   const groupsGrid: [number, number, number] = [Math.ceil(rowsPad / WG_X), taps, groups * chans4];
-  checkGrid(groupsGrid);
-  const uniforms = new UniformWriter().u32(rows).u32(chans).u32(chans4).u32(rowsPad).u32(taps).u32(sg).u32(sc).u32(sr).u32(w.offset).done();
+  const uniforms = PackParams.pack({ rows, chans, chans4, rowsPad, taps, strideGroup: sg, strideChan: sc, strideRow: sr, offset: w.offset });
   engine().dispatch(
     { family: 'conv', source, entry: 'conv_pack_weight', constants: { WG_X } },
     uniforms,
@@ -175,13 +249,11 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
   // The transposed gather at stride > 1 runs phase by phase (see conv_gather_phased).
   const phased = !vec4 && g.mode === 1 && !unitStride;
   const phases = phased ? g.geom.stride[0] * g.geom.stride[1] : 1;
-  const uniforms = new UniformWriter()
-    .u32(g.rows).u32(g.chans).u32(g.groups).u32(1)
-    .u32(g.outH).u32(g.outW).u32(g.inH).u32(g.inW)
-    .u32(g.kh).u32(g.kw).u32(g.geom.stride[0]).u32(g.geom.stride[1])
-    .i32(g.geom.padding[0]).i32(g.geom.padding[2]).u32(g.geom.dilation[0]).u32(g.geom.dilation[1])
-    .u32(rowsPad).u32(B ? 1 : 0).f32(epilogue.slope).u32(0).u32(g.batch)
-    .done();
+  const uniforms = GatherParams.pack({
+    rows: g.rows, chans: g.chans, groups: g.groups,
+    ...geometryUniforms(g.outH, g.outW, g.inH, g.inW, g.kh, g.kw, g.geom),
+    rowsPad, hasBias: B ? 1 : 0, alpha: epilogue.slope, batch: g.batch,
+  });
   const rowBlocks = (rowsPad / TM) * g.groups;
   let groups: [number, number, number];
   if (vec4 || phased) {
@@ -192,7 +264,6 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
     const [x, z] = grid1d(g.batch * pixels, pixelsPerGroup);
     groups = [x, rowBlocks, z];
   }
-  checkGrid(groups);
   // Without a bias the binding still needs a buffer; the kernel never reads it.
   const biasBuffer = B ? B.tensor.storage.buffer : S.tensor.storage.buffer;
   // Useful work only: the transposed gather (MODE 1) at stride s meets one tap in s² per output.
@@ -207,7 +278,7 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
       family: 'conv',
       source,
       entry: vec4 ? 'conv_gather4' : phased ? 'conv_gather_phased' : 'conv_gather',
-      constants: { MODE: g.mode, ACT: ACT_CODE[epilogue.activation], TM, CV: cv, WG_X },
+      constants: { MODE: g.mode, ACT: activationCode(epilogue.activation), TM, CV: cv, WG_X },
     },
     uniforms,
     [S.tensor.storage.buffer, packed.storage.buffer, biasBuffer, out.storage.buffer],
@@ -224,13 +295,6 @@ function convShape(kh: number, kw: number, cin: number, cout: number, groups: nu
   const g = groups > 1 ? ` g${groups}` : '';
   const s = stride[0] > 1 || stride[1] > 1 ? ` s${stride[0]}` : '';
   return `${kh}×${kw} ${cin}→${cout}${g}${s} @${h}×${w}${batch > 1 ? ` ×${batch}` : ''}`;
-}
-
-function checkGrid(groups: readonly number[]): void {
-  const limit = engine().gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (groups.some((v) => v > limit)) {
-    throw new Error(`conv: a launch of [${groups.join(', ')}] workgroups exceeds this device's ${limit} per dimension; use a smaller batch or image.`);
-  }
 }
 
 /** A 1×1 convolution with stride 1, no padding and one group is a matrix product per image: the matmul kernel. */
@@ -360,17 +424,13 @@ function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: numbe
   const partial = Tensor.empty([n * splits, geom.groups * rows, chans, kh, kw]);
   const TM = rowTile(rows);
   const WG_X = workgroupWidth();
-  const uniforms = new UniformWriter()
-    .u32(rows).u32(chans).u32(geom.groups).u32(splits)
-    .u32(outH).u32(outW).u32(inH).u32(inW)
-    .u32(kh).u32(kw).u32(geom.stride[0]).u32(geom.stride[1])
-    .i32(geom.padding[0]).i32(geom.padding[2]).u32(geom.dilation[0]).u32(geom.dilation[1])
-    .u32(0).u32(0).f32(0).u32(splitLen).u32(n)
-    .done();
+  const uniforms = WgradParams.pack({
+    rows, chans, groups: geom.groups, splits, ...geometryUniforms(outH, outW, inH, inW, kh, kw, geom), splitLen,
+  });
   const groups: [number, number, number] = [Math.ceil((chans * kh * kw) / (4 * WG_X)), Math.ceil(rows / TM) * geom.groups, n * splits];
-  checkGrid(groups);
   e.dispatch(
-    { family: 'conv', source, entry: 'conv_wgrad', constants: { TM, WG_X, D4: +(P % 4 === 0) } },
+    // CV = 1: one vec4 of 4 columns per row of the register tile.
+    { family: 'conv-wgrad', source: wgradSource, entry: 'conv_wgrad', constants: { TM, WG_X, CV: 1, D4: +(P % 4 === 0) } },
     uniforms,
     [S.tensor.storage.buffer, D.tensor.storage.buffer, partial.storage.buffer, D.tensor.storage.buffer],
     groups,

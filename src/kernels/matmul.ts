@@ -1,14 +1,32 @@
 // Batched matrix product (shaders/matmul.wgsl). Operands may be transposed views and may broadcast over the
 // batch: the kernel reads them through transpose flags, batch strides and offsets, so backward passes and
 // attention-style products need no copies. Anything the kernel cannot address directly is copied first.
-import source from '../../shaders/matmul.wgsl';
+import shader from '../../shaders/matmul.wgsl';
 import { engine } from '../engine/engine.js';
 import { broadcastShapes, broadcastStrides, collapseDims, rowMajorStrides, sizeOf } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import type { Activation } from './conv.js';
-import { binary, contiguousCopy, unary } from './elementwise.js';
+import { activationCode, binary, contiguousCopy, fusedActivation, unary, type Activation } from './elementwise.js';
 import { reduce } from './reduce.js';
-import { UniformWriter } from './uniforms.js';
+import { shaderSource, uniformStruct } from './uniforms.js';
+
+const Params = uniformStruct('MatmulParams', {
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  /** Elements between consecutive batches of A, B and C (0 broadcasts A or B). */
+  strideA: 'u32',
+  strideB: 'u32',
+  strideC: 'u32',
+  /** matmul_tiled: pieces of K per product (split-K); workgroup z = batch · splits + piece. */
+  splits: 'u32',
+  /** matmul_tiled: K per piece (a multiple of TK). */
+  k_chunk: 'u32',
+  /** LeakyReLU slope of the epilogue. */
+  alpha: 'f32',
+  /** Bias element per row of C: 1, or 0 when C is one row computed transposed (matmul_gemv). */
+  bias_step: 'u32',
+});
+const source = shaderSource(shader, Params, fusedActivation);
 
 interface Operand {
   tensor: Tensor;
@@ -54,7 +72,6 @@ export interface MatmulEpilogue {
 }
 
 const NO_EPILOGUE: MatmulEpilogue = { bias: null, activation: 'none', slope: 0 };
-const ACT_CODE: Record<Activation, number> = { none: 0, relu: 1, leakyRelu: 2 };
 
 /**
  * a [..., M, K] · b [..., K, N] → [..., M, N] with broadcast batch dims, and optionally act(· + bias[row]) fused
@@ -133,7 +150,7 @@ function product(a: Tensor, b: Tensor, out: Tensor, M: number, N: number, K: num
 
 /** Override constants and the bias binding of an epilogue (A's buffer when there is no bias: never read). */
 function epilogueBinding(A: Operand, { bias, activation }: MatmulEpilogue): { constants: Record<string, number>; buffer: GPUBuffer } {
-  return { constants: { HAS_BIAS: +(bias !== null), ACT: ACT_CODE[activation] }, buffer: (bias ?? A.tensor).storage.buffer };
+  return { constants: { HAS_BIAS: +(bias !== null), ACT: activationCode(activation) }, buffer: (bias ?? A.tensor).storage.buffer };
 }
 
 interface KSplit {
@@ -179,8 +196,6 @@ function kSplit(M: number, N: number, K: number, batch: number): KSplit {
  */
 function launch(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: number, batch: number, split: KSplit, epilogue: MatmulEpilogue): void {
   const e = engine();
-  const limit = e.gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (batch * split.splits > limit) throw new Error(`matmul: a batch of ${batch} exceeds this device's ${limit} workgroups per dimension; split the batch.`);
   if (!e.gpu.software && (M === 1 || N === 1) && launchGemv(A, B, out, M, N, K, batch, epilogue)) return;
   const fused = epilogueBinding(A, epilogue);
   const constants = { TRANS_A: +A.transposed, TRANS_B: +B.transposed, ...fused.constants };
@@ -196,10 +211,9 @@ function launch(A: Operand, B: Operand, out: Tensor, M: number, N: number, K: nu
     entry = 'matmul_tiled';
     groups = [Math.ceil(N / 64), Math.ceil(M / 64), batch * split.splits];
   }
-  const uniforms = new UniformWriter()
-    .u32(M).u32(N).u32(K).u32(batch).u32(A.batchStride).u32(B.batchStride).u32(M * N).u32(split.splits)
-    .u32(split.chunk).f32(epilogue.slope).u32(1).u32(0)
-    .done();
+  const uniforms = Params.pack({
+    M, N, K, strideA: A.batchStride, strideB: B.batchStride, strideC: M * N, splits: split.splits, k_chunk: split.chunk, alpha: epilogue.slope, bias_step: 1,
+  });
   const shape = `${M}×${N}×K${K}${batch > 1 ? ` ×${batch}` : ''}${split.splits > 1 ? ` split ${split.splits}` : ''}`;
   const cost = { flops: 2 * M * N * K * batch, bytes: 4 * (A.tensor.size + B.tensor.size + out.size), shape };
   const buffers = [A.tensor.storage.buffer, B.tensor.storage.buffer, out.storage.buffer, fused.buffer];
@@ -216,11 +230,11 @@ function launchGemv(A: Operand, B: Operand, out: Tensor, M: number, N: number, K
   const [matrix, vector, rows, transposed] = N === 1 ? [A, B, M, A.transposed] : [B, A, N, !B.transposed];
   const groups: [number, number, number] = [Math.ceil(rows / (transposed ? 64 : 4)), 1, batch];
   if (groups[0] > e.gpu.limits.maxComputeWorkgroupsPerDimension) return false;
-  const uniforms = new UniformWriter()
-    .u32(rows).u32(1).u32(K).u32(batch).u32(matrix.batchStride).u32(vector.batchStride).u32(M * N).u32(1)
+  const uniforms = Params.pack({
+    M: rows, N: 1, K, strideA: matrix.batchStride, strideB: vector.batchStride, strideC: M * N, splits: 1, k_chunk: K, alpha: epilogue.slope,
     // Computed transposed (M = 1), every output belongs to C's one row: its bias is element 0.
-    .u32(K).f32(epilogue.slope).u32(N === 1 ? 1 : 0).u32(0)
-    .done();
+    bias_step: N === 1 ? 1 : 0,
+  });
   const fused = epilogueBinding(matrix, epilogue);
   const cost = { flops: 2 * M * N * K * batch, bytes: 4 * (A.tensor.size + B.tensor.size + out.size), shape: `${M}×${N}×K${K}${batch > 1 ? ` ×${batch}` : ''}` };
   const kernel = { family: 'matmul', source, entry: 'matmul_gemv', constants: { TRANS_A: +transposed, ...fused.constants } };

@@ -1,9 +1,9 @@
 // 2-D average / max pooling over NCHW views (shaders/pool.wgsl): the window geometry and its checks, and one
 // launch per pass. Raw kernels: no autograd here (see src/ops/pool.ts).
-import source from '../../shaders/pool.wgsl';
+import shader from '../../shaders/pool.wgsl';
 import { engine } from '../engine/engine.js';
 import { Tensor, type Shape } from '../engine/tensor.js';
-import { grid1d, UniformWriter } from './uniforms.js';
+import { grid1d, shaderSource, uniformStruct } from './uniforms.js';
 
 /** A size given once for both spatial axes, or as [height, width]. */
 export type PoolSize = number | readonly [number, number];
@@ -18,6 +18,33 @@ export interface PoolGeometry {
 }
 
 const WG = 256;
+
+const Params = uniformStruct('PoolParams', {
+  /** Invocations: output elements (forward) or input elements (backward). */
+  count: 'u32',
+  /** C; a plane index is n·C + c. */
+  channels: 'u32',
+  in_h: 'u32',
+  in_w: 'u32',
+  out_h: 'u32',
+  out_w: 'u32',
+  kernel_h: 'u32',
+  kernel_w: 'u32',
+  stride_h: 'u32',
+  stride_w: 'u32',
+  pad_h: 'u32',
+  pad_w: 'u32',
+  /** 1 / (kh·kw) for the average. */
+  scale: 'f32',
+  /** First element of the strided operand (x, or the gradient in the average's backward). */
+  x_offset: 'u32',
+  /** First element of the output gradient in max_pool_backward. */
+  grad_offset: 'u32',
+  /** N, C, H, W strides in elements of that operand. */
+  x_strides: 'vec4<u32>',
+  grad_strides: 'vec4<u32>',
+});
+const source = shaderSource(shader, Params);
 
 function pair(v: PoolSize): [number, number] {
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];
@@ -53,13 +80,12 @@ export function poolGeometry(op: string, shape: Shape, kernel: PoolSize, stride:
 function launch(entry: string, g: PoolGeometry, count: number, buffers: GPUBuffer[], strided: Tensor, grad?: Tensor): void {
   const [, c, h, w] = g.input;
   const [, , oh, ow] = g.output;
-  const uniforms = new UniformWriter()
-    .u32(count).u32(c).u32(h).u32(w).u32(oh).u32(ow)
-    .u32(g.kernel[0]).u32(g.kernel[1]).u32(g.stride[0]).u32(g.stride[1]).u32(g.padding[0]).u32(g.padding[1])
-    .f32(1 / (g.kernel[0] * g.kernel[1])).u32(strided.offset).u32(grad?.offset ?? 0).u32(0)
-    .u32Array(strided.strides, 4)
-    .u32Array(grad?.strides ?? [], 4)
-    .done();
+  const uniforms = Params.pack({
+    count, channels: c, in_h: h, in_w: w, out_h: oh, out_w: ow,
+    kernel_h: g.kernel[0], kernel_w: g.kernel[1], stride_h: g.stride[0], stride_w: g.stride[1], pad_h: g.padding[0], pad_w: g.padding[1],
+    scale: 1 / (g.kernel[0] * g.kernel[1]), x_offset: strided.offset, grad_offset: grad?.offset ?? 0,
+    x_strides: strided.strides, grad_strides: grad?.strides ?? [],
+  });
   const [n] = g.input;
   engine().dispatch({ family: 'pool', source, entry }, uniforms, buffers, grid1d(count, WG), {
     bytes: 4 * n * c * (h * w + oh * ow),

@@ -1,8 +1,19 @@
 // Seeded uniform and normal fills (shaders/random.wgsl) and the generator that hands out their keys.
-import source from '../../shaders/random.wgsl';
+import shader from '../../shaders/random.wgsl';
 import { engine } from '../engine/engine.js';
 import { Tensor, type Shape } from '../engine/tensor.js';
-import { grid1d, UniformWriter } from './uniforms.js';
+import { grid1d, shaderSource, uniformStruct } from './uniforms.js';
+
+const Params = uniformStruct('RandomParams', {
+  count: 'u32',
+  key0: 'u32',
+  key1: 'u32',
+  /** uniform: low bound; normal: mean. */
+  a: 'f32',
+  /** uniform: high bound; normal: standard deviation. */
+  b: 'f32',
+});
+const source = shaderSource(shader, Params);
 
 /**
  * A reproducible stream of fill keys: fill n of a generator seeded s always gets key (s, n), so a run with
@@ -39,7 +50,7 @@ function launch(entry: string, shape: Shape, a: number, b: number, generator: Ge
   if (out.size === 0) return out;
   if (out.size > 2 ** 31) throw new Error('random fills are limited to 2^31 elements');
   const [k0, k1] = generator.nextKey();
-  const uniforms = new UniformWriter().u32(out.size).u32(k0).u32(k1).u32(0).f32(a).f32(b).done();
+  const uniforms = Params.pack({ count: out.size, key0: k0, key1: k1, a, b });
   engine().dispatch({ family: 'random', source, entry }, uniforms, [out.storage.buffer], grid1d(out.size, 256));
   return out;
 }

@@ -1,11 +1,11 @@
 // Sum / max over any set of axes of a strided view (shaders/reduce.wgsl), and the sums of many tensors at once
 // (shaders/sum-each.wgsl). Raw kernels: no autograd.
-import source from '../../shaders/reduce.wgsl';
-import sumEachSource from '../../shaders/sum-each.wgsl';
+import reduceShader from '../../shaders/reduce.wgsl';
+import sumEachShader from '../../shaders/sum-each.wgsl';
 import { engine, MAX_GROUPS_PER_DIM, type Kernel } from '../engine/engine.js';
 import { collapseDims, normalizeAxes } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
-import { grid1d, sizeClass, UniformWriter } from './uniforms.js';
+import { grid1d, shaderSource, sizeClass, uniformStruct } from './uniforms.js';
 
 export type ReduceOp = 'sum' | 'max';
 const OPS: Record<ReduceOp, number> = { sum: 0, max: 1 };
@@ -15,6 +15,29 @@ const SERIAL_MAX = 32;
 /** Split a reduction when it has fewer outputs than this, so the whole device helps. */
 const SPLIT_BELOW_OUTPUTS = 256;
 const CHUNK = 4096;
+
+const Params = uniformStruct('ReduceParams', {
+  /** Work items: outputs × splits. */
+  items: 'u32',
+  /** K: elements reduced per output. */
+  length: 'u32',
+  /** S: chunks per output (1: one pass). */
+  splits: 'u32',
+  /** Elements per chunk, ⌈K / S⌉. */
+  chunk: 'u32',
+  /** Dims of the permuted view. */
+  rank: 'u32',
+  /** The result is multiplied by it (1/K gives the mean; 1 for partials). */
+  scale: 'f32',
+  in_offset: 'u32',
+  /** Of those dims, how many are reduced (the last ones). */
+  reduced_rank: 'u32',
+  /** Permuted input shape: kept dims, then reduced dims. */
+  shape: 'array<vec4<u32>, 2>',
+  /** The matching input strides. */
+  strides: 'array<vec4<u32>, 2>',
+});
+const source = shaderSource(reduceShader, Params);
 
 function kernel(op: ReduceOp, entry: string): Kernel {
   return { family: 'reduce', source, entry, constants: { OP: OPS[op] } };
@@ -55,11 +78,9 @@ function launch(
 ): void {
   const items = outputs * splits;
   const chunk = Math.ceil(length / splits);
-  const uniforms = new UniformWriter()
-    .u32(items).u32(length).u32(splits).u32(chunk).u32(shape.length).f32(scale).u32(offset).u32(reducedRank)
-    .u32Array(shape, 8)
-    .u32Array(strides, 8)
-    .done();
+  const uniforms = Params.pack({
+    items, length, splits, chunk, rank: shape.length, scale, in_offset: offset, reduced_rank: reducedRank, shape, strides,
+  });
   const serial = chunk <= SERIAL_MAX;
   const groups = serial ? grid1d(items, WG) : grid1d(items, 1);
   engine().dispatch(kernel(op, serial ? 'reduce_serial' : 'reduce_parallel'), uniforms, [src.storage.buffer, dst.storage.buffer], groups, {
@@ -71,6 +92,20 @@ function launch(
 
 /** Tensors per sum_each launch: 7 inputs and the output are WebGPU's minimum of 8 storage buffers per stage. */
 const SUM_EACH_INPUTS = 7;
+const SumEachParams = uniformStruct('SumEachParams', {
+  /** Tensors in this launch (≤ 7). */
+  count: 'u32',
+  /** Element of partial[first tensor of this launch, 0] in `out`. */
+  out_offset: 'u32',
+  /** Partials per tensor (the row length of `out`). */
+  pieces: 'u32',
+  /** Elements of each tensor. */
+  sizes: 'array<vec4<u32>, 2>',
+  /** First element of each tensor in its buffer. */
+  offsets: 'array<vec4<u32>, 2>',
+});
+const sumEachSource = shaderSource(sumEachShader, SumEachParams);
+
 /** Elements one sum_each workgroup sums (its CHUNK): many workgroups on a GPU, few long ones on a CPU rasteriser. */
 const sumEachChunk = () => (engine().gpu.software ? 65536 : 4096);
 
@@ -87,18 +122,16 @@ export function sumEach(tensors: readonly Tensor[]): Tensor {
     if (!t.isContiguous) throw new Error(`sumEach: tensor ${i} [${t.shape.join(', ')}] is a strided view; pass contiguous tensors.`);
   }
   const pieces = Math.max(1, ...tensors.map((t) => Math.ceil(t.size / chunk)));
-  if (pieces > MAX_GROUPS_PER_DIM) throw new Error(`sumEach: a tensor of ${Math.max(...tensors.map((t) => t.size))} elements exceeds ${MAX_GROUPS_PER_DIM * chunk}.`);
   const partials = Tensor.empty([tensors.length, pieces]);
   for (let first = 0; first < tensors.length; first += SUM_EACH_INPUTS) {
     const part = tensors.slice(first, first + SUM_EACH_INPUTS);
-    const uniforms = new UniformWriter()
-      .u32(part.length)
-      .u32(partials.offset + first * pieces)
-      .u32(pieces)
-      .u32(0)
-      .u32Array(part.map((t) => t.size), 8)
-      .u32Array(part.map((t) => t.offset), 8)
-      .done();
+    const uniforms = SumEachParams.pack({
+      count: part.length,
+      out_offset: partials.offset + first * pieces,
+      pieces,
+      sizes: part.map((t) => t.size),
+      offsets: part.map((t) => t.offset),
+    });
     // Unused bindings repeat the first tensor; the kernel never reads them.
     const buffers = Array.from({ length: SUM_EACH_INPUTS }, (_, k) => (part[k] ?? part[0]).storage.buffer);
     const elements = part.reduce((n, t) => n + t.size, 0);

@@ -1,10 +1,10 @@
 // Separable 1-D filters of one-channel planes (shaders/resample.wgsl): the polyphase filter description, the
 // filters the data pipeline uses (Gaussian blur, Lanczos upsampling), and one launch per pass. Raw kernels on
 // [height, width] tensors; no autograd.
-import source from '../../shaders/resample.wgsl';
+import shader from '../../shaders/resample.wgsl';
 import { engine } from '../engine/engine.js';
 import { Tensor } from '../engine/tensor.js';
-import { grid1d, UniformWriter } from './uniforms.js';
+import { grid1d, shaderSource, uniformStruct } from './uniforms.js';
 
 /**
  * A polyphase 1-D filter: output i = q·phases + p reads the source at reflect(q + offset + t) for t < taps
@@ -95,7 +95,26 @@ function normalise(w: Float64Array, phases: number): Float64Array {
 }
 
 const WG = 64;
-const RUN = 16;
+/** Source positions per invocation of the window filters (RUN of shaders/lib/window-filter.wgsl; xdog's too). */
+export const RUN = 16;
+
+const Params = uniformStruct('ResampleParams', {
+  in_w: 'u32',
+  in_h: 'u32',
+  out_w: 'u32',
+  out_h: 'u32',
+  /** T */
+  taps: 'u32',
+  /** P */
+  phases: 'u32',
+  /** O */
+  offset: 'i32',
+  /** Source positions q along the axis: ⌈output length / P⌉. */
+  positions: 'u32',
+  /** Lines across the axis (height for AXIS 0, width for AXIS 1). */
+  lines: 'u32',
+});
+const source = shaderSource(shader, Params);
 
 /** Filters a [height, width] tensor along x (each row) or along y (each column). */
 export function filterAxis(x: Tensor, axis: 'x' | 'y', filter: Filter1d): Tensor {
@@ -110,10 +129,7 @@ export function filterAxis(x: Tensor, axis: 'x' | 'y', filter: Filter1d): Tensor
   const lines = axis === 'x' ? h : w;
   const out = Tensor.empty([oh, ow]);
   const weights = Tensor.fromArray(Float32Array.from(filter.weights), [filter.weights.length]);
-  const uniforms = new UniformWriter()
-    .u32(w).u32(h).u32(ow).u32(oh)
-    .u32(filter.taps).u32(filter.phases).i32(filter.offset).u32(positions).u32(lines)
-    .done();
+  const uniforms = Params.pack({ in_w: w, in_h: h, out_w: ow, out_h: oh, taps: filter.taps, phases: filter.phases, offset: filter.offset, positions, lines });
   const kernel = { family: 'resample', source, entry: 'filter_axis', constants: { AXIS: axis === 'x' ? 0 : 1 } };
   engine().dispatch(kernel, uniforms, [x.storage.buffer, weights.storage.buffer, out.storage.buffer], grid1d(Math.ceil(positions / RUN) * lines, WG));
   weights.dispose();

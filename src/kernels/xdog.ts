@@ -1,15 +1,14 @@
 // XDoG after the horizontal filtering (shaders/xdog.wgsl): the vertical filters fused with the energy, the
 // histogram of the normalised energy, and threshold + area averaging. Raw kernels; src/data/xdog.ts puts them
 // together.
-import source from '../../shaders/xdog.wgsl';
+import shader from '../../shaders/xdog.wgsl';
 import { engine } from '../engine/engine.js';
 import { Tensor } from '../engine/tensor.js';
 import { fillInto } from './elementwise.js';
-import type { Filter1d } from './resample.js';
-import { grid1d, UniformWriter } from './uniforms.js';
+import { RUN, type Filter1d } from './resample.js';
+import { grid1d, shaderSource, uniformStruct } from './uniforms.js';
 
 const WG = 64;
-const RUN = 16;
 const PER = 1024;
 
 export interface EnergyParams {
@@ -35,16 +34,51 @@ interface Uniforms {
   threshold?: number;
 }
 
+const Params = uniformStruct('XdogParams', {
+  /** histogram, threshold_area: elements of E / output pixels. */
+  count: 'u32',
+  /** Row length of h1, h2 and E. */
+  width: 'u32',
+  /** dog_energy: rows of h1/h2. */
+  in_h: 'u32',
+  /** dog_energy: rows [q_begin, q_end) of h1/h2 produce E (the strip's core). */
+  q_begin: 'u32',
+  q_end: 'u32',
+  /** dog_energy: P (= mult); threshold_area: block size. */
+  phases: 'u32',
+  /** dog_energy: the narrow filter, weights[0 … P·taps1). */
+  taps1: 'u32',
+  offset1: 'i32',
+  /** dog_energy: the wide filter, weights[P·taps1 …). */
+  taps2: 'u32',
+  offset2: 'i32',
+  /** threshold_area: output row length. */
+  out_w: 'u32',
+  /** threshold_area: first output element written. */
+  out_offset: 'u32',
+  gamma: 'f32',
+  epsilon: 'f32',
+  phi: 'f32',
+  /** Min of E. */
+  lo: 'f32',
+  /** Max of E (> lo). */
+  hi: 'f32',
+  /** Otsu's threshold on the normalised scale. */
+  threshold: 'f32',
+});
+
+/** One struct serves the three entry points; each sets what it reads, the rest is zero. */
 function uniforms(u: Uniforms): Uint32Array {
-  return new UniformWriter()
-    .u32(u.count ?? 0).u32(u.width).u32(u.inH ?? 0).u32(u.qBegin ?? 0).u32(u.qEnd ?? 0).u32(u.phases ?? 1)
-    .u32(u.narrow?.taps ?? 0).i32(u.narrow?.offset ?? 0).u32(u.wide?.taps ?? 0).i32(u.wide?.offset ?? 0)
-    .u32(u.outW ?? 0).u32(u.outOffset ?? 0)
-    .f32(u.energy?.gamma ?? 0).f32(u.energy?.epsilon ?? 0).f32(u.energy?.phi ?? 0)
-    .f32(u.lo ?? 0).f32(u.hi ?? 1).f32(u.threshold ?? 0)
-    .done();
+  return Params.pack({
+    count: u.count ?? 0, width: u.width, in_h: u.inH ?? 0, q_begin: u.qBegin ?? 0, q_end: u.qEnd ?? 0, phases: u.phases ?? 1,
+    taps1: u.narrow?.taps ?? 0, offset1: u.narrow?.offset ?? 0, taps2: u.wide?.taps ?? 0, offset2: u.wide?.offset ?? 0,
+    out_w: u.outW ?? 0, out_offset: u.outOffset ?? 0,
+    gamma: u.energy?.gamma ?? 0, epsilon: u.energy?.epsilon ?? 0, phi: u.energy?.phi ?? 0,
+    lo: u.lo ?? 0, hi: u.hi ?? 1, threshold: u.threshold ?? 0,
+  });
 }
 
+const source = shaderSource(shader, Params);
 const kernel = (entry: string) => ({ family: 'xdog', source, entry });
 
 /**

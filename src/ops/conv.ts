@@ -8,11 +8,10 @@ import {
   convTranspose2dForward,
   convTranspose2dInputGrad,
   convTranspose2dWeightGrad,
-  type Activation,
   type ConvGeometry,
   type Epilogue,
 } from '../kernels/conv.js';
-import { binary } from '../kernels/elementwise.js';
+import { binary, type Activation } from '../kernels/elementwise.js';
 import { reduce } from '../kernels/reduce.js';
 
 type Pair = number | readonly [number, number];

@@ -8,11 +8,11 @@
 // every step), update() dispatches the kernels, which read them from that buffer — and, given loss terms,
 // leave everything untouched when one of them is NaN or ±Inf — and settle() counts the steps once the
 // host knows whether the update was applied. step() does all three.
-import source from '../../shaders/adam.wgsl';
+import shader from '../../shaders/adam.wgsl';
 import { engine, keep } from '../engine/engine.js';
 import { Tensor } from '../engine/tensor.js';
 import { contiguousCopy, fill } from '../kernels/elementwise.js';
-import { grid1d, sizeClass, UniformWriter } from '../kernels/uniforms.js';
+import { grid1d, shaderSource, sizeClass, uniformStruct } from '../kernels/uniforms.js';
 
 export interface AdamHyperparameters {
   lr: number;
@@ -37,7 +37,23 @@ export interface AdamState extends AdamHyperparameters {
 }
 
 const WG = 256;
-const kernel = { family: 'adam', source, entry: 'adam_step' };
+const Params = uniformStruct('AdamParams', {
+  /** Elements of the parameter. */
+  count: 'u32',
+  /** First element of the parameter and of the gradient in their buffers (views may start late). */
+  param_offset: 'u32',
+  grad_offset: 'u32',
+  /** This parameter's [step_size, bc2_sqrt] in `schedule`. */
+  schedule_offset: 'u32',
+  check_offset: 'u32',
+  check_count: 'u32',
+  beta1: 'f32',
+  one_minus_beta1: 'f32',
+  beta2: 'f32',
+  one_minus_beta2: 'f32',
+  eps: 'f32',
+});
+const kernel = { family: 'adam', source: shaderSource(shader, Params), entry: 'adam_step' };
 
 const paramName = (t: Tensor, i: number) => `parameter ${i} [${t.shape.join(', ')}]`;
 
@@ -143,21 +159,19 @@ export class Adam {
       if (!state) throw new Error('Adam.update: call prepare() first (it creates the moments and uploads the step sizes).');
       updated.push(i);
       if (param.size === 0) return;
-      const uniforms = new UniformWriter()
-        .u32(param.size)
-        .u32(param.offset)
-        .u32(grad.offset)
-        .u32(2 * i + this.schedule.offset)
-        .u32(check?.offset ?? 0)
-        .u32(check?.size ?? 0)
-        .u32(0)
-        .u32(0)
-        .f32(beta1)
-        .f32(1 - beta1)
-        .f32(beta2)
-        .f32(1 - beta2)
-        .f32(eps)
-        .done();
+      const uniforms = Params.pack({
+        count: param.size,
+        param_offset: param.offset,
+        grad_offset: grad.offset,
+        schedule_offset: 2 * i + this.schedule.offset,
+        check_offset: check?.offset ?? 0,
+        check_count: check?.size ?? 0,
+        beta1,
+        one_minus_beta1: 1 - beta1,
+        beta2,
+        one_minus_beta2: 1 - beta2,
+        eps,
+      });
       const buffers = [param.storage.buffer, grad.storage.buffer, state.expAvg.storage.buffer, state.expAvgSq.storage.buffer, this.schedule.storage.buffer, (check ?? this.schedule).storage.buffer];
       // Reads parameter, gradient and both moments, writes three of them back.
       engine().dispatch(kernel, uniforms, buffers, grid1d(param.size, WG), { flops: 12 * param.size, bytes: 28 * param.size, shape: sizeClass(param.size) });
