@@ -2,7 +2,7 @@
 // network outputs, the default blend keeps the page's ink (within 8/255 of its luminance, hardly any colour)
 // and its lettering readable. CPU only.
 import { describe, expect, test } from 'vitest';
-import { BLEND_MODES, DEFAULT_BLEND, recombine, type BlendMode } from '../src/colorize/recombine.js';
+import { BLEND_MODES, chooseBlend, DEFAULT_BLEND, recombine, type BlendMode } from '../src/colorize/recombine.js';
 import { createPlane, LUMA, toGrey, type Plane } from '../src/data/plane.js';
 import { seededRng } from '../src/data/random.js';
 import { resizeArea } from '../src/data/resize.js';
@@ -69,7 +69,7 @@ describe('blend with the page', () => {
     const grey = toGrey(page);
     let inkPixels = 0;
     for (const [name, out] of Object.entries(badOutputs(60, 80))) {
-      for (const mode of ['multiply', 'luminance'] as BlendMode[]) {
+      for (const mode of ['auto', 'multiply', 'luminance'] as BlendMode[]) {
         const result = recombine(page, out, mode);
         let worst = 0;
         let worstChroma = 0;
@@ -80,14 +80,40 @@ describe('blend with the page', () => {
           worst = Math.max(worst, Math.abs(luma(result, i) - grey.data[i]));
           worstChroma = Math.max(worstChroma, chroma(result, i));
           // Never lighter than the page in multiply.
-          if (mode === 'multiply') for (let c = 0; c < 3; c++) expect(result.data[3 * i + c]).toBeLessThanOrEqual(grey.data[i] + 1e-6);
+          if ((mode === 'auto' ? chooseBlend(grey) : mode) === 'multiply') for (let c = 0; c < 3; c++) expect(result.data[3 * i + c]).toBeLessThanOrEqual(grey.data[i] + 1e-6);
         }
         expect(worst * 255, `${name}, ${mode}`).toBeLessThanOrEqual(8);
         expect(worstChroma * 255, `${name}, ${mode}`).toBeLessThanOrEqual(8);
       }
     }
     expect(inkPixels).toBeGreaterThan(500);
-    expect(DEFAULT_BLEND).toBe('multiply');
+    expect(DEFAULT_BLEND).toBe('auto');
+  });
+
+  test('auto takes a grey render for a grey page (luminance) and ink on paper for line art (multiply)', () => {
+    const grey = toGrey(greyPage(160, 120, 4));
+    // Line art: the lettering page, and ink strokes on paper with anti-aliased edges (a few mid-grey pixels each).
+    const lettering = toGrey(letteringPage(200, 120).page);
+    const strokes = createPlane(160, 120, 1, Float32Array.from({ length: 160 * 120 }, (_, i) => {
+      const d = Math.abs((i % 160) - 20 * Math.round((i % 160) / 20));
+      return d === 0 ? 0.02 : d === 1 ? 0.55 : 1;
+    }));
+    // A grey render: smooth mid-grey shading over most of the drawing, white background around it.
+    const render = createPlane(160, 120, 1, Float32Array.from({ length: 160 * 120 }, (_, i) => {
+      const [x, y] = [i % 160, Math.floor(i / 160)];
+      const r = Math.hypot(x - 80, y - 60);
+      return r > 50 ? 1 : r > 48 ? 0.05 : 0.3 + 0.5 * (x / 160);
+    }));
+    expect(chooseBlend(lettering)).toBe('multiply');
+    expect(chooseBlend(strokes)).toBe('multiply');
+    expect(chooseBlend(render)).toBe('luminance');
+    expect(chooseBlend(createPlane(8, 8, 1, new Float32Array(64).fill(1)))).toBe('multiply'); // blank paper
+    // auto is exactly the blend it picks.
+    for (const page of [grey, render, lettering]) {
+      const rgb = createPlane(page.width, page.height, 3, Float32Array.from({ length: page.data.length * 3 }, (_, k) => page.data[Math.floor(k / 3)]));
+      const out = badOutputs(40, 30).noise;
+      expect(recombine(rgb, out, 'auto').data).toEqual(recombine(rgb, out, chooseBlend(page)).data);
+    }
   });
 
   test('a page of 8-pixel lettering keeps its contrast in the default blend (the old detail blend gives no guarantee)', () => {

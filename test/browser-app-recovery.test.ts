@@ -48,7 +48,7 @@ describe.skipIf(!hasChromium)('the browser app’s recovery in Chromium', () => 
     await app.chooseFile('#open-weights', file('tiny.safetensors'));
     await tab().waitForFunction(() => /from tiny\.safetensors$/.test(document.getElementById('model-status')!.textContent!));
     await tab().selectOption('#working-size', '128');
-    // These tests follow a dot into the output; the default multiply blend darkens it under the page's ink.
+    // These tests follow a dot into the output; the default blend (multiply on line art) darkens it under the page's ink.
     await tab().selectOption('#blend', 'detail');
     await app.chooseFile('#open-page', file('page.png'));
     await app.waitForPass(0);

@@ -118,7 +118,7 @@ describe.skipIf(!hasChromium)('the browser app’s tools in Chromium', () => {
     await app.chooseFile('#open-weights', join(app.dir, 'tiny.safetensors'));
     await tab().waitForFunction(() => /from tiny\.safetensors$/.test(document.getElementById('model-status')!.textContent!));
     await tab().selectOption('#working-size', '128');
-    // These tests follow dots into the output; the default multiply blend darkens them under the page's ink.
+    // These tests follow dots into the output; the default blend (multiply on line art) darkens them under the page's ink.
     await tab().selectOption('#blend', 'detail');
   });
 
