@@ -175,6 +175,45 @@ describe('training on the software adapter', () => {
     fresh.dispose();
   });
 
+  test("a step submits G's update before D's terms are read back, and computes what D then G one after the other compute", async () => {
+    const c = config({ maxSteps: 2 });
+    const data = await loadTrainingData(c);
+    const pipelined = new Trainer({ config: c, data, out: runDir('pipelined') });
+    const sequential = new Trainer({ config: c, data, out: runDir('sequential') });
+    for (let step = 0; step < 2; step++) {
+      // D's readback and G's upload both go through the engine; count G's upload before D's readback resolves.
+      const order: string[] = [];
+      const e = engine();
+      const [upload, download] = [e.upload.bind(e), e.download.bind(e)];
+      e.upload = (...args) => (order.push('upload'), upload(...args));
+      e.download = async (...args) => {
+        order.push('download');
+        const out = await download(...args);
+        order.push('downloaded');
+        return out;
+      };
+      let a;
+      try {
+        a = await pipelined.trainStep();
+      } finally {
+        delete (e as Partial<typeof e>).upload;
+        delete (e as Partial<typeof e>).download;
+      }
+      // D's uploads (batch, step sizes), its readback started, then G's uploads, all before D's readback is back.
+      const back = order.indexOf('downloaded');
+      expect(order.indexOf('download')).toBeGreaterThan(0);
+      expect(order.slice(order.indexOf('download') + 1, back).filter((o) => o === 'upload').length, order.join(' ')).toBeGreaterThanOrEqual(3);
+      const d = await sequential.updateDiscriminator(await data.train.batch(2 * step));
+      const g = await sequential.updateGenerator(await data.train.batch(2 * step + 1));
+      sequential.step++;
+      expect([a.loss_d, a.loss_g], `losses of step ${step + 1}`).toEqual([d.loss, g.loss]);
+    }
+    expect(changed(await parameters(sequential.generator), await parameters(pipelined.generator))).toEqual([]);
+    expect(changed(await parameters(sequential.discriminator), await parameters(pipelined.discriminator))).toEqual([]);
+    pipelined.dispose();
+    sequential.dispose();
+  });
+
   test('a checkpoint write that fails midway (disk full) leaves the previous checkpoint loadable', async () => {
     let failWrites = false;
     const full: FileSystem = {

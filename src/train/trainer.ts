@@ -124,6 +124,14 @@ interface UpdateEntry {
   updated: readonly number[];
 }
 
+/** An update submitted to the GPU whose terms are still on their way back (Trainer.submit / finish). */
+interface PendingUpdate {
+  phase: string;
+  optimizer: Adam;
+  entry: UpdateEntry;
+  values: Promise<Float32Array>;
+}
+
 export class Trainer {
   readonly config: TrainConfig;
   readonly generator: GeneratorV1;
@@ -244,6 +252,22 @@ export class Trainer {
     batches: { input: Batch | null; target: Batch | null },
     objective: () => LossTerms,
   ): Promise<UpdateResult> {
+    return this.finish(this.submit(phase, optimizer, lr, batches, objective));
+  }
+
+  /**
+   * The GPU half of update(): uploads, replays and starts the readback of the terms, without waiting for it. The
+   * next update may be submitted at once (the queue runs them in order; the uploads into the shared input slots
+   * land after the work submitted before them), so the GPU goes from D's update to G's with no host round trip.
+   * Every submitted update must be finished, in order, before its optimizer's next prepare().
+   */
+  private submit(
+    phase: string,
+    optimizer: Adam,
+    lr: number,
+    batches: { input: Batch | null; target: Batch | null },
+    objective: () => LossTerms,
+  ): PendingUpdate {
     if (batches.input) engine().upload(this.slots.input.storage.buffer, batches.input.input);
     if (batches.target) engine().upload(this.slots.target.storage.buffer, batches.target.target);
     optimizer.lr = lr;
@@ -272,7 +296,12 @@ export class Trainer {
       entry = made;
       this.updates.set(phase, entry);
     }
-    const values = await entry.step.run().data();
+    return { phase, optimizer, entry, values: entry.step.run().data() };
+  }
+
+  /** The host half of update(): reads the terms, counts the update as applied or skipped. */
+  private async finish({ phase, optimizer, entry, values: pending }: PendingUpdate): Promise<UpdateResult> {
+    const values = await pending;
     if (this.options.replay === false) entry.step.forget();
     const names = entry.names;
     const terms = Object.fromEntries(names.map((n, i) => [n, values[i]]));
@@ -294,14 +323,17 @@ export class Trainer {
     return new Map([...this.updates].flatMap(([phase, { step }]) => (step.recording ? [[phase, step.recording] as const] : [])));
   }
 
+  private readonly discriminatorObjective = () => discriminatorObjective(this.networks, this.slots.input, this.slots.target, true);
+  private readonly generatorObjective = () => generatorObjective(this.networks, this.slots.input, this.slots.target);
+
   /** One discriminator update on `batch`, applied unless non-finite. */
   async updateDiscriminator(batch: Batch, lr = this.learningRates().d): Promise<UpdateResult> {
-    return this.update('discriminator', this.optimizerD, lr, { input: batch, target: batch }, () => discriminatorObjective(this.networks, this.slots.input, this.slots.target, true));
+    return this.update('discriminator', this.optimizerD, lr, { input: batch, target: batch }, this.discriminatorObjective);
   }
 
   /** One generator update on `batch`, applied unless non-finite. */
   async updateGenerator(batch: Batch, lr = this.learningRates().g): Promise<UpdateResult> {
-    return this.update('generator', this.optimizerG, lr, { input: batch, target: batch }, () => generatorObjective(this.networks, this.slots.input, this.slots.target));
+    return this.update('generator', this.optimizerG, lr, { input: batch, target: batch }, this.generatorObjective);
   }
 
   /** The fine-tuning G update on black-and-white `pages` (adversarial loss only), applied unless non-finite. */
@@ -353,10 +385,19 @@ export class Trainer {
     const { g: lrG, d: lrD } = this.learningRates();
     const dBatch = await this.batch(2 * this.step);
     this.prefetch(2 * this.step + 1);
-    const d = await this.updateDiscriminator(dBatch, lrD);
-    const gBatch = await this.batch(2 * this.step + 1);
+    // D's update is submitted, not awaited: G's batch is made and its update submitted while the GPU runs D's.
+    const dPending = this.submit('discriminator', this.optimizerD, lrD, { input: dBatch, target: dBatch }, this.discriminatorObjective);
+    let gBatch: Batch;
+    try {
+      gBatch = await this.batch(2 * this.step + 1);
+    } catch (e) {
+      await this.finish(dPending); // counted before the error surfaces, so a resumed run agrees with the log
+      throw e;
+    }
     this.prefetch(2 * this.step + 2);
-    const g = await this.updateGenerator(gBatch, lrG);
+    const gPending = this.submit('generator', this.optimizerG, lrG, { input: gBatch, target: gBatch }, this.generatorObjective);
+    const d = await this.finish(dPending);
+    const g = await this.finish(gPending);
     const record: StepRecord = {
       kind: 'step', step: this.step + 1, epoch: this.epoch, loss_g: g.loss, loss_d: d.loss, l1: g.terms.l1, lr_g: lrG, lr_d: lrD, ms: 0,
     };
