@@ -2,7 +2,7 @@
 // the line art (anti-aliased grey edges included) and not by the page's edge, its dots lie inside it and clear of
 // its lines, a huge open area gets at most the cap, a thin region one dot, and a click on ink none.
 import { describe, expect, test } from 'vitest';
-import { enclosedRegion, FILL_SPACING, fillRegion, MAX_FILL_DOTS, MIN_FILL_SPACING, type RgbaPixels } from '../web/fill-region.js';
+import { DEFAULT_CLOSE_GAPS, enclosedRegion, FILL_SPACING, fillRegion, MAX_FILL_DOTS, MIN_FILL_SPACING, type RgbaPixels } from '../web/fill-region.js';
 
 /** A white page with black (or `grey`) rectangle outlines `thickness` pixels wide. */
 function page(width: number, height: number, boxes: { x0: number; y0: number; x1: number; y1: number; grey?: number }[], thickness = 2): RgbaPixels {
@@ -33,6 +33,40 @@ describe('the enclosed region', () => {
   test("a grey anti-aliased line bounds it as a black one does; a pale one does not", () => {
     expect(enclosedRegion(page(60, 60, [{ x0: 5, y0: 5, x1: 40, y1: 40, grey: 110 }], 1), 20, 20)!.area).toBe(34 * 34);
     expect(enclosedRegion(page(60, 60, [{ x0: 5, y0: 5, x1: 40, y1: 40, grey: 200 }], 1), 20, 20)!.area).toBe(60 * 60);
+  });
+
+  test('closing gaps: a gap up to closeGaps wide stops the region, which still reaches its lines', () => {
+    const box = { x0: 10, y0: 20, x1: 59, y1: 69 };
+    const closed = page(100, 100, [box]);
+    // The same outline with a 3-pixel gap in its right side.
+    const gapped = page(100, 100, [box]);
+    for (let y = 40; y < 43; y++) for (let x = 58; x <= 59; x++) gapped.data.set([255, 255, 255], 4 * (y * 100 + x));
+    expect(enclosedRegion(gapped, 30, 40)!.area).toBe(100 * 100 - (50 * 50 - 46 * 46) + 6); // leaks without closing
+    const inside = enclosedRegion(gapped, 30, 40, 4)!;
+    // The inside, plus at most the gap's own pixels: nothing beyond it.
+    expect(inside.area).toBeGreaterThanOrEqual(46 * 46);
+    expect(inside.area).toBeLessThanOrEqual(46 * 46 + 6);
+    expect(inside.box).toEqual({ x0: 12, y0: 22, x1: inside.box.x1, y1: 67 });
+    expect(inside.box.x1).toBeLessThanOrEqual(59);
+    const outside = enclosedRegion(gapped, 80, 80, 4)!;
+    expect(outside.area).toBeLessThanOrEqual(100 * 100 - 50 * 50 + 6);
+    for (let i = 0; i < outside.mask.length; i++) expect(outside.mask[i] && inside.mask[i]).toBe(0);
+    // Grown back to its lines: on a closed outline, gap closing changes nothing.
+    expect(enclosedRegion(closed, 30, 40, 4)!.mask).toEqual(enclosedRegion(closed, 30, 40)!.mask);
+    // A gap wider than closeGaps still lets it through.
+    expect(enclosedRegion(gapped, 30, 40, 2)!.area).toBeGreaterThan(5000);
+    // The fill tool's dots stay inside.
+    const dots = fillRegion(gapped, 30, 40, 5, { closeGaps: DEFAULT_CLOSE_GAPS }).dots;
+    expect(dots.length).toBeGreaterThan(0);
+    for (const d of dots) expect(inside.mask[d.y * 100 + d.x]).toBe(1);
+  });
+
+  test('closing gaps: a region narrower than the gap is filled as without closing', () => {
+    // A corridor 3 pixels high between two lines.
+    const image = page(60, 11, [{ x0: 0, y0: 2, x1: 59, y1: 8 }]);
+    const plain = enclosedRegion(image, 30, 5)!;
+    expect(plain.area).toBe(56 * 3);
+    expect(enclosedRegion(image, 30, 5, 8)!.mask).toEqual(plain.mask);
   });
 
   test('a click on ink or off the page finds none', () => {
@@ -107,7 +141,7 @@ describe('the dots of a filled region', () => {
     const ys = fill.dots.map((d) => d.y);
     expect(Math.max(...xs) - Math.min(...xs)).toBeGreaterThan(1000);
     expect(Math.max(...ys) - Math.min(...ys)).toBeGreaterThan(1500);
-    expect(fillRegion(image, 5, 5, 3, 10).dots.length).toBeLessThanOrEqual(10);
+    expect(fillRegion(image, 5, 5, 3, { maxDots: 10 }).dots.length).toBeLessThanOrEqual(10);
   });
 
   test('a region thinner than a dot gets one dot, at its most interior pixel nearest the click', () => {

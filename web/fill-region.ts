@@ -2,8 +2,12 @@
 //
 // The region is the 4-connected area of non-ink page pixels around the clicked one: the line art bounds it. A pixel
 // is ink when its luma (the project's LUMA weights) is below FILL_INK_LUMA, halfway between black and white, so
-// the grey anti-aliased edge of a line bounds a region as its black core does (a gap in the line lets the region
-// through, as in any paint bucket).
+// the grey anti-aliased edge of a line bounds a region as its black core does. Gaps in the lines are closed as a
+// colourist's paint bucket closes them ("close gaps", `closeGaps` page pixels, the app's default
+// DEFAULT_CLOSE_GAPS): the region is first flooded over the pixels farther than closeGaps/2 from ink (its core), so
+// a gap up to closeGaps wide stops it, and then grown back towards its lines, each pixel near a line going to the
+// nearest core (so a gap is split between the regions on its two sides). A region narrower than the gap has no
+// core: it is filled as without gap closing.
 //
 // The region becomes dots, as a user would dab it: a grid centred on the region, FILL_SPACING dot widths apart
 // (closer in a small region, down to MIN_FILL_SPACING, so that it gets about FEW_DOTS), keeping only points whose
@@ -31,6 +35,8 @@ export const MIN_FILL_SPACING = 2;
 const FEW_DOTS = 4;
 /** The most dots one click places. */
 export const MAX_FILL_DOTS = 48;
+/** The widest gap in a line (page pixels) the app's fill does not leak through. */
+export const DEFAULT_CLOSE_GAPS = 4;
 
 export interface RegionFill {
   /** Page pixels of the dots, row by row. */
@@ -41,23 +47,49 @@ export interface RegionFill {
   spacing: number;
 }
 
-/** The region's pixels (1) in the page, with its bounding box; null when (x, y) is ink or off the page. */
-export function enclosedRegion(image: RgbaPixels, x: number, y: number): { mask: Uint8Array; area: number; box: { x0: number; y0: number; x1: number; y1: number } } | null {
+/** A region of the page: its pixels (1), their count and bounding box. */
+interface Region {
+  mask: Uint8Array;
+  area: number;
+  box: { x0: number; y0: number; x1: number; y1: number };
+}
+
+/**
+ * The region's pixels (1) in the page, with its bounding box; null when (x, y) is ink or off the page. Gaps in the
+ * lines up to `closeGaps` page pixels wide are closed (see the top of this file).
+ */
+export function enclosedRegion(image: RgbaPixels, x: number, y: number, closeGaps = 0): Region | null {
   const { width, height, data } = image;
   const [px, py] = [Math.floor(x), Math.floor(y)];
   if (px < 0 || py < 0 || px >= width || py >= height) return null;
   const limit = FILL_INK_LUMA * 255;
   const [wr, wg, wb] = LUMA;
-  const open = (i: number) => wr * data[4 * i] + wg * data[4 * i + 1] + wb * data[4 * i + 2] >= limit;
-  if (!open(py * width + px)) return null;
+  const ink = new Uint8Array(width * height);
+  for (let i = 0; i < ink.length; i++) ink[i] = wr * data[4 * i] + wg * data[4 * i + 1] + wb * data[4 * i + 2] < limit ? 1 : 0;
+  const start = py * width + px;
+  if (ink[start]) return null;
+  const reach = closeGaps / 2;
+  if (reach > 0) {
+    const toInk = chamferDistance(ink, width, { x0: 0, y0: 0, x1: width - 1, y1: height - 1 }, 1);
+    const beyondReach = (i: number) => toInk.at(i % width, Math.floor(i / width)) > reach;
+    const core = flood(width, height, start, beyondReach);
+    if (core) return growInto(core, width, height, ink, reach, beyondReach);
+  }
+  return flood(width, height, start, (i) => !ink[i]);
+}
+
+/** The 4-connected region of `open` pixels around `start`; null when `start` is not open. */
+function flood(width: number, height: number, start: number, open: (i: number) => boolean): Region | null {
+  if (!open(start)) return null;
   const mask = new Uint8Array(width * height);
+  const [px, py] = [start % width, Math.floor(start / width)];
   const box = { x0: px, y0: py, x1: px, y1: py };
   let area = 0;
   // Scanline fill: a seed grows into its whole run of the row, and the rows above and below get one seed per run
   // of open pixels along it. Each pixel is marked once, so the seeds never outnumber the page's pixels.
   const seeds = new Int32Array(width * height + 1);
   let top = 0;
-  seeds[top++] = py * width + px;
+  seeds[top++] = start;
   while (top) {
     const seed = seeds[--top];
     if (mask[seed]) continue;
@@ -85,31 +117,62 @@ export function enclosedRegion(image: RgbaPixels, x: number, y: number): { mask:
   return { mask, area, box };
 }
 
-/** Whether the disc of `radius` around pixel (x, y)'s centre lies in the region (the page's edge is no boundary). */
-function discInside(mask: Uint8Array, width: number, height: number, x: number, y: number, radius: number): boolean {
-  const r = Math.floor(radius);
-  for (let dy = -r; dy <= r; dy++) {
-    if (y + dy < 0 || y + dy >= height) continue;
-    for (let dx = -r; dx <= r; dx++) {
-      if (dx * dx + dy * dy > radius * radius || x + dx < 0 || x + dx >= width) continue;
-      if (!mask[(y + dy) * width + x + dx]) return false;
+/**
+ * `core` grown towards its lines: each pixel within 2·reach of it (paths that never cross ink) joins it unless the
+ * core of another region (the other pixels farther than `reach` from ink) is nearer, so the region reaches into its
+ * corners but stops halfway through a gap, where the far side's pixels are nearer to their own region's core.
+ */
+function growInto(core: Region, width: number, height: number, ink: Uint8Array, reach: number, beyondReach: (i: number) => boolean): Region {
+  const r = Math.ceil(2 * reach);
+  const box = {
+    x0: Math.max(0, core.box.x0 - r), y0: Math.max(0, core.box.y0 - r),
+    x1: Math.min(width - 1, core.box.x1 + r), y1: Math.min(height - 1, core.box.y1 + r),
+  };
+  const others = new Uint8Array(width * height);
+  for (let y = box.y0; y <= box.y1; y++) {
+    for (let x = box.x0; x <= box.x1; x++) {
+      const i = y * width + x;
+      if (!core.mask[i] && !ink[i] && beyondReach(i)) others[i] = 1;
     }
   }
-  return true;
+  const fromCore = chamferDistance(core.mask, width, box, 1, ink);
+  const fromOthers = chamferDistance(others, width, box, 1, ink);
+  const mask = new Uint8Array(width * height);
+  let area = 0;
+  const grown = { x0: box.x1, y0: box.y1, x1: box.x0, y1: box.y0 };
+  for (let y = box.y0; y <= box.y1; y++) {
+    for (let x = box.x0; x <= box.x1; x++) {
+      const d = fromCore.at(x, y);
+      if (ink[y * width + x] || d > 2 * reach || d > fromOthers.at(x, y)) continue;
+      mask[y * width + x] = 1;
+      area++;
+      grown.x0 = Math.min(grown.x0, x);
+      grown.x1 = Math.max(grown.x1, x);
+      grown.y0 = Math.min(grown.y0, y);
+      grown.y1 = Math.max(grown.y1, y);
+    }
+  }
+  return { mask, area, box: grown };
 }
 
 /**
- * Distance (pixels, 3-4 chamfer) from each pixel of the box to the nearest pixel outside the region, over the box
- * grown by one pixel (clipped to the page): the page's edge is no boundary, a line is.
+ * 3-4 chamfer distance (pixels) over `box` of the page to the nearest pixel whose `mask` value is `seedValue`,
+ * never stepping onto a pixel of `walls`. Pixels outside the box are not seen: the box's edge is no boundary.
  */
-function interiorDistance(mask: Uint8Array, width: number, height: number, box: { x0: number; y0: number; x1: number; y1: number }) {
-  const [x0, y0] = [Math.max(0, box.x0 - 1), Math.max(0, box.y0 - 1)];
-  const [x1, y1] = [Math.min(width - 1, box.x1 + 1), Math.min(height - 1, box.y1 + 1)];
+function chamferDistance(mask: Uint8Array, width: number, box: { x0: number; y0: number; x1: number; y1: number }, seedValue: number, walls?: Uint8Array) {
+  const { x0, y0, x1, y1 } = box;
   const [w, h] = [x1 - x0 + 1, y1 - y0 + 1];
   const d = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) d[y * w + x] = mask[(y0 + y) * width + x0 + x] ? Infinity : 0;
+  const wall = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = (y0 + y) * width + x0 + x;
+      d[y * w + x] = mask[i] === seedValue ? 0 : Infinity;
+      if (walls?.[i]) wall[y * w + x] = 1;
+    }
+  }
   const relax = (i: number, j: number, cost: number) => {
-    if (d[j] + cost < d[i]) d[i] = d[j] + cost;
+    if (!wall[i] && d[j] + cost < d[i]) d[i] = d[j] + cost;
   };
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -133,8 +196,21 @@ function interiorDistance(mask: Uint8Array, width: number, height: number, box: 
       }
     }
   }
-  // Chamfer units are thirds of a pixel; a region with no pixel outside it in reach stays Infinity.
+  // Chamfer units are thirds of a pixel; a pixel with no seed in reach stays Infinity.
   return { at: (x: number, y: number) => d[(y - y0) * w + (x - x0)] / 3 };
+}
+
+/** Whether the disc of `radius` around pixel (x, y)'s centre lies in the region (the page's edge is no boundary). */
+function discInside(mask: Uint8Array, width: number, height: number, x: number, y: number, radius: number): boolean {
+  const r = Math.floor(radius);
+  for (let dy = -r; dy <= r; dy++) {
+    if (y + dy < 0 || y + dy >= height) continue;
+    for (let dx = -r; dx <= r; dx++) {
+      if (dx * dx + dy * dy > radius * radius || x + dx < 0 || x + dx >= width) continue;
+      if (!mask[(y + dy) * width + x + dx]) return false;
+    }
+  }
+  return true;
 }
 
 /** Pixels `spacing` apart across [lo, hi], as many as fit about evenly, centred (a point every cell's middle). */
@@ -147,10 +223,11 @@ function gridLine(lo: number, hi: number, spacing: number): number[] {
 
 /**
  * The dots that fill the region under page point (x, y) with dots `dotWidth` page pixels across (see the top of
- * this file); no dots when the point is ink or off the page.
+ * this file), at most `maxDots`, gaps up to `closeGaps` page pixels closed; no dots when the point is ink or off
+ * the page.
  */
-export function fillRegion(image: RgbaPixels, x: number, y: number, dotWidth: number, maxDots = MAX_FILL_DOTS): RegionFill {
-  const region = enclosedRegion(image, x, y);
+export function fillRegion(image: RgbaPixels, x: number, y: number, dotWidth: number, { maxDots = MAX_FILL_DOTS, closeGaps = 0 } = {}): RegionFill {
+  const region = enclosedRegion(image, x, y, closeGaps);
   if (!region) return { dots: [], area: 0, spacing: 0 };
   const { mask, area, box } = region;
   const radius = dotWidth / 2;
@@ -173,7 +250,9 @@ export function fillRegion(image: RgbaPixels, x: number, y: number, dotWidth: nu
   }
   // No grid point fits (a region narrower than the dot, or between grid lines): one dot at its most interior pixel,
   // the one nearest the click among equals.
-  const distance = interiorDistance(mask, image.width, image.height, box);
+  // Distance to the nearest pixel outside the region, over its box grown by one pixel (the page's edge is no boundary).
+  const grown = { x0: Math.max(0, box.x0 - 1), y0: Math.max(0, box.y0 - 1), x1: Math.min(image.width - 1, box.x1 + 1), y1: Math.min(image.height - 1, box.y1 + 1) };
+  const distance = chamferDistance(mask, image.width, grown, 0);
   let best = { x: cx, y: cy, d: -1, near: 0 };
   for (let py = box.y0; py <= box.y1; py++) {
     for (let px = box.x0; px <= box.x1; px++) {

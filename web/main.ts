@@ -9,7 +9,7 @@ import { planeFromBytes } from '../src/data/plane.js';
 import { workingSize, type Size } from '../src/data/resize.js';
 import { EngineClient, EngineError, EngineRestarted } from './engine-client.js';
 import { exportedEntries, exportReport, unreadableEntries, type PageOutcome } from './chapter-export.js';
-import { fillRegion } from './fill-region.js';
+import { DEFAULT_CLOSE_GAPS, fillRegion } from './fill-region.js';
 import { decodeRgba, download, encodePng, fileRole, readChapter, stem, writeChapter, type ChapterEntry, type PageSource } from './files.js';
 import { expandDots, hintsFromJson, hintsToJson, HintHistory, MAX_DOT_SIZE, MIN_DOT_SIZE, normaliseHex, strokeDots, type Dot } from './hint-document.js';
 import type { ErrorKind, ModelInfo } from './protocol.js';
@@ -530,7 +530,8 @@ function eraseAt(x: number, y: number): void {
 
 /** The fill tool: dots over the enclosed region under (x, y) (web/fill-region.ts), one undo step. */
 function fillAt(p: Page, x: number, y: number, size: number): void {
-  const { dots } = fillRegion(p.image!, x, y, (size * p.image!.width) / contentSize(p).width);
+  const closeGaps = Number($<HTMLSelectElement>('close-gaps').value);
+  const { dots } = fillRegion(p.image!, x, y, (size * p.image!.width) / contentSize(p).width, { closeGaps });
   if (!dots.length) {
     showInfo('That is a line of the page: the fill tool colours the region a click lands in, between the lines.');
     return;
@@ -785,6 +786,7 @@ function setup(): void {
   };
   $<HTMLInputElement>('auto-hint').onchange = () => void recolour();
   $<HTMLSelectElement>('blend').onchange = () => void recolour();
+  $<HTMLSelectElement>('close-gaps').value = String(DEFAULT_CLOSE_GAPS);
   click('zoom-in', () => view.zoomAt(1.25, ...viewCentre()));
   click('zoom-out', () => view.zoomAt(1 / 1.25, ...viewCentre()));
   click('zoom-fit', () => view.fit());
