@@ -128,6 +128,27 @@ describe('npm run prepare-data', () => {
     expect(held.items.map((i) => i.source)).toEqual(spreadSample(rest, 1));
   });
 
+  test('several open sets at once: each gives its share of --limit, every licence is written beside the data', () => {
+    const out = join(dir, 'emoji-sets');
+    const r = run('--source', 'twemoji,noto,fluent,fxemoji', '--out', out, '--size', '48', '--mults', '1', '--limit', '8', '--workers', '1');
+    expect(r.status, r.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.failed).toEqual([]);
+    expect(manifest.items).toHaveLength(8);
+    const perSet = new Map<string, number>();
+    for (const item of manifest.items) perSet.set(item.source.split('/')[0], (perSet.get(item.source.split('/')[0]) ?? 0) + 1);
+    expect([...perSet.keys()].sort()).toEqual(['fluent', 'fxemoji', 'noto', 'twemoji']);
+    // Rendered in colour on white, not blank: an emoji has coloured pixels.
+    for (const item of manifest.items) expect(statSync(join(out, item.colour)).size, item.source).toBeGreaterThan(200);
+    const attribution = readFileSync(join(out, 'ATTRIBUTION.md'), 'utf8');
+    for (const credit of [/Twemoji.*CC BY 4\.0/, /Noto.*Apache 2\.0/, /Fluent Emoji.*MIT/, /Firefox OS Emoji.*Apache 2\.0/]) {
+      expect(attribution).toMatch(credit);
+      expect(manifest.notice).toMatch(credit);
+    }
+    expect(run('--source', 'openclipart', '--out', join(dir, 'nope')).stderr).toMatch(/--source: "openclipart" is not a set; use openmoji, twemoji, noto, fluent, fxemoji/);
+    expect(run('--source', 'noto', '--openmoji', '--out', join(dir, 'nope')).stderr).toMatch(/--openmoji is --source openmoji/);
+  });
+
   test('colliding names get distinct ids; an --out inside --input is not read back; a damaged item.json is made again; stale temporaries go', async () => {
     const input = join(dir, 'collide');
     mkdirSync(join(input, 'a'), { recursive: true });

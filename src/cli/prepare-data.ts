@@ -1,14 +1,14 @@
 // npm run prepare-data -- --input <dir|zip> --out <dir> [--size 512] [--mults 1,2,3] [--preset code|paper]
 //                         [--workers N] [--limit N] [--skip N]
-// npm run prepare-data -- --openmoji --out <dir> [...]
+// npm run prepare-data -- --source openmoji,twemoji,noto,fluent,fxemoji --out <dir> [...]   (--openmoji: --source openmoji)
 // Builds a training set (src/data/dataset.ts): for every colour image, in natural order, the resized colour
 // image, one XDoG sketch per mult and each sketch's distance field, plus manifest.json. Worker threads share the
 // items (each with its own engine); an item is finished once its item.json exists, so an interrupted run
-// resumes where it stopped; unreadable files are listed in the summary and the manifest, never fatal.
+// resumes where it stopped; unreadable files are listed in the summary and the manifest, never fatal. The open
+// sets (src/io/open-sets.ts) leave their licences beside the data: ATTRIBUTION.md and LICENSE-<set>.txt.
 import { availableParallelism } from 'node:os';
-import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { buildItem, naturalCompare, spreadSample, type DatasetItem } from '../data/dataset.js';
 import { toGrey } from '../data/plane.js';
@@ -23,28 +23,28 @@ import type { ZipLimits } from '../io/zip-format.js';
 import { flagsHelp, parseNumberFlag, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
 import { progressBar } from '../io/progress.js';
+import { isOpenSetName, OPEN_SETS, openSetItems, type OpenSetLicence, type OpenSetName } from '../io/open-sets.js';
 
-const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) --out <dir> [options]
+const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --source LIST) --out <dir> [options]
   --input DIR|ZIP   colour images (PNG, JPEG, WebP, TIFF, GIF), searched recursively / every entry of the archive
-  --openmoji        build from the openmoji package's colour SVGs (rendered on white); its black SVGs are kept
-                    beside them as real line art; the CC BY-SA 4.0 notice is written with the data
+  --source LIST     open-licence emoji sets installed with the project, comma-separated, rendered on white:
+                    openmoji (CC BY-SA 4.0; its black SVGs kept as real line art), twemoji (CC BY 4.0),
+                    noto (Apache-2.0), fluent (Fluent Emoji flat, MIT), fxemoji (Apache-2.0); each set's licence
+                    and attribution are written with the data (ATTRIBUTION.md, LICENSE-<set>.txt)
+  --openmoji        the same as --source openmoji
   --out DIR         where items/, manifest.json (and the notice) go; rerunning resumes
   --size N          short side of the stored colour images and the training crops (default 512, 32 to 8192)
   --mults 1,2,3     XDoG mults, one sketch and distance field each (default 1,2,3)
   --preset          XDoG parameters: code (default) or paper
   --workers N       worker threads (default: one per core, at most 256)
-  --limit N         only N sources, spread evenly over the sorted list (a varied trial set)
+  --limit N         only N sources, spread evenly over the sorted list (a varied trial set; over several sets,
+                    each gives its share)
   --skip N          leave out the N sources --limit N takes: a held-out set beside a training set made with --limit N
   --max-megapixels N  skip larger images (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})
   --verbose         show Dawn's full diagnostics
   -h, --help        show this text
 limits on a ZIP --input (zip bombs; an entry over a limit is skipped and listed, see the README):
 ${flagsHelp(ARCHIVE_LIMIT_FLAGS)}`;
-
-const OPENMOJI_NOTICE =
-  'All emojis designed by OpenMoji (https://openmoji.org/) – the open-source emoji and icon project. ' +
-  'License: CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/). The colour images, sketches and distance ' +
-  'fields here are adaptations of them and are shared under the same licence; see LICENSE-openmoji.txt.';
 
 interface Settings {
   out: string;
@@ -57,8 +57,10 @@ interface Settings {
 /** One colour image to turn into an item. */
 interface Source {
   source: string;
-  kind: 'file' | 'zip' | 'svg';
+  kind: 'file' | 'zip' | 'svg' | 'svg-text';
   path?: string;
+  /** The SVG itself (an icon of an Iconify set). */
+  svg?: string;
   lineart?: string;
 }
 
@@ -87,8 +89,8 @@ async function workerMain(settings: Settings): Promise<void> {
 
 async function makeItem({ source, bytes }: Task, s: Settings): Promise<DatasetItem> {
   const image =
-    source.kind === 'svg'
-      ? await renderSvg(await readFile(source.path!), source.source, s.size)
+    source.kind === 'svg' || source.kind === 'svg-text'
+      ? await renderSvg(source.svg !== undefined ? Buffer.from(source.svg) : await readFile(source.path!), source.source, s.size)
       : source.kind === 'zip'
         ? await decodeImage(bytes!, source.source, { maxPixels: s.maxPixels })
         : await readImage(source.path!, { maxPixels: s.maxPixels });
@@ -104,6 +106,7 @@ const MAX_WORKERS = 256;
 
 const SPECS: FlagSpec[] = [
   ...['input', 'out', 'size', 'mults', 'preset', 'workers', 'limit', 'skip', 'max-megapixels'].map((name): FlagSpec => ({ name, value: 'V', help: '' })),
+  { name: 'source', value: 'V', help: '' },
   { name: 'openmoji', help: '' },
   VERBOSE_FLAG,
   ...ARCHIVE_LIMIT_FLAGS,
@@ -111,14 +114,14 @@ const SPECS: FlagSpec[] = [
 
 function parse(
   argv: string[],
-): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number; skip: number; verbose: boolean; archiveLimits: ZipLimits } | null {
+): { settings: Settings; input: string | null; sets: OpenSetName[]; workers: number; limit: number; skip: number; verbose: boolean; archiveLimits: ZipLimits } | null {
   const parsed = commandFlags(argv, SPECS, USAGE);
   if (!parsed) return null;
   if (parsed.positionals.length) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": name the images with --input <dir|zip>.`);
   const given = Object.fromEntries(parsed.values);
   const values = {
     input: given.input,
-    openmoji: parsed.switches.has('openmoji'),
+    source: given.source ?? (parsed.switches.has('openmoji') ? 'openmoji' : undefined),
     out: given.out,
     size: given.size ?? '512',
     mults: given.mults ?? '1,2,3',
@@ -128,7 +131,11 @@ function parse(
     skip: given.skip ?? '0',
     'max-megapixels': given['max-megapixels'] ?? String(DEFAULT_MAX_PIXELS / 1e6),
   };
-  if (!values.input === !values.openmoji) throw new UsageError('Give exactly one of --input <dir|zip> and --openmoji.');
+  if (given.source !== undefined && parsed.switches.has('openmoji')) throw new UsageError('--openmoji is --source openmoji: give one of them (add openmoji to the --source list).');
+  if (!values.input === !values.source) throw new UsageError('Give exactly one of --input <dir|zip> and --source <sets>.');
+  const sets = values.source ? values.source.split(',').map((n) => n.trim()) : [];
+  for (const name of sets) if (!isOpenSetName(name)) throw new UsageError(`--source: "${name}" is not a set; use ${OPEN_SETS.join(', ')}.`);
+  if (new Set(sets).size !== sets.length) throw new UsageError(`--source names a set twice: "${values.source}".`);
   if (!values.out) throw new UsageError('No output folder: add --out <dir>.');
   const int = (name: string, v: string, min: number, max?: number) => parseNumberFlag(name, v, { min, max, integer: true });
   const mults = values.mults!.split(',').map((m) => int('mults', m.trim(), 1, 16));
@@ -139,7 +146,7 @@ function parse(
   return {
     settings: { out: values.out, size: int('size', values.size!, 32, 8192), mults, preset: values.preset as XdogPreset, maxPixels },
     input: values.input ?? null,
-    openmoji: values.openmoji!,
+    sets: sets as OpenSetName[],
     workers: int('workers', values.workers!, 1, MAX_WORKERS),
     limit: int('limit', values.limit!, 0),
     skip: int('skip', values.skip!, 0),
@@ -148,45 +155,35 @@ function parse(
   };
 }
 
-function openmojiFolder(): string {
-  try {
-    return dirname(createRequire(import.meta.url).resolve('openmoji/package.json'));
-  } catch {
-    throw new Error('The openmoji package is not installed; run `npm install` (it is a devDependency).');
-  }
-}
-
-async function sources(input: string | null, openmoji: boolean, limits: ZipLimits): Promise<{ list: Source[]; zip: ZipArchive | null }> {
-  if (openmoji) {
-    const root = openmojiFolder();
-    const colour = (await readdir(join(root, 'color', 'svg'))).filter((f) => f.endsWith('.svg'));
-    const black = new Set(await readdir(join(root, 'black', 'svg')));
-    const list = colour.map((f) => ({
-      source: `openmoji/${f}`,
-      kind: 'svg' as const,
-      path: join(root, 'color', 'svg', f),
-      lineart: black.has(f) ? join(root, 'black', 'svg', f) : undefined,
-    }));
-    return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip: null };
+async function sources(input: string | null, sets: readonly OpenSetName[], limits: ZipLimits): Promise<{ list: Source[]; zip: ZipArchive | null; licences: Map<OpenSetName, OpenSetLicence> }> {
+  const licences = new Map<OpenSetName, OpenSetLicence>();
+  if (sets.length) {
+    const list: Source[] = [];
+    for (const name of sets) {
+      const set = await openSetItems(name);
+      list.push(...set.items);
+      licences.set(name, set.licence);
+    }
+    return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip: null, licences };
   }
   const info = await stat(input!).catch(() => null);
   if (!info) throw new Error(`${input}: no such file or folder.`);
   if (info.isDirectory()) {
     const list = (await listImages(input!)).map((source): Source => ({ source, kind: 'file', path: join(input!, source) }));
-    return { list, zip: null };
+    return { list, zip: null, licences };
   }
   const zip = await openZip(input!, limits);
   const list = zip.entries
     .filter((e) => !e.name.endsWith('/') && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()) && !/(^|\/)__MACOSX\//.test(e.name))
     .map((e) => ({ source: e.name, kind: 'zip' as const }));
-  return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip };
+  return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip, licences };
 }
 
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   if (!options) return;
-  const { settings, input, openmoji, workers, limit, skip, verbose, archiveLimits } = options;
-  const { list: found, zip } = await sources(input, openmoji, archiveLimits);
+  const { settings, input, sets, workers, limit, skip, verbose, archiveLimits } = options;
+  const { list: found, zip, licences } = await sources(input, sets, archiveLimits);
   // With --out inside --input, a rerun must not take the items it wrote (<out>/items/…) for new images.
   const own = input && !zip ? relative(resolve(input), resolve(settings.out, 'items')) : '..';
   const everything = own.startsWith('..') || isAbsolute(own) ? found : found.filter((s) => !s.source.startsWith(own + sep));
@@ -194,7 +191,7 @@ async function main(): Promise<void> {
   const held = new Set(skip ? spreadSample(everything, skip) : []);
   const all = everything.filter((s) => !held.has(s));
   const list = limit ? spreadSample(all, limit) : all;
-  if (list.length === 0) throw noImagesFound(input ?? 'openmoji');
+  if (list.length === 0) throw noImagesFound(input ?? sets.join(', '));
   await mkdir(join(settings.out, 'items'), { recursive: true });
   removeStaleTemporaries(settings.out); // a manifest an interrupted run was writing
   const zipEntries = new Map(zip?.entries.map((e) => [e.name, e]));
@@ -250,11 +247,12 @@ async function main(): Promise<void> {
   }
   await zip?.close();
 
-  if (openmoji) {
-    await writeFile(join(settings.out, 'ATTRIBUTION.md'), `# Attribution\n\n${OPENMOJI_NOTICE}\n`);
-    await copyFile(join(openmojiFolder(), 'LICENSE.txt'), join(settings.out, 'LICENSE-openmoji.txt'));
+  const notices = [...licences.values()].map((l) => l.notice);
+  if (licences.size) {
+    await writeFile(join(settings.out, 'ATTRIBUTION.md'), `# Attribution\n\n${notices.join('\n\n')}\n`);
+    for (const [name, { file }] of licences) if (file) await copyFile(file, join(settings.out, `LICENSE-${name}.txt`));
   }
-  const manifest = await writeManifest(settings.out, { ...settings, notice: openmoji ? OPENMOJI_NOTICE : undefined }, outcomes.filter((o) => o !== null));
+  const manifest = await writeManifest(settings.out, { ...settings, notice: notices.length ? notices.join(' ') : undefined }, outcomes.filter((o) => o !== null));
   console.log(`${manifest.items.length} items in ${join(settings.out, 'manifest.json')}${manifest.failed.length ? `; ${manifest.failed.length} skipped:` : ''}`);
   for (const f of manifest.failed) console.log(`  ${f.error.startsWith(f.source) ? f.error : `${f.source}: ${f.error}`}`);
 }
