@@ -1,6 +1,7 @@
 // Convolution kernels (shaders/conv.wgsl, shaders/conv-wgrad.wgsl): forward, input gradient and weight gradient
-// of conv2d, and through them conv_transpose2d. No autograd here (see src/ops/conv.ts). Shapes are NCHW; weights
-// [Cout, Cin/g, kh, kw] for conv2d and [Cin, Cout/g, kh, kw] for conv_transpose2d (PyTorch layouts).
+// of conv2d, and through them conv_transpose2d, in two kernel families: the tiled GEMMs of a hardware GPU and the
+// register-tile gathers of a software adapter (ConvKernels). No autograd here (see src/ops/conv.ts). Shapes are
+// NCHW; weights [Cout, Cin/g, kh, kw] for conv2d and [Cin, Cout/g, kh, kw] for conv_transpose2d (PyTorch layouts).
 import gatherShader from '../../shaders/conv.wgsl';
 import wgradShader from '../../shaders/conv-wgrad.wgsl';
 import { engine } from '../engine/engine.js';
@@ -183,7 +184,10 @@ export type ConvKernels = 'auto' | 'tiled' | 'gather';
 
 let forcedKernels: ConvKernels = 'auto';
 
-/** Runs `fn` with the convolutions forced to one kernel family (see ConvKernels); the previous choice comes back after. */
+/**
+ * Runs `fn` with the convolutions forced to one kernel family (see ConvKernels); the previous choice comes back
+ * after. Kernels are chosen when an op dispatches, so `fn` is synchronous: the ops it calls, not awaited work.
+ */
 export function withConvKernels<R>(kernels: ConvKernels, fn: () => R): R {
   const previous = forcedKernels;
   forcedKernels = kernels;
