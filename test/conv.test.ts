@@ -256,7 +256,7 @@ async function onGpuPaths(fn: () => Promise<void>): Promise<void> {
   }
 }
 
-describe('the GPU variants (64-wide workgroups) on this adapter', () => {
+describe('the hardware-GPU variants on this adapter (tiled convolutions, 64-wide workgroups elsewhere)', () => {
   test('forward, input and weight gradients match the reference', async () => {
     await onGpuPaths(async () => {
       // The last is pointwise with 2 × 1600 pixels: its weight gradient splits K on this path.
