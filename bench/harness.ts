@@ -1,6 +1,7 @@
 // Benchmark cases and how they are timed. Every case times our kernel and, when one exists, a peer library
 // on the same adapter in the same process; benny (benchmark.js) decides how many samples make a stable median.
 import * as b from 'benny';
+import type { ConvKernels } from '../src/kernels/conv.js';
 
 /** One record of bench/results/*.json. ratio = peer_ms / ours_ms: above 1 means we are faster. */
 export interface BenchRecord {
@@ -35,9 +36,14 @@ export interface BenchCase {
 /** What a run may change: the page size of the whole-network suites (nets, colorize), 512×768 by default. */
 export interface BenchOptions {
   page: { width: number; height: number };
+  /**
+   * The convolution kernel families the conv suite times, each case once per family: 'auto' (what the adapter
+   * picks; the case names of earlier results), 'tiled' and 'gather' forced (names suffixed " [tiled]", " [gather]").
+   */
+  convKernels: ConvKernels[];
 }
 
-export const DEFAULT_BENCH_OPTIONS: BenchOptions = { page: { width: 512, height: 768 } };
+export const DEFAULT_BENCH_OPTIONS: BenchOptions = { page: { width: 512, height: 768 }, convKernels: ['auto'] };
 
 /** A suite builds its cases only when selected, so filtered runs do not allocate everything. */
 export interface BenchSuite {

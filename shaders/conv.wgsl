@@ -2,7 +2,7 @@
 // the forward pass, the input gradient and the transposed convolution, and the weight packing they read. The
 // weight gradient is shaders/conv-wgrad.wgsl.
 //
-// Four entry points:
+// Five entry points:
 //
 //   conv_gather         result[n, g·ROWS + r, q] = act( bias + Σ_{c, ky, kx} W(g, r, c, ky, kx) · S[n, g·CHANS + c, src(q, ky, kx)] )
 //                       MODE 0 (forward):    src = q·stride − pad + k·dilation            (S = input, result = output)
@@ -11,23 +11,25 @@
 //                       MODE 1 is also the forward pass of conv_transpose2d, and MODE 0 its input gradient. Any geometry.
 //   conv_gather_phased  MODE 1 at stride > 1, one stride phase of the result at a time (no masked taps).
 //   conv_gather4        stride 1, widths multiples of 4: runs of adjacent pixels read as aligned vec4.
+//   conv_tiled          the same sum on a GPU, both modes, any geometry: a GEMM tiled through workgroup memory.
 //   conv_pack_weight    the weight, any strides, as the packed vec4 layout the gathers read.
 //
 // The gathers read the weight packed by conv_pack_weight as [groups, ⌈CHANS/4⌉, kh·kw, rowsPad] vec4s: one vec4
 // holds a row's weights for 4 input channels, whichever of the forward (W[g·ROWS + r, c]) or transposed
 // (W[g·CHANS + c, r]) layouts the weight had.
 //
-// Work split: a workgroup owns TM rows of one group (TM = 4, 8 or 16, picked so that groups of 4–8 channels do
-// not waste rows) and WG_X·4·CV result pixels; an invocation owns 4·CV pixels (a register tile of TM rows,
-// shaders/lib/register-tile.wgsl), interleaved with its neighbours' so adjacent lanes touch adjacent pixels
-// (conv_gather4: a run of adjacent pixels). The weights are addressed only by workgroup id and loop counters, so
-// on a CPU rasteriser (llvmpipe) they are one scalar load for the whole workgroup, and the per-lane gathers are
-// amortised over TM rows: TM·4 FMAs per 4 gathered values. On a GPU the same layout gives coalesced gathers and
-// broadcast weight reads.
+// Work split of the gathers (tuned for llvmpipe): a workgroup owns TM rows of one group (TM = 4, 8 or 16, picked
+// so that groups of 4–8 channels do not waste rows) and WG_X·4·CV result pixels; an invocation owns 4·CV pixels (a
+// register tile of TM rows, shaders/lib/register-tile.wgsl), interleaved with its neighbours' so adjacent lanes
+// touch adjacent pixels (conv_gather4: a run of adjacent pixels). The weights are addressed only by workgroup id
+// and loop counters, so on a CPU rasteriser (llvmpipe) they are one scalar load for the whole workgroup, and the
+// per-lane gathers are amortised over TM rows: TM·4 FMAs per 4 gathered values. conv_tiled (hardware GPUs) is
+// described above it.
 //
 // `p` and `pk`: the uniforms declared in src/kernels/conv.ts, their structs generated from there; ACT and
 // activate(): the fused activation, generated from the elementwise op table (src/kernels/elementwise.ts).
 #include "lib/register-tile.wgsl"
+#include "lib/gemm-tile.wgsl"
 
 @group(0) @binding(1) var<storage, read> S: array<f32>;
 @group(0) @binding(1) var<storage, read> S4: array<vec4<f32>>;
@@ -301,6 +303,155 @@ fn conv_gather4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
     let b = biasOf(g * p.rows + row);
     for (var cv = 0u; cv < CV; cv++) {
       result4[((outBase + row) * P + oy * p.outW + ox0) / 4u + cv] = activate(values[cv] + b, p.alpha);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// conv_tiled: the GPU kernel (tfjs's conv2d_mm idea: a tiled GEMM whose right-operand loader gathers image
+// patches). Per group g the sum is the product of the packed weight, rows × K, with the im2col'd source, K × N:
+// K runs over (channel block c4, tap, channel c4·4 + i) — whole vec4 of the packed weight — and N over the result
+// pixels of the whole batch. A workgroup computes a TILE_M × 64 block (shaders/lib/gemm-tile.wgsl), staging
+// 16 reduction steps at a time: each invocation loads one packed weight vec4 and 256 / TILE_M source values, the
+// padding, stride and dilation resolved in that gather (zero outside the source).
+//
+// MODE 1 at stride s > 1 runs stride phase by stride phase like conv_gather_phased: in phase (py, px) only the taps
+// with (py + pad − k·dilation) ≡ 0 (mod s) reach the source — a lattice first + step·j — and they shift the
+// phase's pixel grid by a whole number of source pixels, so K holds no masked taps. MODE 0 is one phase, every tap.
+//
+// Grid: x and y the folded 64-pixel block (grid1d), z = (phase · splits + split) · (groups · row blocks) + block.
+// With splits > 1 (a grid too small for the GPU, see src/kernels/conv.ts) piece `split` sums only its chunk4
+// packed vec4 of K and writes the raw sums at split · (result size); the host sums the pieces and applies the bias
+// and activation. Otherwise the store applies them.
+
+// Taps first + step·j (j < count) of one axis that reach the source in stride phase `phase` (MODE 0: all taps).
+fn tapLattice(phase: u32, stride: u32, pad: i32, dil: u32, k: u32) -> vec3<u32> {
+  if (MODE == 0u) { return vec3<u32>(0u, 1u, k); }
+  // The valid taps repeat every stride / gcd(dil, stride), so the first, if any, is among the first `stride`.
+  var first = k;
+  for (var t = 0u; t < min(k, stride); t++) {
+    if ((i32(phase) + pad - i32(t * dil)) % i32(stride) == 0) { first = t; break; }
+  }
+  var a = dil;
+  var b = stride;
+  while (b != 0u) { let r = a % b; a = b; b = r; }
+  let step = stride / a;
+  return vec3<u32>(first, step, select(0u, (k - 1u - first) / step + 1u, first < k));
+}
+
+// What tap k adds to a pixel's source coordinate base (MODE 0: base = o·stride − pad; MODE 1: base = the
+// pixel's index in its phase grid).
+fn tapShift(k: u32, phase: u32, stride: u32, pad: i32, dil: u32) -> i32 {
+  if (MODE == 0u) { return i32(k * dil); }
+  return (i32(phase) + pad - i32(k * dil)) / i32(stride);
+}
+
+@compute @workgroup_size(16, TILE_M / 4u)
+fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+              @builtin(local_invocation_index) tid: u32, @builtin(num_workgroups) grid: vec3<u32>) {
+  let rowBlocks = p.rowsPad / TILE_M;
+  let blocks = p.groups * rowBlocks;
+  let g = (wg.z % blocks) / rowBlocks;
+  let row0 = (wg.z % rowBlocks) * TILE_M;
+  let split = (wg.z / blocks) % p.splits;
+  let phase = wg.z / (blocks * p.splits);
+  let py = phase / p.strideX;
+  let px = phase % p.strideX;
+  // The phase's pixel grid, gh × gw: (py + strideY·qy, px + strideX·qx) in MODE 1, the whole result in MODE 0.
+  var gh = p.outH;
+  var gw = p.outW;
+  if (MODE == 1u) {
+    gh = (p.outH + p.strideY - 1u - py) / p.strideY;
+    gw = (p.outW + p.strideX - 1u - px) / p.strideX;
+  }
+  let phasePlane = gh * gw;
+  let count = p.batch * phasePlane;
+  let n0 = (wg.x + wg.y * grid.x) * TILE_N;
+  if (n0 >= count) { return; }
+
+  let latY = tapLattice(py, p.strideY, p.padY, p.dilY, p.kh);
+  let latX = tapLattice(px, p.strideX, p.padX, p.dilX, p.kw);
+  let chans4 = (p.chans + 3u) / 4u;
+  let K4 = chans4 * latY.z * latX.z;
+  let kBegin = min(split * p.chunk4, K4);
+  let kEnd = min(kBegin + p.chunk4, K4);
+  let inPlane = p.inH * p.inW;
+  let imageStride = p.groups * p.chans * inPlane;
+
+  // The loaders: invocation tid stages packed weight vec4 k4 (reduction steps 4·k4 …) of row m into tileA, and
+  // reduction step kb of the tileB slab (channel 4·c4 + kb % 4 at the same k4) for `cols` pixels, lanesN apart.
+  let lanesN = TILE_M / 4u;
+  let cols = 256u / TILE_M;
+  let kb = tid / lanesN;
+  let m = tid % TILE_M;
+  var colBase: array<u32, 16>;
+  var syBase: array<i32, 16>;
+  var sxBase: array<i32, 16>;
+  var colOk: array<bool, 16>;
+  for (var j = 0u; j < cols; j++) {
+    let n = n0 + tid % lanesN + lanesN * j;
+    colOk[j] = n < count;
+    let q = min(n, count - 1u);
+    let qy = (q % phasePlane) / gw;
+    let qx = q % gw;
+    colBase[j] = (q / phasePlane) * imageStride + g * p.chans * inPlane;
+    syBase[j] = select(i32(qy), i32(qy * p.strideY) - p.padY, MODE == 0u);
+    sxBase[j] = select(i32(qx), i32(qx * p.strideX) - p.padX, MODE == 0u);
+  }
+
+  // k4 as digits (channel block, tap row j, tap column j) of the phase's lattices.
+  let radix = vec3<u32>(0u, latY.z, latX.z);
+  let stageDigits = digits(TK / 4u, radix);
+  var k4 = kBegin + kb / 4u;
+  var d = digits(k4, radix);
+  var block: Block;
+  for (var k0 = kBegin; k0 < kEnd; k0 += TK / 4u) {
+    let live = k4 < kEnd;
+    let ky = latY.x + d.y * latY.y;
+    let kx = latX.x + d.z * latX.y;
+    let w = W4[((g * chans4 + min(d.x, chans4 - 1u)) * p.kh * p.kw + ky * p.kw + kx) * p.rowsPad + row0 + m];
+    let wv = select(vec4<f32>(0.0), w, live);
+    for (var i = 0u; i < 4u; i++) { tileA[(kb / 4u) * 4u + i][m / 4u][m % 4u] = wv[i]; }
+
+    let c = d.x * 4u + kb % 4u;
+    let chanOk = live && c < p.chans;
+    let plane = min(c, p.chans - 1u) * inPlane;
+    let dy = tapShift(ky, py, p.strideY, p.padY, p.dilY);
+    let dx = tapShift(kx, px, p.strideX, p.padX, p.dilX);
+    for (var j = 0u; j < cols; j++) {
+      let sy = syBase[j] + dy;
+      let sx = sxBase[j] + dx;
+      let inside = chanOk && colOk[j] && sy >= 0 && sy < i32(p.inH) && sx >= 0 && sx < i32(p.inW);
+      let at = colBase[j] + plane + u32(clamp(sy, 0, i32(p.inH) - 1)) * p.inW + u32(clamp(sx, 0, i32(p.inW) - 1));
+      let nl = tid % lanesN + lanesN * j;
+      tileB[kb][nl / 4u][nl % 4u] = select(0.0, S[at], inside);
+    }
+    workgroupBarrier();
+    stageFma(&block, lid.x, lid.y);
+    workgroupBarrier();
+    k4 += TK / 4u;
+    d = advance(d, stageDigits, radix);
+  }
+
+  let P = p.outH * p.outW;
+  let resultSize = p.batch * p.groups * p.rows * P;
+  for (var j = 0u; j < 4u; j++) {
+    let n = n0 + lid.x * 4u + j;
+    if (n >= count) { break; }
+    let qy = (n % phasePlane) / gw;
+    let qx = n % gw;
+    let oy = select(py + p.strideY * qy, qy, MODE == 0u);
+    let ox = select(px + p.strideX * qx, qx, MODE == 0u);
+    let pixel = (n / phasePlane) * p.groups * p.rows * P + oy * p.outW + ox;
+    for (var i = 0u; i < 4u; i++) {
+      let row = row0 + lid.y * 4u + i;
+      if (row >= p.rows) { break; }
+      let at = pixel + (g * p.rows + row) * P;
+      if (p.splits == 1u) {
+        result[at] = activate(vec4<f32>(block[i][j] + biasOf(g * p.rows + row)), p.alpha).x;
+      } else {
+        result[split * resultSize + at] = block[i][j];
+      }
     }
   }
 }

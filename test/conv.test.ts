@@ -9,9 +9,10 @@ import {
   convTranspose2dForward,
   convTranspose2dInputGrad,
   convTranspose2dWeightGrad,
+  withConvKernels,
   type ConvGeometry,
 } from '../src/kernels/conv.js';
-import { conv2dReference, convTranspose2dReference } from '../src/kernels/conv.ref.js';
+import { conv2dInputGradReference, conv2dReference, conv2dWeightGradReference, convTranspose2dReference } from '../src/kernels/conv.ref.js';
 import * as T from '../src/ops/index.js';
 import { expectClose, randomHost } from './helpers/check.js';
 import { useTestEngine } from './helpers/gpu.js';
@@ -187,12 +188,24 @@ const TRANSPOSE_CASES: TransposeCase[] = [
   { name: 'dilated, per-side padding', x: [1, 3, 5, 4], w: [3, 2, 3, 3], options: { dilation: 2, padding: [1, 0, 0, 2] } },
 ];
 
+// Transposed convolutions for the tiled kernel's stride phases: stride 3 with a 2-tap kernel (a phase no tap
+// reaches: its outputs are the bias alone), and dilation 2 at stride 2 (half the phases reached by no tap).
+const TILED_TRANSPOSE_CASES: TransposeCase[] = [
+  { name: 'k2 s3, phases without taps, batch 2', x: [2, 6, 4, 5], w: [6, 5, 2, 2], options: { stride: 3, outputPadding: 2 } },
+  { name: 'k3 s2 dilation 2, 3 groups, per-side padding', x: [1, 9, 5, 6], w: [9, 2, 3, 3], options: { stride: 2, dilation: 2, padding: [1, 2, 0, 1], groups: 3, outputPadding: 1 } },
+  { name: 'k4 s2 p1 70 → 40 channels over several pixel tiles', x: [1, 70, 9, 11], w: [70, 40, 4, 4], options: { stride: 2, padding: 1 } },
+  // 4 phases of one pixel tile and a long reduction: split-K, with pieces past the end of the phases with fewer taps.
+  { name: 'small grid, long K: k3 s2 p1 256 → 8 (split-K)', x: [1, 256, 3, 3], w: [256, 8, 3, 3], options: { stride: 2, padding: 1 } },
+];
+
+const outputPadding = (c: TransposeCase): [number, number] => {
+  const v = c.options.outputPadding ?? 0;
+  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+};
+
 describe('conv_transpose2d against the float64 reference', () => {
   for (const c of TRANSPOSE_CASES) {
-    const op = (): [number, number] => {
-      const v = c.options.outputPadding ?? 0;
-      return typeof v === 'number' ? [v, v] : [v[0], v[1]];
-    };
+    const op = () => outputPadding(c);
     test(`forward and gradients: ${c.name}`, async () => {
       engine().poisonNewTensors = true;
       const x = randomHost(c.x);
@@ -231,29 +244,173 @@ describe('conv_transpose2d against the float64 reference', () => {
   });
 });
 
-describe('the GPU variants (64-wide workgroups) on this adapter', () => {
+/** Runs `fn` with the kernels picking their discrete-GPU variants (as on a hardware adapter). */
+async function onGpuPaths(fn: () => Promise<void>): Promise<void> {
+  const gpuInfo = engine().gpu;
+  const software = gpuInfo.software;
+  gpuInfo.software = false;
+  try {
+    await fn();
+  } finally {
+    gpuInfo.software = software;
+  }
+}
+
+describe('the hardware-GPU variants on this adapter (tiled convolutions, 64-wide workgroups elsewhere)', () => {
   test('forward, input and weight gradients match the reference', async () => {
-    const gpuInfo = engine().gpu;
-    const software = gpuInfo.software;
-    gpuInfo.software = false; // kernels pick their discrete-GPU variants
-    try {
+    await onGpuPaths(async () => {
       // The last is pointwise with 2 × 1600 pixels: its weight gradient splits K on this path.
       const pointwise: Case = { name: 'pointwise, many pixels', x: [2, 5, 40, 40], w: [6, 5, 1, 1], options: {} };
       for (const c of [CASES[1], CASES[3], CASES[8], pointwise]) {
         const g = geom(c.options);
         const x = randomHost(c.x);
         const w = randomHost(c.w);
-        await expectClose(conv2dForward(gpu(x), gpu(w), null, g), conv2dReference(x, w, null, g), tolerance(c));
+        const forward = kernelEntries(() => conv2dForward(gpu(x), gpu(w), null, g));
+        await expectClose(forward.result, conv2dReference(x, w, null, g), tolerance(c));
         const y = randomHost(conv2dReference(x, w, null, g).shape);
         const fx = await conv2dForward(gpu(x), gpu(w), null, g).data();
-        const gx = await conv2dInputGrad(gpu(y), gpu(w), g, c.x).data();
-        const gw = await conv2dWeightGrad(gpu(y), gpu(x), c.w, g).data();
+        const input = kernelEntries(() => conv2dInputGrad(gpu(y), gpu(w), g, c.x));
+        const weight = kernelEntries(() => conv2dWeightGrad(gpu(y), gpu(x), c.w, g));
+        const gx = await input.result.data();
+        const gw = await weight.result.data();
         const scale = norm(fx) * norm(y.data);
         expect(Math.abs(dot(fx, y.data) - dot(x.data, gx)) / scale).toBeLessThan(1e-5);
         expect(Math.abs(dot(fx, y.data) - dot(w.data, gw)) / scale).toBeLessThan(1e-5);
+        if (c !== pointwise) {
+          expect(forward.names).toContain('conv_tiled');
+          expect(input.names).toContain('conv_tiled');
+          expect(weight.names).toContain('conv_wgrad_tiled');
+        }
       }
-    } finally {
-      gpuInfo.software = software;
+    });
+  });
+});
+
+interface TiledCase {
+  name: string;
+  x: [number, number, number, number];
+  w: [number, number, number, number];
+  bias?: boolean;
+  options: T.Conv2dOptions;
+}
+
+// Geometries for the tiled kernels (conv_tiled, TILE_M 16/32/64 × 64 pixels, and conv_wgrad_tiled): channel
+// counts that are not multiples of 4 or of a tile, results smaller than one tile and spanning several, every
+// stride phase of the transposed gather including phases no tap reaches.
+const TILED_CASES: TiledCase[] = [
+  { name: '3×3 5→7, batch 2, bias, ReLU (one partial tile)', x: [2, 5, 6, 7], w: [7, 5, 3, 3], bias: true, options: { padding: 1, activation: 'relu' } },
+  {
+    name: '3×3 6→70 stride 2, asymmetric padding, batch 3, bias, LeakyReLU (two row tiles)',
+    x: [3, 6, 17, 19], w: [70, 6, 3, 3], bias: true, options: { stride: 2, padding: [1, 0, 2, 1], activation: 'leakyRelu', slope: 0.1 },
+  },
+  { name: '4×4 stride 2, 2 groups of 5→17 (TILE_M 32)', x: [1, 10, 12, 13], w: [34, 5, 4, 4], options: { stride: 2, padding: 1, groups: 2 } },
+  { name: '3×3 dilation 2, 32 groups of 2→3, batch 2, bias', x: [2, 64, 9, 10], w: [96, 2, 3, 3], bias: true, options: { padding: 2, dilation: 2, groups: 32 } },
+  { name: '1×1 stride 2 9→20, batch 2 (not the matmul path)', x: [2, 9, 11, 9], w: [20, 9, 1, 1], options: { stride: 2 } },
+  { name: '1×1 with per-side padding 3→5', x: [1, 3, 5, 6], w: [5, 3, 1, 1], bias: true, options: { padding: [0, 1, 1, 0] } },
+  {
+    name: '3×3 stride 2 dilation 2, 2 groups, per-side padding, batch 3, LeakyReLU',
+    x: [3, 8, 13, 14], w: [6, 4, 3, 3], bias: true, options: { stride: 2, dilation: 2, padding: [2, 1, 0, 3], groups: 2, activation: 'leakyRelu', slope: 0.2 },
+  },
+  { name: '3×3 13→40 over 29 pixel tiles, batch 2, bias, ReLU', x: [2, 13, 20, 23], w: [40, 13, 3, 3], bias: true, options: { padding: 1, activation: 'relu' } },
+  { name: '4×4 dilation 2, depthwise 32 groups, stride 2', x: [1, 32, 11, 12], w: [32, 1, 4, 4], options: { padding: 3, dilation: 2, stride: 2, groups: 32 } },
+  { name: 'strides 3×2, 2×3 kernel, 2 groups', x: [2, 6, 10, 9], w: [4, 3, 2, 3], options: { stride: [3, 2], padding: [0, 1, 1, 1], groups: 2 } },
+  // One pixel tile and a long reduction: the grid is below SMALL_GRID, so the reduction splits (forward and input gradient).
+  { name: 'small grid, long K: 3×3 128→24 at 6×6, bias, LeakyReLU (split-K)', x: [1, 128, 6, 6], w: [24, 128, 3, 3], bias: true, options: { padding: 1, activation: 'leakyRelu', slope: 0.2 } },
+];
+
+describe('the tiled GPU kernels (conv_tiled, conv_wgrad_tiled) against the float64 reference', () => {
+  for (const c of TILED_CASES) {
+    test(c.name, async () => {
+      await onGpuPaths(async () => {
+        engine().poisonNewTensors = true;
+        const g = geom(c.options);
+        const x = randomHost(c.x);
+        const w = randomHost(c.w);
+        const b = c.bias ? randomHost([c.w[0]]) : null;
+        const forward = kernelEntries(() => T.conv2d(gpu(x), gpu(w), b && gpu(b), c.options));
+        expect(forward.names).toContain('conv_tiled');
+        expect(forward.names.filter((n) => n.startsWith('conv_gather'))).toEqual([]);
+        await expectClose(forward.result, conv2dReference(x, w, b, g, epilogue(c.options)), tolerance(c));
+
+        // Fresh inputs for the gradients.
+        const x2 = randomHost(c.x);
+        const w2 = randomHost(c.w);
+        const y = randomHost(conv2dReference(x2, w2, null, g).shape);
+        const input = kernelEntries(() => conv2dInputGrad(gpu(y), gpu(w2), g, c.x));
+        expect(input.names).toContain('conv_tiled');
+        const gradTolerance = 2e-6 * Math.sqrt(c.w[0] * c.w[2] * c.w[3]) + 1e-6;
+        await expectClose(input.result, conv2dInputGradReference(y, w2, g, c.x), gradTolerance);
+        const weight = kernelEntries(() => conv2dWeightGrad(gpu(y), gpu(x2), c.w, g));
+        expect(weight.names).toContain('conv_wgrad_tiled');
+        expect(weight.names).not.toContain('conv_wgrad');
+        await expectClose(weight.result, conv2dWeightGradReference(y, x2, c.w, g), 1e-5);
+
+        // The adjoint identity through the tiled path: ⟨conv(x), y⟩ = ⟨x, ∂x(y)⟩ = ⟨w, ∂w(y)⟩.
+        const fx = await conv2dForward(gpu(x2), gpu(w2), null, g).data();
+        const gx = await conv2dInputGrad(gpu(y), gpu(w2), g, c.x).data();
+        const gw = await conv2dWeightGrad(gpu(y), gpu(x2), c.w, g).data();
+        const lhs = dot(fx, y.data);
+        const scale = norm(fx) * norm(y.data);
+        expect(Math.abs(lhs - dot(x2.data, gx)) / scale).toBeLessThan(1e-5);
+        expect(Math.abs(lhs - dot(w2.data, gw)) / scale).toBeLessThan(1e-5);
+        engine().poisonNewTensors = false;
+      });
+    });
+  }
+
+  test('a small grid with a long reduction splits it, and the pieces sum to the unsplit result', async () => {
+    await onGpuPaths(async () => {
+      const c = TILED_CASES[TILED_CASES.length - 1];
+      const x = randomHost(c.x);
+      const w = randomHost(c.w);
+      const b = randomHost([c.w[0]]);
+      const forward = kernelEntries(() => T.conv2d(gpu(x), gpu(w), gpu(b), c.options));
+      // The split pieces are summed by the reduction kernel, the bias and activation applied after it.
+      expect(forward.names.filter((n) => n === 'conv_tiled')).toHaveLength(1);
+      expect(forward.names.some((n) => n.startsWith('reduce'))).toBe(true);
+      await expectClose(forward.result, conv2dReference(x, w, b, geom(c.options), epilogue(c.options)), tolerance(c));
+    });
+  });
+
+  test('withConvKernels forces either family on any adapter', async () => {
+    const c = TILED_CASES[0];
+    const g = geom(c.options);
+    const x = randomHost(c.x);
+    const w = randomHost(c.w);
+    const expected = conv2dReference(x, w, null, g);
+    for (const [family, entry] of [['tiled', 'conv_tiled'], ['gather', 'conv_gather']] as const) {
+      const run = kernelEntries(() => withConvKernels(family, () => conv2dForward(gpu(x), gpu(w), null, g)));
+      expect(run.names.some((n) => n.startsWith(entry))).toBe(true);
+      await expectClose(run.result, expected, tolerance(c));
     }
   });
+
+  for (const c of [...TRANSPOSE_CASES, ...TILED_TRANSPOSE_CASES]) {
+    test(`conv_transpose2d: ${c.name}`, async () => {
+      await onGpuPaths(async () => {
+        const g = geom(c.options);
+        const op = outputPadding(c);
+        const x = randomHost(c.x);
+        const w = randomHost(c.w);
+        const b = randomHost([c.w[1] * (c.options.groups ?? 1)]);
+        const act = { activation: 'leakyRelu' as const, slope: 0.3 };
+        const forward = kernelEntries(() => convTranspose2dForward(gpu(x), gpu(w), gpu(b), g, op, act));
+        expect(forward.names).toContain('conv_tiled');
+        await expectClose(forward.result, convTranspose2dReference(x, w, b, g, op, act), 1e-5);
+        // Its input gradient is a conv2d (MODE 0) with the same weight; its weight gradient conv_wgrad_tiled.
+        const y = randomHost(convTranspose2dReference(x, w, null, g, op).shape);
+        const fx = await convTranspose2dForward(gpu(x), gpu(w), null, g, op).data();
+        const input = kernelEntries(() => convTranspose2dInputGrad(gpu(y), gpu(w), g, c.x));
+        const weight = kernelEntries(() => convTranspose2dWeightGrad(gpu(y), gpu(x), c.w, g));
+        expect(input.names).toContain('conv_tiled');
+        expect(weight.names).toContain('conv_wgrad_tiled');
+        const gx = await input.result.data();
+        const gw = await weight.result.data();
+        const lhs = dot(fx, y.data);
+        const scale = norm(fx) * norm(y.data);
+        expect(Math.abs(lhs - dot(x.data, gx)) / scale).toBeLessThan(1e-5);
+        expect(Math.abs(lhs - dot(w.data, gw)) / scale).toBeLessThan(1e-5);
+      });
+    });
+  }
 });

@@ -32,7 +32,7 @@ const tests = vitest && {
   files: vitest.testResults?.length ?? null,
   failures: (vitest.testResults ?? []).flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => `${f.name.split('/').pop()}: ${a.fullName}`)),
 };
-const benches = ['nets', 'train', 'colorize', 'matmul', 'conv'].map((s) => json(`bench-${s}.json`)).filter(Boolean);
+const benches = ['nets', 'train', 'colorize', 'matmul', 'conv', 'conv-gather'].map((s) => json(`bench-${s}.json`)).filter(Boolean);
 const records = benches.flatMap((b) => b.records.filter((r) => r.suite !== 'roof'));
 const roof = benches.map((b) => b.roof_gflops).find((v) => v) ?? null;
 const find = (suite, pattern) => records.find((r) => r.suite === suite && pattern.test(r.case)) ?? null;
@@ -101,10 +101,10 @@ if (tableFile) {
   for (const [what, p] of [['generator forward', peers.generator_forward], ['training step', peers.training_step]]) {
     lines.push(p ? `  ${what} (${p.case}): ours ${f(p.ours_ms, 1)} ms; PyTorch fp32 ${f(p.torch_fp32_ms, 1)} ms (${f(p.ratio_fp32, 3)}×), TF32 ${f(p.torch_tf32_ms, 1)} ms (${f(p.ratio_tf32, 3)}×)` : `  ${what}: no result`);
   }
-  lines.push('', `bench (roof ${f(roof, 0)} GFLOP/s)`, 'case                                              ours ms   GFLOP/s  peer                            peer ms   ratio');
+  lines.push('', `bench (roof ${f(roof, 0)} GFLOP/s)`, 'case'.padEnd(64) + '  ours ms   GFLOP/s  peer                            peer ms   ratio');
   for (const r of records) {
     const extra = r.rate !== undefined ? ` ${f(r.rate, 2)} ${r.rate_unit}` : '';
-    lines.push(`${`${r.suite}/${r.case}`.slice(0, 48).padEnd(48)} ${f(r.ours_ms).padStart(9)} ${f(r.gflops, 0).padStart(9)}  ${(r.peer ?? '—').slice(0, 30).padEnd(30)} ${f(r.peer_ms).padStart(8)} ${f(r.ratio).padStart(7)}${extra}`);
+    lines.push(`${`${r.suite}/${r.case}`.slice(0, 64).padEnd(64)} ${f(r.ours_ms).padStart(9)} ${f(r.gflops, 0).padStart(9)}  ${(r.peer ?? '—').slice(0, 30).padEnd(30)} ${f(r.peer_ms).padStart(8)} ${f(r.ratio).padStart(7)}${extra}`);
   }
   lines.push('', `commit this record as ${result.suggested_name}`);
   writeFileSync(tableFile, lines.join('\n') + '\n');

@@ -1,10 +1,12 @@
 // Convolutions of the v1 generator at a 512×512 page, forward and both gradients, against tfjs's WebGPU
 // backend on the same adapter. tfjs has no grouped convolution, so for grouped layers the peer is what a tfjs
 // user has to write: split the channels, one conv per group, concat. tfjs computes no gradients for dilated
-// convolutions, so those cases have no peer.
+// convolutions, so those cases have no peer. With --conv-kernels every case runs once per kernel family listed
+// (e.g. tiled,gather: the hardware-GPU tiled GEMMs against the register-tile gathers on the same adapter); the
+// peer is timed with the first.
 import { engine, keep } from '../../src/engine/engine.js';
 import type { Tensor } from '../../src/engine/tensor.js';
-import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dShape, type ConvGeometry } from '../../src/kernels/conv.js';
+import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, conv2dShape, withConvKernels, type ConvGeometry } from '../../src/kernels/conv.js';
 import { relativeError } from '../../src/ops/gradcheck.js';
 import { randUniform } from '../../src/ops/index.js';
 import type { BenchCase, BenchSuite } from '../harness.js';
@@ -33,7 +35,7 @@ type T4 = import('@tensorflow/tfjs-core').Tensor4D;
 
 export const convSuite: BenchSuite = {
   name: 'conv',
-  async cases() {
+  async cases(options) {
     const e = engine();
     const tfjs = await tfjsPeer(e.gpu);
     const { tf } = tfjs;
@@ -56,7 +58,7 @@ export const convSuite: BenchSuite = {
       const dil: [number, number] = [L.dilation, L.dilation];
       const perGroup = (t: T4): T4[] => (L.groups === 1 ? [t] : (tf.split(t, L.groups, 3) as T4[]));
       const join = (ts: import('@tensorflow/tfjs-core').Tensor[]) => (ts.length === 1 ? ts[0] : tf.concat(ts, 3));
-      const kernels = {
+      const peerOps = {
         fwd: () => join(perGroup(tx).map((xg, g) => tf.conv2d(xg, groupFilters[g] as T4, 1, tfPad, 'NHWC', dil))),
         'bwd-input': () =>
           join(
@@ -82,34 +84,39 @@ export const convSuite: BenchSuite = {
       };
       const flops = 2 * yShape[1] * yShape[2] * yShape[3] * wShape[1] * L.k * L.k;
       for (const kind of ['fwd', 'bwd-input', 'bwd-weight'] as Kind[]) {
-        const peerless = L.dilation > 1 && kind !== 'fwd';
-        cases.push({
-          suite: 'conv',
-          name: `${L.name} ${kind}${L.groups > 1 ? ' grouped' : ''}`,
-          flops,
-          async ours() {
-            ours[kind]().dispose();
-            await e.sync();
-          },
-          peer: peerless ? undefined : { name: L.groups > 1 ? 'tfjs-webgpu per-group' : 'tfjs-webgpu', run: () => tfjs.run(() => tf.tidy(kernels[kind])) },
-          agree: peerless
-            ? undefined
-            : async () => {
-                const y = ours[kind]();
-                const a = await y.data();
-                y.dispose();
-                // Back to our layout: NHWC → NCHW for activations, HWIO → OIHW for filters.
-                const t = tf.tidy(() => tf.transpose(kernels[kind](), kind === 'bwd-weight' ? [3, 2, 0, 1] : [0, 3, 1, 2]));
-                const b = (await t.data()) as Float32Array;
-                t.dispose();
-                return `ours vs tfjs relative difference ${relativeError(a, b).toExponential(1)}`;
-              },
-          dispose() {
-            if (kind !== 'bwd-weight') return;
-            for (const t of [x, w, dy]) t.dispose();
-            for (const t of [tx, tdy, tw, ...(L.groups === 1 ? [] : groupFilters)]) t.dispose();
-          },
-        });
+        for (const [variant, family] of options.convKernels.entries()) {
+          const run = () => withConvKernels(family, ours[kind]);
+          const peerless = (L.dilation > 1 && kind !== 'fwd') || variant > 0;
+          const last = kind === 'bwd-weight' && variant === options.convKernels.length - 1;
+          cases.push({
+            suite: 'conv',
+            name: `${L.name} ${kind}${L.groups > 1 ? ' grouped' : ''}${family === 'auto' ? '' : ` [${family}]`}`,
+            flops,
+            async ours() {
+              run().dispose();
+              await e.sync();
+            },
+            peer: peerless ? undefined : { name: L.groups > 1 ? 'tfjs-webgpu per-group' : 'tfjs-webgpu', run: () => tfjs.run(() => tf.tidy(peerOps[kind])) },
+            agree:
+              L.dilation > 1 && kind !== 'fwd'
+                ? undefined
+                : async () => {
+                    const y = run();
+                    const a = await y.data();
+                    y.dispose();
+                    // Back to our layout: NHWC → NCHW for activations, HWIO → OIHW for filters.
+                    const t = tf.tidy(() => tf.transpose(peerOps[kind](), kind === 'bwd-weight' ? [3, 2, 0, 1] : [0, 3, 1, 2]));
+                    const b = (await t.data()) as Float32Array;
+                    t.dispose();
+                    return `ours vs tfjs relative difference ${relativeError(a, b).toExponential(1)}`;
+                  },
+            dispose() {
+              if (!last) return;
+              for (const t of [x, w, dy]) t.dispose();
+              for (const t of [tx, tdy, tw, ...(L.groups === 1 ? [] : groupFilters)]) t.dispose();
+            },
+          });
+        }
       }
     }
     return cases;

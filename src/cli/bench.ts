@@ -1,4 +1,4 @@
-// npm run bench -- [filter...] [--json FILE]
+// npm run bench -- [filter...] [--json FILE] [--size WxH] [--conv-kernels LIST]
 // Times our kernels against a peer library on the same adapter and writes the records as JSON
 // (bench/results/latest.json unless --json says otherwise). A case runs when any filter matches "suite/case" by substring.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,8 @@ import { roof } from '../../bench/suites/roof.js';
 import { trainSuite } from '../../bench/suites/train.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
-import { flagsHelp, HELP_FLAG, parseSizeFlag, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { FlagError, flagsHelp, HELP_FLAG, parseSizeFlag, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import type { ConvKernels } from '../kernels/conv.js';
 import { commandFlags, runCommand } from './command.js';
 
 const SUITES: BenchSuite[] = [roof, elementwiseSuite, matmulSuite, convSuite, netsSuite, dataSuite, colorizeSuite, trainSuite];
@@ -22,11 +23,16 @@ const SUITES: BenchSuite[] = [roof, elementwiseSuite, matmulSuite, convSuite, ne
 const SPECS: FlagSpec[] = [
   { name: 'json', value: 'FILE', help: 'where the records go (default bench/results/latest.json)' },
   { name: 'size', value: 'WxH', help: 'the page of the nets and colorize suites, multiples of 16 (default 512x768)' },
+  {
+    name: 'conv-kernels',
+    value: 'LIST',
+    help: 'the conv suite times each case with these kernel families, comma-separated: auto (the adapter\'s pick), tiled, gather (default auto)',
+  },
   VERBOSE_FLAG,
   HELP_FLAG,
 ];
 
-const USAGE = `usage: npm run bench -- [filter...] [--json FILE] [--size WxH]
+const USAGE = `usage: npm run bench -- [filter...] [--json FILE] [--size WxH] [--conv-kernels LIST]
 Times the kernels against a peer library on the same adapter; a case runs when any filter matches "suite/case" by substring.
 suites: ${SUITES.map((s) => s.name).join(', ')}
 ${flagsHelp(SPECS)}`;
@@ -37,7 +43,18 @@ function parseArgs(argv: string[]): { filters: string[]; json: string; verbose: 
   const options: BenchOptions = structuredClone(DEFAULT_BENCH_OPTIONS);
   const size = parsed.values.get('size');
   if (size !== undefined) options.page = parseSizeFlag(size, 16);
+  const kernels = parsed.values.get('conv-kernels');
+  if (kernels !== undefined) options.convKernels = parseConvKernels(kernels);
   return { filters: parsed.positionals, json: parsed.values.get('json') || 'bench/results/latest.json', verbose: parsed.switches.has('verbose'), options };
+}
+
+const CONV_KERNELS: readonly ConvKernels[] = ['auto', 'tiled', 'gather'];
+
+function parseConvKernels(text: string): ConvKernels[] {
+  const list = text.split(',').map((k) => k.trim());
+  const wrong = list.filter((k) => !(CONV_KERNELS as readonly string[]).includes(k));
+  if (!list.length || wrong.length) throw new FlagError(`--conv-kernels takes a comma-separated list of ${CONV_KERNELS.join(', ')}, got "${text}".`);
+  return [...new Set(list)] as ConvKernels[];
 }
 
 const fmt = (v: number | null, digits = 2) => (v === null ? '—' : v.toFixed(digits));

@@ -79,3 +79,47 @@ export function convTranspose2dReference(
   }
   return { shape: [n, cout, ho, wo], data: out };
 }
+
+/** dL/dx of conv2d given dL/dy: the transposed convolution, its output padded to the input's size. */
+export function conv2dInputGradReference(dy: HostTensor, w: HostTensor, geom: ConvGeometry, inputShape: readonly number[]): HostTensor {
+  const [, , h, wd] = inputShape;
+  const [, , kh, kw] = w.shape;
+  const [, , ho, wo] = dy.shape;
+  // The rows and columns conv2d's floor formula dropped (fewer than a stride).
+  const outputPadding: [number, number] = [
+    h - ((ho - 1) * geom.stride[0] - geom.padding[0] - geom.padding[1] + geom.dilation[0] * (kh - 1) + 1),
+    wd - ((wo - 1) * geom.stride[1] - geom.padding[2] - geom.padding[3] + geom.dilation[1] * (kw - 1) + 1),
+  ];
+  return convTranspose2dReference(dy, w, null, geom, outputPadding);
+}
+
+/** dL/dw of conv2d: Σ over images and output pixels of dL/dy times the input each weight met. */
+export function conv2dWeightGradReference(dy: HostTensor, x: HostTensor, weightShape: readonly number[], geom: ConvGeometry): HostTensor {
+  const [n, cin, h, wd] = x.shape;
+  const [cout, cinG, kh, kw] = weightShape;
+  const [, , ho, wo] = dy.shape;
+  const coutG = cout / geom.groups;
+  const out = new Float64Array(cout * cinG * kh * kw);
+  for (let b = 0; b < n; b++) {
+    for (let co = 0; co < cout; co++) {
+      const g = Math.floor(co / coutG);
+      for (let oy = 0; oy < ho; oy++) {
+        for (let ox = 0; ox < wo; ox++) {
+          const d = dy.data[((b * cout + co) * ho + oy) * wo + ox];
+          for (let c = 0; c < cinG; c++) {
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * geom.stride[0] - geom.padding[0] + ky * geom.dilation[0];
+              if (iy < 0 || iy >= h) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const ix = ox * geom.stride[1] - geom.padding[2] + kx * geom.dilation[1];
+                if (ix < 0 || ix >= wd) continue;
+                out[((co * cinG + c) * kh + ky) * kw + kx] += d * x.data[((b * cin + g * cinG + c) * h + iy) * wd + ix];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { shape: [cout, cinG, kh, kw], data: out };
+}

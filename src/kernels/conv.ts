@@ -1,13 +1,14 @@
 // Convolution kernels (shaders/conv.wgsl, shaders/conv-wgrad.wgsl): forward, input gradient and weight gradient
-// of conv2d, and through them conv_transpose2d. No autograd here (see src/ops/conv.ts). Shapes are NCHW; weights
-// [Cout, Cin/g, kh, kw] for conv2d and [Cin, Cout/g, kh, kw] for conv_transpose2d (PyTorch layouts).
+// of conv2d, and through them conv_transpose2d, in two kernel families: the tiled GEMMs of a hardware GPU and the
+// register-tile gathers of a software adapter (ConvKernels). No autograd here (see src/ops/conv.ts). Shapes are
+// NCHW; weights [Cout, Cin/g, kh, kw] for conv2d and [Cin, Cout/g, kh, kw] for conv_transpose2d (PyTorch layouts).
 import gatherShader from '../../shaders/conv.wgsl';
 import wgradShader from '../../shaders/conv-wgrad.wgsl';
 import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
 import { activationCode, contiguousCopy, fusedActivation, type Activation } from './elementwise.js';
-import { batchedMatmul, matmulSumOverBatch } from './matmul.js';
+import { batchedMatmul, matmulSumOverBatch, separateEpilogue } from './matmul.js';
 import { reduce } from './reduce.js';
 import { grid1d, shaderSource, uniformStruct } from './uniforms.js';
 
@@ -42,8 +43,11 @@ const GatherParams = uniformStruct('ConvParams', {
   hasBias: 'u32',
   /** LeakyReLU slope. */
   alpha: 'f32',
-  /** Images, whose pixels form one index space (conv_gather). */
+  /** Images, whose pixels form one index space (conv_gather, conv_tiled). */
   batch: 'u32',
+  /** conv_tiled: pieces of the reduction (split-K), and the packed vec4 of K in each. */
+  splits: 'u32',
+  chunk4: 'u32',
 });
 
 const PackParams = uniformStruct(
@@ -70,11 +74,13 @@ const WgradParams = uniformStruct('ConvWgradParams', {
   /** Gathered channels per group. */
   chans: 'u32',
   groups: 'u32',
-  /** Pieces per batch item. */
+  /** Pieces per batch item (conv_wgrad); pieces of the whole batch's pixels (conv_wgrad_tiled). */
   splits: 'u32',
   ...GEOMETRY,
   /** Pixels per piece. */
   splitLen: 'u32',
+  /** Images (conv_wgrad_tiled: the reduction runs over the pixels of all of them). */
+  batch: 'u32',
 });
 
 const source = shaderSource(gatherShader, GatherParams, PackParams, fusedActivation);
@@ -169,6 +175,69 @@ function geometryUniforms(outH: number, outW: number, inH: number, inW: number, 
   };
 }
 
+/**
+ * Which convolution kernels run. 'auto': the workgroup-memory tiled GEMMs (conv_tiled, conv_wgrad_tiled) on a
+ * hardware GPU, the register-tile gathers (conv_gather*, conv_wgrad) on a software adapter. The others force one
+ * family on any adapter, for the bench to time both on the same device (withConvKernels).
+ */
+export type ConvKernels = 'auto' | 'tiled' | 'gather';
+
+let forcedKernels: ConvKernels = 'auto';
+
+/**
+ * Runs `fn` with the convolutions forced to one kernel family (see ConvKernels); the previous choice comes back
+ * after. Kernels are chosen when an op dispatches, so `fn` is synchronous: the ops it calls, not awaited work.
+ */
+export function withConvKernels<R>(kernels: ConvKernels, fn: () => R): R {
+  const previous = forcedKernels;
+  forcedKernels = kernels;
+  try {
+    return fn();
+  } finally {
+    forcedKernels = previous;
+  }
+}
+
+const tiledKernels = () => (forcedKernels === 'auto' ? !engine().gpu.software : forcedKernels === 'tiled');
+
+/** Result rows per workgroup of the tiled kernels (TILE_M): 16, 32 or 64, so that small groups waste few rows. */
+function tileRows(rows: number): number {
+  return rows <= 16 ? 16 : rows <= 32 ? 32 : 64;
+}
+
+/** The tiled kernels' result columns per workgroup (TILE_N) and reduction steps per stage (TK), as in the shader. */
+const TILE_N = 64;
+const TILE_K = 16;
+
+// Split-K of the tiled kernels. An H200 has 132 SMs: a grid of fewer workgroups than that leaves SMs idle, so the
+// forward and input-gradient gather split their reduction when their grid is that small, and the weight gradient
+// (whose reduction over every pixel is long, and whose grid is the weight's size) whenever its grid is below
+// SPLIT_TARGET; both aim at SPLIT_TARGET workgroups, four per SM, so that an SM has other warps to run while one
+// waits on memory. Pieces are at least MIN_PIECE reduction steps (shorter ones cost more in partial sums than
+// they gain), and the partial sums at most MAX_PARTIAL_FLOATS.
+const SMALL_GRID = 132;
+const SPLIT_TARGET = 4 * SMALL_GRID;
+const MIN_PIECE = 256;
+
+/** Pieces of a reduction of length k over a grid of `tiles` workgroups whose partial result is `floats` long. */
+function splitCount(tiles: number, k: number, floats: number, otherGrid: number): number {
+  return Math.max(
+    1,
+    Math.min(
+      Math.ceil(SPLIT_TARGET / Math.max(tiles, 1)),
+      Math.floor(k / MIN_PIECE),
+      Math.floor(MAX_PARTIAL_FLOATS / Math.max(floats, 1)),
+      Math.floor(engine().gpu.limits.maxComputeWorkgroupsPerDimension / otherGrid),
+    ),
+  );
+}
+
+/** Taps of one axis that reach the source in the fullest stride phase of the transposed gather (see tapLattice in conv.wgsl). */
+function phaseTaps(k: number, stride: number, dilation: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return Math.ceil(k / (stride / gcd(dilation, stride)));
+}
+
 /** Rows per workgroup of the gather kernels: 4, 8 or 16 (weights load 4 rows per vec4). */
 function gatherRowTile(rows: number): number {
   return rows <= 4 ? 4 : rows <= 8 ? 8 : 16;
@@ -227,15 +296,36 @@ function packWeight(w: Tensor, g: Gather, rowsPad: number): Tensor {
 }
 
 function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: Epilogue): Tensor {
-  const e = engine();
-  const out = Tensor.empty([g.batch, g.groups * g.rows, g.outH, g.outW]);
-  if (out.size === 0) return out;
+  const out = [g.batch, g.groups * g.rows, g.outH, g.outW];
+  if (out.some((n) => n === 0)) return Tensor.empty(out);
   const S = dense(s);
   const W = dense(w);
   const B = bias ? dense(bias) : null;
+  // Useful work only: the transposed gather (MODE 1) at stride s meets one tap in s² per output.
+  const taps = g.kh * g.kw / (g.mode === 1 ? g.geom.stride[0] * g.geom.stride[1] : 1);
+  const cost = {
+    flops: 2 * g.batch * g.groups * g.rows * g.chans * taps * g.outH * g.outW,
+    bytes: 4 * (S.tensor.size + W.tensor.size + (B?.tensor.size ?? 0) + out.reduce((a, b) => a * b)),
+    shape: convShape(g.kh, g.kw, g.groups * g.chans, g.groups * g.rows, g.groups, g.geom.stride, g.outH, g.outW, g.batch),
+  };
+  const result = (tiledKernels() ? tiledGather : registerGather)(g, S.tensor, W.tensor, B?.tensor ?? null, epilogue, cost);
+  for (const o of [S, W, B]) if (o?.temporary) o.tensor.dispose();
+  return result;
+}
+
+interface GatherCost {
+  flops: number;
+  bytes: number;
+  shape: string;
+}
+
+/** The register-tile gathers of a software adapter (conv_gather, conv_gather4, conv_gather_phased). */
+function registerGather(g: Gather, S: Tensor, W: Tensor, B: Tensor | null, epilogue: Epilogue, cost: GatherCost): Tensor {
+  const e = engine();
+  const out = Tensor.empty([g.batch, g.groups * g.rows, g.outH, g.outW]);
   const TM = gatherRowTile(g.rows);
   const rowsPad = Math.ceil(g.rows / TM) * TM;
-  const packed = packWeight(W.tensor, g, rowsPad);
+  const packed = packWeight(W, g, rowsPad);
   const WG_X = workgroupWidth();
   const software = e.gpu.software;
   // The vec4 path: stride 1, rows of whole pixel runs, vec4-aligned source rows, and an image that fills at
@@ -252,7 +342,7 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
   const uniforms = GatherParams.pack({
     rows: g.rows, chans: g.chans, groups: g.groups,
     ...geometryUniforms(g.outH, g.outW, g.inH, g.inW, g.kh, g.kw, g.geom),
-    rowsPad, hasBias: B ? 1 : 0, alpha: epilogue.slope, batch: g.batch,
+    rowsPad, hasBias: B ? 1 : 0, alpha: epilogue.slope, batch: g.batch, splits: 1, chunk4: 0,
   });
   const rowBlocks = (rowsPad / TM) * g.groups;
   let groups: [number, number, number];
@@ -265,14 +355,7 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
     groups = [x, rowBlocks, z];
   }
   // Without a bias the binding still needs a buffer; the kernel never reads it.
-  const biasBuffer = B ? B.tensor.storage.buffer : S.tensor.storage.buffer;
-  // Useful work only: the transposed gather (MODE 1) at stride s meets one tap in s² per output.
-  const taps = g.kh * g.kw / (g.mode === 1 ? g.geom.stride[0] * g.geom.stride[1] : 1);
-  const cost = {
-    flops: 2 * g.batch * g.groups * g.rows * g.chans * taps * pixels,
-    bytes: 4 * (S.tensor.size + W.tensor.size + (B?.tensor.size ?? 0) + out.size),
-    shape: convShape(g.kh, g.kw, g.groups * g.chans, g.groups * g.rows, g.groups, g.geom.stride, g.outH, g.outW, g.batch),
-  };
+  const biasBuffer = B ? B.storage.buffer : S.storage.buffer;
   e.dispatch(
     {
       family: 'conv',
@@ -281,12 +364,63 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
       constants: { MODE: g.mode, ACT: activationCode(epilogue.activation), TM, CV: cv, WG_X },
     },
     uniforms,
-    [S.tensor.storage.buffer, packed.storage.buffer, biasBuffer, out.storage.buffer],
+    [S.storage.buffer, packed.storage.buffer, biasBuffer, out.storage.buffer],
     groups,
     cost,
   );
   packed.dispose();
-  for (const o of [S, W, B]) if (o?.temporary) o.tensor.dispose();
+  return out;
+}
+
+/**
+ * conv_tiled, the hardware-GPU gather: a GEMM tiled through workgroup memory, TILE_M rows × 64 pixels per
+ * workgroup, the transposed gather at stride > 1 phase by phase. When the grid is small (see SMALL_GRID) the
+ * reduction is split: the pieces are summed by the reduction kernel and the bias and activation applied after.
+ */
+function tiledGather(g: Gather, S: Tensor, W: Tensor, B: Tensor | null, epilogue: Epilogue, cost: GatherCost): Tensor {
+  const e = engine();
+  const shape = [g.batch, g.groups * g.rows, g.outH, g.outW];
+  const resultSize = shape.reduce((a, b) => a * b);
+  const TILE_M = tileRows(g.rows);
+  const rowsPad = Math.ceil(g.rows / TILE_M) * TILE_M;
+  const packed = packWeight(W, g, rowsPad);
+  const [sy, sx] = g.geom.stride;
+  const phases = g.mode === 1 ? sy * sx : 1;
+  // Pixels of the fullest phase, and the packed vec4 of its reduction.
+  const phasePixels = g.mode === 1 ? Math.ceil(g.outH / sy) * Math.ceil(g.outW / sx) : g.outH * g.outW;
+  const phaseTapCount = g.mode === 1 ? phaseTaps(g.kh, sy, g.geom.dilation[0]) * phaseTaps(g.kw, sx, g.geom.dilation[1]) : g.kh * g.kw;
+  const K4 = Math.ceil(g.chans / 4) * phaseTapCount;
+  const pixelBlocks = Math.ceil((g.batch * phasePixels) / TILE_N);
+  const blocks = g.groups * (rowsPad / TILE_M);
+  const tiles = pixelBlocks * blocks * phases;
+  let splits = tiles < SMALL_GRID ? splitCount(tiles, 4 * K4, resultSize, blocks * phases) : 1;
+  const chunk4 = splits > 1 ? Math.ceil(K4 / splits / 4) * 4 : K4;
+  splits = Math.ceil(K4 / chunk4) || 1;
+  const uniforms = GatherParams.pack({
+    rows: g.rows, chans: g.chans, groups: g.groups,
+    ...geometryUniforms(g.outH, g.outW, g.inH, g.inW, g.kh, g.kw, g.geom),
+    rowsPad, hasBias: B ? 1 : 0, alpha: epilogue.slope, batch: g.batch, splits, chunk4,
+  });
+  const [x, y] = grid1d(pixelBlocks, 1);
+  const target = Tensor.empty(splits > 1 ? [splits, ...shape] : shape);
+  e.dispatch(
+    { family: 'conv', source, entry: 'conv_tiled', constants: { MODE: g.mode, ACT: activationCode(epilogue.activation), TILE_M } },
+    uniforms,
+    [S.storage.buffer, packed.storage.buffer, (B ?? S).storage.buffer, target.storage.buffer],
+    [x, y, phases * splits * blocks],
+    splits > 1 ? { ...cost, shape: `${cost.shape} split ${splits}` } : cost,
+  );
+  packed.dispose();
+  if (splits === 1) return target;
+  // The pieces summed in a fixed order, then the epilogue the kernel could not fuse.
+  const summed = reduce('sum', target, [0]);
+  target.dispose();
+  const [n, c, h, w] = shape;
+  const planes = summed.view([n, c, h * w], [c * h * w, h * w, 1], 0);
+  summed.dispose();
+  const finished = separateEpilogue(planes, { bias: B, activation: epilogue.activation, slope: epilogue.slope });
+  const out = finished.view(shape, rowMajorStrides(shape), 0);
+  finished.dispose();
   return out;
 }
 
@@ -410,44 +544,88 @@ const MIN_SPLIT = 512;
  * [groups·rows, chans, kh, kw]. `d` lives on the summed grid, `s` on the gathered grid.
  */
 function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: number, kw: number, geom: ConvGeometry): Tensor {
+  const D = dense(d);
+  const S = dense(s);
+  const result = (tiledKernels() ? tiledWeightGrad : registerWeightGrad)(D.tensor, S.tensor, rows, chans, kh, kw, geom);
+  for (const o of [S, D]) if (o.temporary) o.tensor.dispose();
+  return result;
+}
+
+/** conv_wgrad, the register-tile kernel of a software adapter: pieces of each image's pixels. */
+function registerWeightGrad(D: Tensor, S: Tensor, rows: number, chans: number, kh: number, kw: number, geom: ConvGeometry): Tensor {
   const e = engine();
-  const [n, , outH, outW] = d.shape;
-  const [, , inH, inW] = s.shape;
+  const [n, , outH, outW] = D.shape;
+  const [, , inH, inW] = S.shape;
   const P = outH * outW;
   const weightFloats = geom.groups * rows * chans * kh * kw;
   const bySize = Math.max(1, Math.floor(MAX_PARTIAL_FLOATS / (n * weightFloats)));
   const splits = Math.max(1, Math.min(Math.ceil(P / MIN_SPLIT), bySize, 256));
   // Pieces are whole groups of 4 pixels (the kernel reads D 4 pixels at a time).
   const splitLen = Math.ceil(P / splits / 4) * 4;
-  const D = dense(d);
-  const S = dense(s);
   const partial = Tensor.empty([n * splits, geom.groups * rows, chans, kh, kw]);
   const TM = rowTile(rows);
   const WG_X = workgroupWidth();
   const uniforms = WgradParams.pack({
-    rows, chans, groups: geom.groups, splits, ...geometryUniforms(outH, outW, inH, inW, kh, kw, geom), splitLen,
+    rows, chans, groups: geom.groups, splits, ...geometryUniforms(outH, outW, inH, inW, kh, kw, geom), splitLen, batch: n,
   });
   const groups: [number, number, number] = [Math.ceil((chans * kh * kw) / (4 * WG_X)), Math.ceil(rows / TM) * geom.groups, n * splits];
   e.dispatch(
     // CV = 1: one vec4 of 4 columns per row of the register tile.
     { family: 'conv-wgrad', source: wgradSource, entry: 'conv_wgrad', constants: { TM, WG_X, CV: 1, D4: +(P % 4 === 0) } },
     uniforms,
-    [S.tensor.storage.buffer, D.tensor.storage.buffer, partial.storage.buffer, D.tensor.storage.buffer],
+    [S.storage.buffer, D.storage.buffer, partial.storage.buffer, D.storage.buffer],
     groups,
-    {
-      flops: 2 * n * geom.groups * rows * chans * kh * kw * P,
-      bytes: 4 * (S.tensor.size + D.tensor.size + partial.size),
-      shape: `${convShape(kh, kw, geom.groups * chans, geom.groups * rows, geom.groups, geom.stride, outH, outW, n)} split ${splits}`,
-    },
+    wgradCost(D, S, partial, rows, chans, kh, kw, geom, splits),
   );
-  for (const o of [S, D]) if (o.temporary) o.tensor.dispose();
-  const shape = [geom.groups * rows, chans, kh, kw];
-  if (n * splits === 1) {
+  return sumPieces(partial, [geom.groups * rows, chans, kh, kw]);
+}
+
+/**
+ * conv_wgrad_tiled, the hardware-GPU weight gradient: per group the product of the output gradient (rows × the
+ * batch's pixels) with the im2col'd source (pixels × chans·taps), tiled through workgroup memory like conv_tiled;
+ * the pixels split into pieces (see SPLIT_TARGET) summed by the reduction kernel.
+ */
+function tiledWeightGrad(D: Tensor, S: Tensor, rows: number, chans: number, kh: number, kw: number, geom: ConvGeometry): Tensor {
+  const [n, , outH, outW] = D.shape;
+  const [, , inH, inW] = S.shape;
+  const K = n * outH * outW;
+  const TILE_M = tileRows(rows);
+  const rowBlocks = Math.ceil(rows / TILE_M) * geom.groups;
+  const columnBlocks = Math.ceil((chans * kh * kw) / TILE_N);
+  const weightFloats = geom.groups * rows * chans * kh * kw;
+  let splits = splitCount(rowBlocks * columnBlocks, K, weightFloats, 1);
+  const splitLen = Math.ceil(K / splits / TILE_K) * TILE_K;
+  splits = Math.ceil(K / splitLen);
+  const partial = Tensor.empty([splits, geom.groups * rows, chans, kh, kw]);
+  const uniforms = WgradParams.pack({
+    rows, chans, groups: geom.groups, splits, ...geometryUniforms(outH, outW, inH, inW, kh, kw, geom), splitLen, batch: n,
+  });
+  engine().dispatch(
+    { family: 'conv-wgrad', source: wgradSource, entry: 'conv_wgrad_tiled', constants: { TILE_M } },
+    uniforms,
+    [S.storage.buffer, D.storage.buffer, partial.storage.buffer],
+    [columnBlocks, rowBlocks, splits],
+    wgradCost(D, S, partial, rows, chans, kh, kw, geom, splits),
+  );
+  return sumPieces(partial, [geom.groups * rows, chans, kh, kw]);
+}
+
+function wgradCost(D: Tensor, S: Tensor, partial: Tensor, rows: number, chans: number, kh: number, kw: number, geom: ConvGeometry, splits: number) {
+  const [n, , outH, outW] = D.shape;
+  return {
+    flops: 2 * n * geom.groups * rows * chans * kh * kw * outH * outW,
+    bytes: 4 * (S.size + D.size + partial.size),
+    shape: `${convShape(kh, kw, geom.groups * chans, geom.groups * rows, geom.groups, geom.stride, outH, outW, n)} split ${splits}`,
+  };
+}
+
+/** The weight gradient's pieces [pieces, ...shape] summed in a fixed order (no pass when there is one). */
+function sumPieces(partial: Tensor, shape: number[]): Tensor {
+  if (partial.shape[0] === 1) {
     const only = partial.view(shape, rowMajorStrides(shape), 0);
     partial.dispose();
     return only;
   }
-  // Second pass: the pieces summed in a fixed order.
   const total = reduce('sum', partial, [0]);
   partial.dispose();
   return total;

@@ -99,8 +99,11 @@ export function batchedMatmul(a: Tensor, b: Tensor, epilogue: MatmulEpilogue = N
   return separateEpilogue(out, epilogue);
 }
 
-/** The epilogue as elementwise passes, where the product could not fuse it (split-K). */
-function separateEpilogue(y: Tensor, { bias, activation, slope }: MatmulEpilogue): Tensor {
+/**
+ * The epilogue as elementwise passes, where the product could not fuse it (split-K): y [..., M, N], the bias one
+ * value per row M (also a split convolution's, its output viewed as [N, C, H·W]).
+ */
+export function separateEpilogue(y: Tensor, { bias, activation, slope }: MatmulEpilogue): Tensor {
   let out = y;
   if (bias) {
     const column = bias.view([bias.shape[0], 1], [bias.strides[0], 0], bias.offset);
