@@ -10,6 +10,7 @@ import {
   convTranspose2dInputGrad,
   convTranspose2dWeightGrad,
   withConvKernels,
+  type ConvKernels,
   type ConvGeometry,
 } from '../src/kernels/conv.js';
 import { conv2dInputGradReference, conv2dReference, conv2dWeightGradReference, convTranspose2dReference } from '../src/kernels/conv.ref.js';
@@ -66,8 +67,8 @@ function geom(o: T.Conv2dOptions): ConvGeometry {
   return { stride: pair(o.stride, 1), padding, dilation: pair(o.dilation, 1), groups: o.groups ?? 1 };
 }
 
-/** The kernel entry points `fn` dispatched, and its result. */
-function kernelEntries<R>(fn: () => R): { result: R; names: string[] } {
+/** The kernel entry points `fn` dispatched, and its result; `kernels` forces a family (withConvKernels). */
+function kernelEntries<R>(fn: () => R, kernels: ConvKernels = 'auto'): { result: R; names: string[] } {
   const e = engine();
   const names: string[] = [];
   const dispatch = e.dispatch.bind(e);
@@ -76,7 +77,7 @@ function kernelEntries<R>(fn: () => R): { result: R; names: string[] } {
     dispatch(kernel, ...rest);
   };
   try {
-    return { result: fn(), names };
+    return { result: withConvKernels(kernels, fn), names };
   } finally {
     e.dispatch = dispatch;
   }
@@ -277,9 +278,12 @@ describe('the hardware-GPU variants on this adapter (tiled convolutions, 64-wide
         expect(Math.abs(dot(fx, y.data) - dot(x.data, gx)) / scale).toBeLessThan(1e-5);
         expect(Math.abs(dot(fx, y.data) - dot(w.data, gw)) / scale).toBeLessThan(1e-5);
         if (c !== pointwise) {
-          expect(forward.names).toContain('conv_tiled');
-          expect(input.names).toContain('conv_tiled');
-          expect(weight.names).toContain('conv_wgrad_tiled');
+          // The tiled kernels for groups of more than 8 result rows, the gathers for smaller ones (conv.ts).
+          const groups = g.groups;
+          const [outRows, inRows] = [c.w[0] / groups, c.w[1]];
+          expect(forward.names, c.name).toContain(outRows > 8 ? 'conv_tiled' : 'conv_gather');
+          expect(input.names.some((n) => n === 'conv_tiled'), c.name).toBe(inRows > 8);
+          expect(weight.names, c.name).toContain(outRows > 8 ? 'conv_wgrad_tiled' : 'conv_wgrad');
         }
       }
     });
@@ -327,7 +331,7 @@ describe('the tiled GPU kernels (conv_tiled, conv_wgrad_tiled) against the float
         const x = randomHost(c.x);
         const w = randomHost(c.w);
         const b = c.bias ? randomHost([c.w[0]]) : null;
-        const forward = kernelEntries(() => T.conv2d(gpu(x), gpu(w), b && gpu(b), c.options));
+        const forward = kernelEntries(() => T.conv2d(gpu(x), gpu(w), b && gpu(b), c.options), 'tiled');
         expect(forward.names).toContain('conv_tiled');
         expect(forward.names.filter((n) => n.startsWith('conv_gather'))).toEqual([]);
         await expectClose(forward.result, conv2dReference(x, w, b, g, epilogue(c.options)), tolerance(c));
@@ -336,11 +340,11 @@ describe('the tiled GPU kernels (conv_tiled, conv_wgrad_tiled) against the float
         const x2 = randomHost(c.x);
         const w2 = randomHost(c.w);
         const y = randomHost(conv2dReference(x2, w2, null, g).shape);
-        const input = kernelEntries(() => conv2dInputGrad(gpu(y), gpu(w2), g, c.x));
+        const input = kernelEntries(() => conv2dInputGrad(gpu(y), gpu(w2), g, c.x), 'tiled');
         expect(input.names).toContain('conv_tiled');
         const gradTolerance = 2e-6 * Math.sqrt(c.w[0] * c.w[2] * c.w[3]) + 1e-6;
         await expectClose(input.result, conv2dInputGradReference(y, w2, g, c.x), gradTolerance);
-        const weight = kernelEntries(() => conv2dWeightGrad(gpu(y), gpu(x2), c.w, g));
+        const weight = kernelEntries(() => conv2dWeightGrad(gpu(y), gpu(x2), c.w, g), 'tiled');
         expect(weight.names).toContain('conv_wgrad_tiled');
         expect(weight.names).not.toContain('conv_wgrad');
         await expectClose(weight.result, conv2dWeightGradReference(y, x2, c.w, g), 1e-5);
@@ -364,7 +368,7 @@ describe('the tiled GPU kernels (conv_tiled, conv_wgrad_tiled) against the float
       const x = randomHost(c.x);
       const w = randomHost(c.w);
       const b = randomHost([c.w[0]]);
-      const forward = kernelEntries(() => T.conv2d(gpu(x), gpu(w), gpu(b), c.options));
+      const forward = kernelEntries(() => T.conv2d(gpu(x), gpu(w), gpu(b), c.options), 'tiled');
       // The split pieces are summed by the reduction kernel, the bias and activation applied after it.
       expect(forward.names.filter((n) => n === 'conv_tiled')).toHaveLength(1);
       expect(forward.names.some((n) => n.startsWith('reduce'))).toBe(true);
@@ -394,14 +398,14 @@ describe('the tiled GPU kernels (conv_tiled, conv_wgrad_tiled) against the float
         const w = randomHost(c.w);
         const b = randomHost([c.w[1] * (c.options.groups ?? 1)]);
         const act = { activation: 'leakyRelu' as const, slope: 0.3 };
-        const forward = kernelEntries(() => convTranspose2dForward(gpu(x), gpu(w), gpu(b), g, op, act));
+        const forward = kernelEntries(() => convTranspose2dForward(gpu(x), gpu(w), gpu(b), g, op, act), 'tiled');
         expect(forward.names).toContain('conv_tiled');
         await expectClose(forward.result, convTranspose2dReference(x, w, b, g, op, act), 1e-5);
         // Its input gradient is a conv2d (MODE 0) with the same weight; its weight gradient conv_wgrad_tiled.
         const y = randomHost(convTranspose2dReference(x, w, null, g, op).shape);
         const fx = await convTranspose2dForward(gpu(x), gpu(w), null, g, op).data();
-        const input = kernelEntries(() => convTranspose2dInputGrad(gpu(y), gpu(w), g, c.x));
-        const weight = kernelEntries(() => convTranspose2dWeightGrad(gpu(y), gpu(x), c.w, g));
+        const input = kernelEntries(() => convTranspose2dInputGrad(gpu(y), gpu(w), g, c.x), 'tiled');
+        const weight = kernelEntries(() => convTranspose2dWeightGrad(gpu(y), gpu(x), c.w, g), 'tiled');
         expect(input.names).toContain('conv_tiled');
         expect(weight.names).toContain('conv_wgrad_tiled');
         const gx = await input.result.data();

@@ -177,8 +177,9 @@ function geometryUniforms(outH: number, outW: number, inH: number, inW: number, 
 
 /**
  * Which convolution kernels run. 'auto': the workgroup-memory tiled GEMMs (conv_tiled, conv_wgrad_tiled) on a
- * hardware GPU, the register-tile gathers (conv_gather*, conv_wgrad) on a software adapter. The others force one
- * family on any adapter, for the bench to time both on the same device (withConvKernels).
+ * hardware GPU for groups of more than TILED_MIN_ROWS result rows, the register-tile gathers (conv_gather*,
+ * conv_wgrad) on a software adapter and for small groups. The others force one family on any adapter, for the
+ * bench to time both on the same device (withConvKernels).
  */
 export type ConvKernels = 'auto' | 'tiled' | 'gather';
 
@@ -198,7 +199,15 @@ export function withConvKernels<R>(kernels: ConvKernels, fn: () => R): R {
   }
 }
 
-const tiledKernels = () => (forcedKernels === 'auto' ? !engine().gpu.software : forcedKernels === 'tiled');
+/**
+ * Groups of at most this many result rows keep the gathers on a GPU too: the tiled kernel's smallest tile has 16
+ * rows (half idle at 8), while the gathers ran the generator's grouped blocks (32 groups of 8) at 13–17× tfjs on
+ * an H200 (2026-12-04). Provisional until the bench times both there (`--conv-kernels tiled,gather`).
+ */
+const TILED_MIN_ROWS = 9;
+
+const tiledKernels = (rowsPerGroup: number) =>
+  forcedKernels === 'auto' ? !engine().gpu.software && rowsPerGroup >= TILED_MIN_ROWS : forcedKernels === 'tiled';
 
 /** Result rows per workgroup of the tiled kernels (TILE_M): 16, 32 or 64, so that small groups waste few rows. */
 function tileRows(rows: number): number {
@@ -308,7 +317,7 @@ function gather(g: Gather, s: Tensor, w: Tensor, bias: Tensor | null, epilogue: 
     bytes: 4 * (S.tensor.size + W.tensor.size + (B?.tensor.size ?? 0) + out.reduce((a, b) => a * b)),
     shape: convShape(g.kh, g.kw, g.groups * g.chans, g.groups * g.rows, g.groups, g.geom.stride, g.outH, g.outW, g.batch),
   };
-  const result = (tiledKernels() ? tiledGather : registerGather)(g, S.tensor, W.tensor, B?.tensor ?? null, epilogue, cost);
+  const result = (tiledKernels(g.rows) ? tiledGather : registerGather)(g, S.tensor, W.tensor, B?.tensor ?? null, epilogue, cost);
   for (const o of [S, W, B]) if (o?.temporary) o.tensor.dispose();
   return result;
 }
@@ -546,7 +555,7 @@ const MIN_SPLIT = 512;
 function weightGrad(d: Tensor, s: Tensor, rows: number, chans: number, kh: number, kw: number, geom: ConvGeometry): Tensor {
   const D = dense(d);
   const S = dense(s);
-  const result = (tiledKernels() ? tiledWeightGrad : registerWeightGrad)(D.tensor, S.tensor, rows, chans, kh, kw, geom);
+  const result = (tiledKernels(rows) ? tiledWeightGrad : registerWeightGrad)(D.tensor, S.tensor, rows, chans, kh, kw, geom);
   for (const o of [S, D]) if (o.temporary) o.tensor.dispose();
   return result;
 }
