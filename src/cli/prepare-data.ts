@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { buildItem, naturalCompare, spreadSample, type DatasetItem } from '../data/dataset.js';
 import { toGrey } from '../data/plane.js';
@@ -16,7 +16,7 @@ import { XDOG_PRESETS, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { removeStaleTemporaries } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
-import { finishedItem, IMAGE_EXTENSIONS, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
+import { finishedItem, isImageName, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, MAX_MEGAPIXELS_OPTION, parseMaxMegapixels, readImage, renderSvg } from '../io/image.js';
 import { ARCHIVE_LIMIT_FLAGS, archiveLimitsFromFlags, openZip, type ZipArchive } from '../io/zip.js';
 import type { ZipLimits } from '../io/zip-format.js';
@@ -177,7 +177,7 @@ async function sources(input: string | null, openmoji: boolean, limits: ZipLimit
   }
   const zip = await openZip(input!, limits);
   const list = zip.entries
-    .filter((e) => !e.name.endsWith('/') && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()) && !/(^|\/)__MACOSX\//.test(e.name))
+    .filter((e) => !e.name.endsWith('/') && isImageName(e.name) && !/(^|\/)__MACOSX\//.test(e.name))
     .map((e) => ({ source: e.name, kind: 'zip' as const }));
   return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip };
 }

@@ -11,6 +11,8 @@ import { writeFileAtomic } from './atomic-file.js';
 import { readImage, writePng } from './image.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif']);
+/** Named like an image the commands read (by extension; the decoder decides whether it is one). */
+export const isImageName = (name: string) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
 
 /** The error for an input (`where`) that holds no image to prepare. */
 export const noImagesFound = (where: string) => new Error(`${where}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
@@ -45,7 +47,7 @@ export async function listImages(dir: string): Promise<string[]> {
     for (const entry of entries) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(relative(dir, path));
+      else if (isImageName(entry.name)) out.push(relative(dir, path));
     }
   };
   await walk(dir);
