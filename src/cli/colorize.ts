@@ -3,10 +3,11 @@
 // a file, a folder a folder with the same relative paths, an archive an archive `<name>_colorized.cbz` with the
 // same entry names (image extensions follow --format) in the same order. The device, the pipelines and the
 // weights are set up once; each page goes through src/colorize/pipeline.ts. Pages already in colour are left
-// alone (src/colorize/colourfulness.ts); a page that fails is reported and skipped. Nothing existing is
-// overwritten without --force and an input never (--skip-existing leaves what exists and colours the rest; --shard
-// I/N takes part of the work list, for several processes sharing a library), and every output is written to a
-// hidden temporary file and renamed into place, so an interrupted run leaves no half-written file. This file is the run from start to end; its parts are in src/cli/colorize/: the flags
+// alone (src/colorize/colourfulness.ts); a page that fails, or a subfolder that cannot be listed, is reported and
+// the rest go on. Nothing existing is overwritten without --force and an input never (--skip-existing leaves what
+// exists and colours the rest; --shard I/N takes part of the work list, for several processes sharing a library),
+// and every output is written to a hidden temporary file and renamed into place, so an interrupted run leaves no
+// half-written file. This file is the run from start to end; its parts are in src/cli/colorize/: the flags
 // (options.ts), the work list (work-list.ts), CBZ chapters in and out (archives.ts), the pages (colour-pages.ts)
 // and the summary (summary.ts).
 import { existsSync, readFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { progressBar } from '../io/progress.js';
 import { removeTemporariesOnSignal } from './colorize/archives.js';
 import { processTarget, type PageContext } from './colorize/colour-pages.js';
 import { parseOptions, USAGE } from './colorize/options.js';
-import { report, type Summary } from './colorize/summary.js';
+import { anyFailure, report, type Summary } from './colorize/summary.js';
 import { checkOutputs, pagesOf, plannedFiles, planTargets, selectWork } from './colorize/work-list.js';
 import { runCommand, UsageError } from './command.js';
 
@@ -91,14 +92,20 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
     const selected = await selectWork(targets, o, format);
     targets = selected.targets;
     checkOutputs(targets, format, o.force);
-    const summary: Summary = { coloured: 0, copied: [], failed: [], outputs: new Set() };
-    if (!targets.length) {
+    const work = pagesOf(targets);
+    const summary: Summary = {
+      coloured: 0,
+      copied: [],
+      failed: [],
+      unreadableFolders: targets.flatMap((t) => (t.kind === 'folder' ? t.unreadable.map((u) => u.error) : [])),
+      outputs: new Set(),
+    };
+    if (!work.length) {
       report(summary, selected.selection, 0, log);
-      return 0;
+      return anyFailure(summary) ? 1 : 0;
     }
     // Temporaries an interrupted earlier run left beside these outputs (a crash, kill -9) go now.
     for (const folder of new Set(targets.flatMap((t) => plannedFiles(t, format).map(([file]) => dirname(file))))) removeStaleTemporaries(folder);
-    const work = pagesOf(targets);
 
     const created = run.engine ? null : useEngine(new Engine(await nodeDevice({ verbose: o.verbose })));
     const device = (run.engine ?? created!).gpu;
@@ -125,7 +132,7 @@ async function colorize(argv: string[], run: RunOptions, log: (line: string) => 
       }
       bar.end();
       report(summary, selected.selection, (performance.now() - start) / 1000, log);
-      return summary.failed.length ? 1 : 0;
+      return anyFailure(summary) ? 1 : 0;
     } finally {
       model?.dispose();
       if (created) {

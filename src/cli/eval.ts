@@ -104,7 +104,10 @@ async function heldOut(o: Options): Promise<{ images: EvalImage[]; description: 
     const what = o.split === 'all' ? `all ${manifest.items.length} items` : `the validation split (${o.validationImages} of ${manifest.items.length}, seed ${o.seed})`;
     return { images, description: `${o.data}: ${images.length} of ${what}` };
   }
-  const files = (await listImages(o.data)).slice(0, o.images);
+  const { images: found, unreadable } = await listImages(o.data);
+  // Scores over part of a held-out set would read as scores over all of it.
+  if (unreadable.length) throw new Error(unreadable.map((u) => u.error).join('\n'));
+  const files = found.slice(0, o.images);
   if (!files.length) throw new UsageError(`--data ${o.data}: no images found.`);
   const images = await Promise.all(files.map(async (f) => ({ name: f, colour: await readImage(join(o.data, f)) })));
   return { images, description: `${o.data}: ${images.length} images` };

@@ -1,10 +1,10 @@
 // npm run prepare-data -- --input <dir|zip> --out <dir> [--size 512] [--mults 1,2,3] [--preset code|paper]
 //                         [--workers N] [--limit N] [--skip N]
 // npm run prepare-data -- --openmoji --out <dir> [...]
-// Builds a training set (src/data/dataset.ts): for every colour image, in natural order, the resized colour
-// image, one XDoG sketch per mult and each sketch's distance field, plus manifest.json. Worker threads share the
-// items (each with its own engine); an item is finished once its item.json exists, so an interrupted run
-// resumes where it stopped; unreadable files are listed in the summary and the manifest, never fatal.
+// Builds a training set (src/data/dataset.ts): for every colour image, in natural order, the resized colour image,
+// one XDoG sketch per mult and each sketch's distance field, plus manifest.json. Worker threads share the items
+// (each with its own engine); an item is finished once its item.json exists, so an interrupted run resumes where it
+// stopped; unreadable files and subfolders are listed in the summary and the manifest, never fatal.
 import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -16,7 +16,7 @@ import { XDOG_PRESETS, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { removeStaleTemporaries } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
-import { finishedItem, isImageName, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
+import { finishedItem, isImageName, listImages, noImagesFound, writeItem, writeManifest, type Outcome, type UnreadableFolder } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, MAX_MEGAPIXELS_OPTION, parseMaxMegapixels, readImage, renderSvg } from '../io/image.js';
 import { ARCHIVE_LIMIT_FLAGS, archiveLimitsFromFlags, openZip, type ZipArchive } from '../io/zip.js';
 import type { ZipLimits } from '../io/zip-format.js';
@@ -156,7 +156,8 @@ function openmojiFolder(): string {
   }
 }
 
-async function sources(input: string | null, openmoji: boolean, limits: ZipLimits): Promise<{ list: Source[]; zip: ZipArchive | null }> {
+/** The sources to prepare, and the subfolders of a folder --input that could not be listed (each one skipped source). */
+async function sources(input: string | null, openmoji: boolean, limits: ZipLimits): Promise<{ list: Source[]; zip: ZipArchive | null; unreadable: UnreadableFolder[] }> {
   if (openmoji) {
     const root = openmojiFolder();
     const colour = (await readdir(join(root, 'color', 'svg'))).filter((f) => f.endsWith('.svg'));
@@ -167,26 +168,26 @@ async function sources(input: string | null, openmoji: boolean, limits: ZipLimit
       path: join(root, 'color', 'svg', f),
       lineart: black.has(f) ? join(root, 'black', 'svg', f) : undefined,
     }));
-    return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip: null };
+    return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip: null, unreadable: [] };
   }
   const info = await stat(input!).catch(() => null);
   if (!info) throw new Error(`${input}: no such file or folder.`);
   if (info.isDirectory()) {
-    const list = (await listImages(input!)).map((source): Source => ({ source, kind: 'file', path: join(input!, source) }));
-    return { list, zip: null };
+    const { images, unreadable } = await listImages(input!);
+    return { list: images.map((source): Source => ({ source, kind: 'file', path: join(input!, source) })), zip: null, unreadable };
   }
   const zip = await openZip(input!, limits);
   const list = zip.entries
     .filter((e) => !e.name.endsWith('/') && isImageName(e.name) && !/(^|\/)__MACOSX\//.test(e.name))
     .map((e) => ({ source: e.name, kind: 'zip' as const }));
-  return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip };
+  return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip, unreadable: [] };
 }
 
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   if (!options) return;
   const { settings, input, openmoji, workers, limit, skip, verbose, archiveLimits } = options;
-  const { list: found, zip } = await sources(input, openmoji, archiveLimits);
+  const { list: found, zip, unreadable } = await sources(input, openmoji, archiveLimits);
   // With --out inside --input, a rerun must not take the items it wrote (<out>/items/…) for new images.
   const own = input && !zip ? relative(resolve(input), resolve(settings.out, 'items')) : '..';
   const everything = own.startsWith('..') || isAbsolute(own) ? found : found.filter((s) => !s.source.startsWith(own + sep));
@@ -194,7 +195,7 @@ async function main(): Promise<void> {
   const held = new Set(skip ? spreadSample(everything, skip) : []);
   const all = everything.filter((s) => !held.has(s));
   const list = limit ? spreadSample(all, limit) : all;
-  if (list.length === 0) throw noImagesFound(input ?? 'openmoji');
+  if (list.length === 0) throw unreadable.length ? new Error(unreadable.map((u) => u.error).join('\n')) : noImagesFound(input ?? 'openmoji');
   await mkdir(join(settings.out, 'items'), { recursive: true });
   removeStaleTemporaries(settings.out); // a manifest an interrupted run was writing
   const zipEntries = new Map(zip?.entries.map((e) => [e.name, e]));
@@ -254,7 +255,9 @@ async function main(): Promise<void> {
     await writeFile(join(settings.out, 'ATTRIBUTION.md'), `# Attribution\n\n${OPENMOJI_NOTICE}\n`);
     await copyFile(join(openmojiFolder(), 'LICENSE.txt'), join(settings.out, 'LICENSE-openmoji.txt'));
   }
-  const manifest = await writeManifest(settings.out, { ...settings, notice: openmoji ? OPENMOJI_NOTICE : undefined }, outcomes.filter((o) => o !== null));
+  // A folder that could not be listed is skipped like an image that could not be read: named in the manifest and below.
+  const folders = unreadable.map(({ folder, error }): Outcome => ({ source: folder, error }));
+  const manifest = await writeManifest(settings.out, { ...settings, notice: openmoji ? OPENMOJI_NOTICE : undefined }, [...folders, ...outcomes.filter((o) => o !== null)]);
   console.log(`${manifest.items.length} items in ${join(settings.out, 'manifest.json')}${manifest.failed.length ? `; ${manifest.failed.length} skipped:` : ''}`);
   for (const f of manifest.failed) console.log(`  ${f.error.startsWith(f.source) ? f.error : `${f.source}: ${f.error}`}`);
 }

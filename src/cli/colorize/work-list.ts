@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { naturalCompare } from '../../data/dataset.js';
-import { IMAGE_EXTENSIONS, isImageName, listImages } from '../../io/dataset.js';
+import { IMAGE_EXTENSIONS, isImageName, listImages, type UnreadableFolder } from '../../io/dataset.js';
 import type { ImageFormat } from '../../io/image.js';
 import { readInputFile, realPathOf, MAX_PAGE_BYTES } from '../../io/input-file.js';
 import { UsageError } from '../command.js';
@@ -23,7 +23,8 @@ export interface Page {
 
 export type Target =
   | { kind: 'file'; input: string; output: string; page: Page }
-  | { kind: 'folder'; input: string; output: string; pages: Page[] }
+  /** `unreadable`: subfolders that could not be listed, each one failure of the run (its pages are unknown). */
+  | { kind: 'folder'; input: string; output: string; pages: Page[]; unreadable: UnreadableFolder[] }
   | { kind: 'archive'; input: string; output: string; pages: Page[]; entries: ArchiveEntry[]; close(): Promise<void> };
 
 /** Every page of the targets, in order. */
@@ -49,10 +50,10 @@ export async function planTargets(o: Options, format: ImageFormat): Promise<Targ
     const dir = o.out && o.inputs.length > 1 ? o.out : dirname(resolve(input));
     const place = (kind: Target['kind']) => (o.out && o.inputs.length === 1 ? o.out : defaultOutput(input, kind, format, dir));
     if (info.isDirectory()) {
-      const names = await listImages(input);
-      if (!names.length) throw new UsageError(`${input}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
-      const pages = names.map((name) => ({ name: name.replaceAll('\\', '/'), read: async () => readInputFile(join(input, name), MAX_PAGE_BYTES) }));
-      targets.push({ kind: 'folder', input, output: place('folder'), pages });
+      const { images, unreadable } = await listImages(input);
+      if (!images.length && !unreadable.length) throw new UsageError(`${input}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
+      const pages = images.map((name) => ({ name: name.replaceAll('\\', '/'), read: async () => readInputFile(join(input, name), MAX_PAGE_BYTES) }));
+      targets.push({ kind: 'folder', input, output: place('folder'), pages, unreadable });
     } else if (ARCHIVE_EXTENSIONS.has(extname(input).toLowerCase())) {
       const archive = await openArchiveInput(input, o.archiveLimits);
       const clash = entryNameClash(archive.entries, format);
@@ -141,11 +142,16 @@ export interface Selection {
  * The work this process does: its --shard part of the work list (every file, every page of a folder, every
  * archive, in name order, so every process computes the same list), less what --skip-existing finds done. A
  * folder page is done when either of its possible outputs exists (coloured under the output format, or copied).
+ * A subfolder that could not be listed is an item of the list too, so one process reports it, and never done.
  */
 export async function selectWork(targets: Target[], o: Options, format: ImageFormat): Promise<{ targets: Target[]; selection: Selection }> {
   const selection: Selection = { shard: null, skipped: [] };
-  type Item = { key: string; target: Target; page: Page | null };
-  const items = targets.flatMap((t): Item[] => (t.kind === 'folder' ? t.pages.map((page) => ({ key: `${t.input}/${page.name}`, target: t, page })) : [{ key: t.input, target: t, page: null }]));
+  type Item = { key: string; target: Target; page?: Page; unreadable?: UnreadableFolder };
+  const items = targets.flatMap((t): Item[] =>
+    t.kind === 'folder'
+      ? [...t.pages.map((page) => ({ key: `${t.input}/${page.name}`, target: t, page })), ...t.unreadable.map((unreadable) => ({ key: `${t.input}/${unreadable.folder}`, target: t, unreadable }))]
+      : [{ key: t.input, target: t }],
+  );
   let chosen = new Set(items);
   if (o.shard) {
     const { index, count } = o.shard;
@@ -155,7 +161,8 @@ export async function selectWork(targets: Target[], o: Options, format: ImageFor
   }
   if (o.skipExisting) {
     for (const item of chosen) {
-      const { target, page } = item;
+      const { target, page, unreadable } = item;
+      if (unreadable) continue;
       const done = target.kind === 'folder' && page ? plannedFiles({ ...target, pages: [page] }, format).some(([file]) => existsSync(file)) : existsSync(target.output);
       if (done) {
         chosen.delete(item);
@@ -170,7 +177,7 @@ export async function selectWork(targets: Target[], o: Options, format: ImageFor
       if (t.kind === 'archive') await t.close();
       continue;
     }
-    kept.push(t.kind === 'folder' ? { ...t, pages: mine.map((i) => i.page!) } : t);
+    kept.push(t.kind === 'folder' ? { ...t, pages: mine.flatMap((i) => (i.page ? [i.page] : [])), unreadable: mine.flatMap((i) => (i.unreadable ? [i.unreadable] : [])) } : t);
   }
   return { targets: kept, selection };
 }
