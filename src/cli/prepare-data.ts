@@ -20,24 +20,34 @@ import { finishedItem, isImageName, listImages, noImagesFound, writeItem, writeM
 import { decodeImage, DEFAULT_MAX_PIXELS, MAX_MEGAPIXELS_OPTION, parseMaxMegapixels, readImage, renderSvg } from '../io/image.js';
 import { ARCHIVE_LIMIT_FLAGS, archiveLimitsFromFlags, openZip, type ZipArchive } from '../io/zip.js';
 import type { ZipLimits } from '../io/zip-format.js';
-import { flagsHelp, parseNumberFlag, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { flagsHelp, HELP_FLAG, parseNumberFlag, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
 import { progressBar } from '../io/progress.js';
 
+/** Each worker holds a device and an item's planes: more than this is a typo, not a machine. */
+const MAX_WORKERS = 256;
+
+/** The flag table: the shared parser's (src/io/flags.ts) and the help's. */
+const SPECS: FlagSpec[] = [
+  { name: 'input', value: 'DIR|ZIP', help: 'colour images (PNG, JPEG, WebP, TIFF, GIF), searched recursively / every entry of the archive' },
+  {
+    name: 'openmoji',
+    help: "build from the openmoji package's colour SVGs (rendered on white); its black SVGs are kept\nbeside them as real line art; the CC BY-SA 4.0 notice is written with the data",
+  },
+  { name: 'out', value: 'DIR', help: 'where items/, manifest.json (and the notice) go; rerunning resumes' },
+  { name: 'size', value: 'N', help: 'short side of the stored colour images and the training crops (default 512, 32 to 8192)' },
+  { name: 'mults', value: '1,2,3', help: 'XDoG mults, one sketch and distance field each (default 1,2,3)' },
+  { name: 'preset', value: 'P', help: 'XDoG parameters: code (default) or paper' },
+  { name: 'workers', value: 'N', help: `worker threads (default: one per core, at most ${MAX_WORKERS})` },
+  { name: 'limit', value: 'N', help: 'only N sources, spread evenly over the sorted list (a varied trial set)' },
+  { name: 'skip', value: 'N', help: 'leave out the N sources --limit N takes: a held-out set beside a training set made with --limit N' },
+  { name: 'max-megapixels', value: 'N', help: `skip larger images (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})` },
+  VERBOSE_FLAG,
+  HELP_FLAG,
+];
+
 const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --openmoji) --out <dir> [options]
-  --input DIR|ZIP   colour images (PNG, JPEG, WebP, TIFF, GIF), searched recursively / every entry of the archive
-  --openmoji        build from the openmoji package's colour SVGs (rendered on white); its black SVGs are kept
-                    beside them as real line art; the CC BY-SA 4.0 notice is written with the data
-  --out DIR         where items/, manifest.json (and the notice) go; rerunning resumes
-  --size N          short side of the stored colour images and the training crops (default 512, 32 to 8192)
-  --mults 1,2,3     XDoG mults, one sketch and distance field each (default 1,2,3)
-  --preset          XDoG parameters: code (default) or paper
-  --workers N       worker threads (default: one per core, at most 256)
-  --limit N         only N sources, spread evenly over the sorted list (a varied trial set)
-  --skip N          leave out the N sources --limit N takes: a held-out set beside a training set made with --limit N
-  --max-megapixels N  skip larger images (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})
-  --verbose         show Dawn's full diagnostics
-  -h, --help        show this text
+${flagsHelp(SPECS)}
 limits on a ZIP --input (zip bombs; an entry over a limit is skipped and listed, see the README):
 ${flagsHelp(ARCHIVE_LIMIT_FLAGS)}`;
 
@@ -99,20 +109,10 @@ async function makeItem({ source, bytes }: Task, s: Settings): Promise<DatasetIt
 
 // ---- main thread --------------------------------------------------------------------------------------------
 
-/** Each worker holds a device and an item's planes: more than this is a typo, not a machine. */
-const MAX_WORKERS = 256;
-
-const SPECS: FlagSpec[] = [
-  ...['input', 'out', 'size', 'mults', 'preset', 'workers', 'limit', 'skip', 'max-megapixels'].map((name): FlagSpec => ({ name, value: 'V', help: '' })),
-  { name: 'openmoji', help: '' },
-  VERBOSE_FLAG,
-  ...ARCHIVE_LIMIT_FLAGS,
-];
-
 function parse(
   argv: string[],
 ): { settings: Settings; input: string | null; openmoji: boolean; workers: number; limit: number; skip: number; verbose: boolean; archiveLimits: ZipLimits } | null {
-  const parsed = commandFlags(argv, SPECS, USAGE);
+  const parsed = commandFlags(argv, [...SPECS, ...ARCHIVE_LIMIT_FLAGS], USAGE);
   if (!parsed) return null;
   if (parsed.positionals.length) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": name the images with --input <dir|zip>.`);
   const given = Object.fromEntries(parsed.values);

@@ -6,44 +6,59 @@ import { COLOUR_THRESHOLD } from '../../colorize/colourfulness.js';
 import { DEFAULT_MODEL_PATH, type Architecture } from '../../colorize/model.js';
 import { BLEND_MODES, DEFAULT_BLEND, isBlendMode, type BlendMode } from '../../colorize/recombine.js';
 import { DEFAULT_MAX_PIXELS, IMAGE_FORMATS, MAX_MEGAPIXELS_OPTION, parseMaxMegapixels, type ImageFormat } from '../../io/image.js';
-import { flagsHelp, parseFlags, type FlagSpec } from '../../io/flags.js';
+import { flagsHelp, HELP_FLAG, parseFlags, VERBOSE_FLAG, type FlagSpec } from '../../io/flags.js';
 import { ARCHIVE_LIMIT_FLAGS, archiveLimitsFromFlags } from '../../io/zip.js';
 import type { ZipLimits } from '../../io/zip-format.js';
 import { UsageError } from '../command.js';
 
+/** The flag table: the shared parser's (src/io/flags.ts) and the help's. */
+const SPECS: FlagSpec[] = [
+  { name: 'out', short: 'o', value: 'PATH', help: 'the output file, folder or .cbz for one input; a folder to hold the outputs of several' },
+  { name: 'weights', value: 'FILE', help: `the generator (safetensors or PyTorch; v1, v2 or this project's own), default\n${DEFAULT_MODEL_PATH} when it exists` },
+  { name: 'extractor', value: 'FILE', help: 'the published SE-ResNeXt extractor, needed by the published v1 generator' },
+  { name: 'denoiser', value: 'FILE', help: 'the FFDNet RGB denoiser: pages are denoised before line extraction' },
+  { name: 'denoise-sigma', value: 'N', help: "the denoiser's noise level in 8-bit units (default 25)" },
+  { name: 'arch', value: 'v1|v2', help: "the generator's architecture (default: detected from the weights)" },
+  { name: 'size', value: 'N', help: 'working resolution, the short side in pixels, a multiple of 32 (default 512 for v1, 576\nfor v2); lower it for a device with little memory' },
+  { name: 'hints', value: 'FILE', help: 'colour hints: a JSON file (one page, or {"palette", "pages"} for a batch) or a PNG whose\nopaque pixels are hints (see the README)' },
+  {
+    name: 'auto-hint',
+    value: 'P',
+    // The percentage is optional: the next argument is taken only when it is a number.
+    optionalValue: (next) => /^\d*\.?\d+$/.test(next),
+    help: `second pass with hints sampled from the first (the paper's step 5); P is the percentage\nof pixels sampled (default ${(100 * AUTO_HINT_DENSITY).toFixed(2)})`,
+  },
+  { name: 'ignore-grey', help: 'auto-hint samples no greyish pixels' },
+  { name: 'seed', value: 'N', help: 'seed of the auto-hint sampling (default 0)' },
+  {
+    name: 'blend',
+    value: 'MODE',
+    help:
+      "how the colour meets the page at its size: multiply (default: colour under the page's\nink, never lighter than the page), luminance (the page's luma, the network's chroma; for\n" +
+      "grey pages) or detail (the network's lightness plus the page's fine detail)",
+  },
+  { name: 'model-res', help: "write the network's output at its working size instead of the page's size" },
+  { name: 'format', value: 'F', help: 'png (default), jpg or webp' },
+  { name: 'force-color', help: `colour pages that already look coloured (colourfulness ≥ ${COLOUR_THRESHOLD}) instead of copying them` },
+  { name: 'force', help: 'overwrite existing outputs' },
+  {
+    name: 'skip-existing',
+    help: "colour only the pages whose output is missing (finishes an interrupted run: a file or a\nfolder's page whose output exists, an archive whose .cbz exists, is left out)",
+  },
+  {
+    name: 'shard',
+    value: 'I/N',
+    help: 'colour only part I of N of the work list (files, folder pages and archives in name\norder, every N-th from the I-th): N processes, on one machine or several sharing the\nfolders, each colour their part; add --skip-existing to resume one',
+  },
+  { name: 'max-megapixels', value: 'N', help: `refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})` },
+  VERBOSE_FLAG,
+  HELP_FLAG,
+];
+
 export const USAGE = `usage: npm run colorize -- <inputs...> [-o <out>] [options]
   <inputs>            page images (PNG, JPEG, WebP, TIFF, GIF), folders of them (searched recursively) and
                       CBZ/ZIP chapters; results go beside each input with a _colorized suffix
-  -o, --out PATH      the output file, folder or .cbz for one input; a folder to hold the outputs of several
-  --weights FILE      the generator (safetensors or PyTorch; v1, v2 or this project's own), default
-                      ${DEFAULT_MODEL_PATH} when it exists
-  --extractor FILE    the published SE-ResNeXt extractor, needed by the published v1 generator
-  --denoiser FILE     the FFDNet RGB denoiser: pages are denoised before line extraction
-  --denoise-sigma N   the denoiser's noise level in 8-bit units (default 25)
-  --arch v1|v2        the generator's architecture (default: detected from the weights)
-  --size N            working resolution, the short side in pixels, a multiple of 32 (default 512 for v1, 576
-                      for v2); lower it for a device with little memory
-  --hints FILE        colour hints: a JSON file (one page, or {"palette", "pages"} for a batch) or a PNG whose
-                      opaque pixels are hints (see the README)
-  --auto-hint [P]     second pass with hints sampled from the first (the paper's step 5); P is the percentage
-                      of pixels sampled (default ${(100 * AUTO_HINT_DENSITY).toFixed(2)})
-  --ignore-grey       auto-hint samples no greyish pixels
-  --seed N            seed of the auto-hint sampling (default 0)
-  --blend MODE        how the colour meets the page at its size: multiply (default: colour under the page's
-                      ink, never lighter than the page), luminance (the page's luma, the network's chroma; for
-                      grey pages) or detail (the network's lightness plus the page's fine detail)
-  --model-res         write the network's output at its working size instead of the page's size
-  --format F          png (default), jpg or webp
-  --force-color       colour pages that already look coloured (colourfulness ≥ ${COLOUR_THRESHOLD}) instead of copying them
-  --force             overwrite existing outputs
-  --skip-existing     colour only the pages whose output is missing (finishes an interrupted run: a file or a
-                      folder's page whose output exists, an archive whose .cbz exists, is left out)
-  --shard I/N         colour only part I of N of the work list (files, folder pages and archives in name
-                      order, every N-th from the I-th): N processes, on one machine or several sharing the
-                      folders, each colour their part; add --skip-existing to resume one
-  --max-megapixels N  refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})
-  --verbose           show Dawn's full diagnostics (which backends were tried)
-  -h, --help          show this text
+${flagsHelp(SPECS)}
 limits on CBZ/ZIP chapters (zip bombs; an entry over a limit is that entry's failure, see the README):
 ${flagsHelp(ARCHIVE_LIMIT_FLAGS)}`;
 
@@ -73,20 +88,8 @@ export interface Options {
   archiveLimits: ZipLimits;
 }
 
-const VALUE_OPTIONS = new Set(['out', 'weights', 'extractor', 'denoiser', 'denoise-sigma', 'arch', 'size', 'hints', 'seed', 'format', 'max-megapixels', 'shard', 'blend']);
-const FLAGS = new Set(['ignore-grey', 'model-res', 'force-color', 'force', 'skip-existing', 'verbose']);
-
-/** The flag table for the shared parser (src/io/flags.ts); the help is USAGE. */
-const SPECS: FlagSpec[] = [
-  ...[...VALUE_OPTIONS].map((name): FlagSpec => ({ name, value: 'V', help: '', ...(name === 'out' ? { short: 'o' } : {}) })),
-  ...[...FLAGS].map((name): FlagSpec => ({ name, help: '' })),
-  // The percentage is optional: the next argument is taken only when it is a number.
-  { name: 'auto-hint', value: 'P', optionalValue: (next) => /^\d*\.?\d+$/.test(next), help: '' },
-  ...ARCHIVE_LIMIT_FLAGS,
-];
-
 export function parseOptions(argv: string[]): Options | 'help' {
-  const parsed = parseFlags(argv, SPECS);
+  const parsed = parseFlags(argv, [...SPECS, ...ARCHIVE_LIMIT_FLAGS]);
   if (parsed.help) return 'help';
   const { values, switches: flags, positionals: inputs } = parsed;
   const autoHint = values.get('auto-hint') ?? null;
