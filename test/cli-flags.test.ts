@@ -103,7 +103,7 @@ const npmScript = (name: string, ...args: string[]) =>
   spawnSync(process.execPath, ['scripts/run.mjs', `src/cli/${name}.ts`, ...args], { encoding: 'utf8', env: { ...process.env, WEBGPU_BACKEND: '' } });
 
 describe('every command', () => {
-  test.each(['colorize', 'sketch', 'convert', 'train', 'prepare-data', 'bench', 'gpu-info', 'app'])('%s --help: the usage on stdout, exit 0', (name) => {
+  test.each(['colorize', 'sketch', 'convert', 'train', 'prepare-data', 'bench', 'gpu-info', 'app', 'eval', 'profile', 'torch-parity'])('%s --help: the usage on stdout, exit 0', (name) => {
     const r = npmScript(name, '--help');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -116,6 +116,11 @@ describe('every command', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.match(/did you mean --max-steps\?/g)).toHaveLength(1);
+    // eval and profile parsed their flags their own ways before; now the shared parser answers for them too.
+    const evalTypo = npmScript('eval', '--dta', 'x');
+    expect([evalTypo.status, evalTypo.stderr]).toEqual([2, expect.stringMatching(/^Unknown option --dta \(did you mean --data\?\)\./)]);
+    const profileTypo = npmScript('profile', 'nets', '--row', '3');
+    expect([profileTypo.status, profileTypo.stderr]).toEqual([2, expect.stringMatching(/^Unknown option --row \(did you mean --rows\?\)\./)]);
   }, 60_000);
 
   test("on a software adapter one line replaces Dawn's loader messages; --verbose shows them all", async () => {

@@ -172,7 +172,7 @@ describe('npm run colorize', () => {
       [[], /No weights: pass --weights .*README section "Weights for colorize"/],
       [['--weights', weights, '--size', '100'], /--size must be a multiple of 32/],
       [['--weights', weights, '--ignore-grey'], /--ignore-grey filters the auto-hint samples; add --auto-hint/],
-      [['--weights', weights, '--blend', 'screen'], /--blend must be one of multiply, luminance, detail, got "screen"/],
+      [['--weights', weights, '--blend', 'screen'], /--blend must be one of auto, multiply, luminance, detail, got "screen"/],
       [['--weights', weights, '--size', '8192'], /At working size 8192 this page needs a \d+ MiB tensor, more than this device's largest storage binding.*Use --size \d+ or less/],
     ];
     for (const [args, message] of cases) {

@@ -2,7 +2,7 @@
 // hung colorize, a link to /dev/zero filled memory); a hint image must be transparent and has a bounded number of
 // hints; option values out of range name the option.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -185,33 +185,68 @@ describe('colorize', () => {
     expect(r.errors).not.toMatch(/call stack/);
   });
 
-  test('a subfolder that cannot be read (a path too long for the system) stops the run before anything is written, naming it', async () => {
-    const chapter = join(dir, 'long-chapter');
+  // A subfolder that cannot be listed is that folder's failure, as a page that cannot be read is the page's: the
+  // other pages are coloured, the summary names the folder and why, the exit code is 1, no temporary is left.
+  const chapterWithUnreadable = async (name: string, pages: string[], lock: (chapter: string) => void) => {
+    const chapter = join(dir, name);
     mkdirSync(chapter);
-    writeFileSync(join(chapter, '001.png'), 'not read: the folder is listed first');
-    folderTooLongToRead(chapter, 'extras');
+    for (const page of pages) writeFileSync(join(chapter, page), await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer());
+    lock(chapter);
+    const weights = join(dir, `${name}.safetensors`);
+    writeFileSync(weights, (await tinyGenerator({ localFeatures: 'none' })).bytes);
+    return { chapter, weights };
+  };
+  const filesUnder = (folder: string): string[] => readdirSync(folder, { recursive: true, encoding: 'utf8' }).sort();
+
+  test('a subfolder that cannot be read (a path too long for the system) is that folder\'s failure; the other pages are coloured', async () => {
+    const { chapter, weights } = await chapterWithUnreadable('long-chapter', ['001.png', '003.png'], (c) => folderTooLongToRead(c, '002-extras'));
     try {
-      const r = await run(chapter, '-o', join(dir, 'long-out'), '--weights', join(chapter, '001.png'));
+      const out = join(dir, 'long-out');
+      const r = await run(chapter, '-o', out, '--weights', weights, '--size', '64');
       expect(r.code).toBe(1);
-      expect(r.errors).toMatch(
-        /long-chapter\/extras\/d{100}.*… \(\d{4} characters\): this folder cannot be read \(its path is longer than the system allows, ENAMETOOLONG\); make it readable or move it out of \S*long-chapter\.$/,
+      expect(r.errors).toBe('');
+      expect(r.log).toMatch(/coloured 2 pages .*→ \S*long-out/);
+      expect(r.log).toMatch(
+        /failed 1 folder that could not be listed \(no page in it was coloured\):\n {2}\S*long-chapter\/002-extras\/d{100}.*… \(\d{4} characters\): this folder cannot be read \(its path is longer than the system allows, ENAMETOOLONG\); make it readable or move it out of \S*long-chapter\.$/,
       );
-      expect(existsSync(join(dir, 'long-out'))).toBe(false);
+      expect(filesUnder(out)).toEqual(['001.png', '003.png']);
+
+      // The folder is one item of the work list: exactly one shard reports it, and --skip-existing never takes it for done.
+      const shards = [await run(chapter, '-o', join(dir, 'long-shards'), '--weights', weights, '--size', '64', '--shard', '1/2'), await run(chapter, '-o', join(dir, 'long-shards'), '--weights', weights, '--size', '64', '--shard', '2/2')];
+      expect(shards.map((s) => /shard \d\/2: \d of 3 work items/.test(s.log))).toEqual([true, true]);
+      expect(shards.filter((s) => /could not be listed/.test(s.log))).toHaveLength(1);
+      expect(shards.map((s) => s.code).sort()).toEqual([0, 1]);
+      const rerun = await run(chapter, '-o', out, '--weights', weights, '--size', '64', '--skip-existing');
+      expect(rerun.code).toBe(1);
+      expect(rerun.log).toMatch(/left out 2 items whose output exists[^]*failed 1 folder that could not be listed/);
+    } finally {
+      removeTree(chapter);
+    }
+  });
+
+  test('a folder whose only subfolder cannot be read: the failure is reported, nothing is written, exit 1', async () => {
+    const { chapter, weights } = await chapterWithUnreadable('only-long', [], (c) => folderTooLongToRead(c, 'extras'));
+    try {
+      const r = await run(chapter, '-o', join(dir, 'only-long-out'), '--weights', weights, '--size', '64');
+      expect(r.code).toBe(1);
+      expect(r.log).toMatch(/coloured 0 pages; no file was written\nfailed 1 folder that could not be listed[^]*ENAMETOOLONG/);
+      expect(existsSync(join(dir, 'only-long-out'))).toBe(false);
     } finally {
       removeTree(chapter);
     }
   });
 
   test.skipIf(RUNNING_AS_ROOT)(`a subfolder without read permission does the same${RUNNING_AS_ROOT ? ` (${ROOT_SKIP_REASON})` : ''}`, async () => {
-    const chapter = join(dir, 'locked-chapter');
-    mkdirSync(join(chapter, 'locked'), { recursive: true });
-    writeFileSync(join(chapter, '001.png'), 'not read: the folder is listed first');
-    chmodSync(join(chapter, 'locked'), 0o000);
+    const { chapter, weights } = await chapterWithUnreadable('locked-chapter', ['001.png', '003.png'], (c) => {
+      mkdirSync(join(c, 'locked'));
+      chmodSync(join(c, 'locked'), 0o000);
+    });
     try {
-      const r = await run(chapter, '-o', join(dir, 'locked-out'), '--weights', join(chapter, '001.png'));
+      const out = join(dir, 'locked-out');
+      const r = await run(chapter, '-o', out, '--weights', weights, '--size', '64');
       expect(r.code).toBe(1);
-      expect(r.errors).toMatch(/locked-chapter\/locked: this folder cannot be read \(permission denied, EACCES\)/);
-      expect(existsSync(join(dir, 'locked-out'))).toBe(false);
+      expect(r.log).toMatch(/failed 1 folder that could not be listed \(no page in it was coloured\):\n {2}\S*locked-chapter\/locked: this folder cannot be read \(permission denied, EACCES\)/);
+      expect(filesUnder(out)).toEqual(['001.png', '003.png']);
     } finally {
       chmodSync(join(chapter, 'locked'), 0o755);
     }

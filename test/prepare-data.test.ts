@@ -190,16 +190,21 @@ describe('npm run prepare-data', () => {
     expect(missing.stderr).toMatch(/nowhere: no such file or folder/);
   });
 
-  test('a subfolder that cannot be read (a path too long for the system) is named, exit 1', () => {
+  test('a subfolder that cannot be read (a path too long for the system) is skipped like an unreadable image: named, in the manifest', async () => {
     const input = join(dir, 'with-long');
     mkdirSync(input);
-    writeFileSync(join(input, 'a.png'), 'not read: the folder is listed first');
+    writeFileSync(join(input, 'a.png'), await png(64, 64, 4));
     folderTooLongToRead(input, 'extras');
     try {
-      const r = run('--input', input, '--out', join(dir, 'long-out'));
-      expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/with-long\/extras\/d{100}.*: this folder cannot be read \(its path is longer than the system allows, ENAMETOOLONG\); make it readable or move it out of \S*with-long\./);
-      expect(existsSync(join(dir, 'long-out'))).toBe(false);
+      const out = join(dir, 'long-out');
+      const r = run('--input', input, '--out', out, '--size', '64', '--mults', '1', '--workers', '1');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        /1 items in .*manifest\.json; 1 skipped:\n\s+extras\/d{250}\/.*with-long\/extras\/d{100}.*: this folder cannot be read \(its path is longer than the system allows, ENAMETOOLONG\); make it readable or move it out of \S*with-long\./,
+      );
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+      expect(manifest.items.map((i) => i.source)).toEqual(['a.png']);
+      expect(manifest.failed).toEqual([{ source: expect.stringMatching(/^extras\/d{250}\//), error: expect.stringMatching(/ENAMETOOLONG/) }]);
     } finally {
       removeTree(input);
     }

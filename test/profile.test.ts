@@ -13,6 +13,11 @@ describe('profile', () => {
     expect(() => parseProfileArgs(['nets', '--size', '100x64'])).toThrow(/multiples of 32/);
     expect(() => parseProfileArgs(['render'])).toThrow(/Unknown target/);
     expect(() => parseProfileArgs([])).toThrow(/usage/);
+    expect(() => parseProfileArgs(['nets', '--row', '3'])).toThrow(/Unknown option --row \(did you mean --rows\?\)/);
+    expect(() => parseProfileArgs(['nets', '--rows', '0'])).toThrow(/--rows must be an integer ≥ 1, got "0"/);
+    const printed: string[] = [];
+    expect(parseProfileArgs(['--bogus', '-h'], (text) => printed.push(text))).toBeNull();
+    expect(printed.join('')).toMatch(/^usage: npm run profile -- nets\|train\|colorize[^]*-h, --help/);
   });
 
   it('names kernels by entry and constants', () => {
@@ -21,7 +26,7 @@ describe('profile', () => {
 
   it('profiles the v1 generator at 64×64: rows add up to the totals and the pass', async () => {
     const lines: string[] = [];
-    const report = await profile(parseProfileArgs(['nets', '--size', '64x64', '--rows', '10']), (l) => lines.push(l));
+    const report = await profile(parseProfileArgs(['nets', '--size', '64x64', '--rows', '10'])!, (l) => lines.push(l));
     const [pass] = report.passes;
     expect(report.passes).toHaveLength(1);
     expect(pass.dispatches).toBeGreaterThan(100);

@@ -1,7 +1,7 @@
 // `npm run sketch` end to end: built once, then run on generated files. Bad inputs and bad usage must give one
 // clear error and write nothing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
@@ -108,6 +108,20 @@ describe('npm run sketch', () => {
     }
     const missing = run(join(dir, 'missing.png'), '-o', join(dir, 'x.png'));
     expect(missing.stderr).toMatch(/missing\.png: no such file/);
+    // Inputs that cannot be read whatever their bytes: a folder named like a page, a link to nothing.
+    mkdirSync(join(dir, 'folder.png'));
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling.png'));
+    for (const [name, pattern] of [
+      ['folder.png', /folder\.png: is a directory, not a file\./],
+      ['dangling.png', /dangling\.png: no such file/],
+    ] as [string, RegExp][]) {
+      const out = join(dir, `${name}-out.png`);
+      const r = run(join(dir, name), '-o', out);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr.split('\n')).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    }
   });
 
   test('usage errors', async () => {

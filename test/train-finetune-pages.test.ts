@@ -1,14 +1,17 @@
 // Fine-tuning on a folder with fewer black-and-white pages than a batch: the batches are filled by repeating the
-// pages in other crops, and the data's description says so.
+// pages in other crops, and the data's description says so. A subfolder of the pages that cannot be listed is
+// one failed source of the prepared set, not the end of the run.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import { planeToBytes } from '../src/data/plane.js';
+import { prepareFolder } from '../src/io/dataset.js';
 import { loadTrainingData } from '../src/train/batches.js';
 import { resolveConfig } from '../src/train/config.js';
 import { greyPage } from './helpers/colorize.js';
+import { folderTooLongToRead, removeTree } from './helpers/folders.js';
 import { useTestEngine } from './helpers/gpu.js';
 
 useTestEngine();
@@ -31,5 +34,21 @@ describe('fine-tuning pages', () => {
     const n = 32 * 32;
     const crops = [0, 1, 2, 3].map((k) => batch.input.slice(6 * k * n, (6 * k + 1) * n).join());
     expect(new Set(crops).size).toBe(4);
+  });
+
+  test('a subfolder that cannot be read is listed as failed; the other pages are prepared', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'finetune-unreadable-'));
+    const folder = join(dir, 'pages');
+    mkdirSync(folder);
+    const page = greyPage(64, 64, 5);
+    await sharp(planeToBytes(page), { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(join(folder, '1.png'));
+    folderTooLongToRead(folder, 'extras');
+    try {
+      const manifest = await prepareFolder(folder, join(dir, 'cache'), { size: 64, mults: [1] });
+      expect(manifest.items.map((i) => i.source)).toEqual(['1.png']);
+      expect(manifest.failed).toEqual([{ source: expect.stringMatching(/^extras\/d+\//), error: expect.stringMatching(/pages\/extras\/d+.*: this folder cannot be read \(.*ENAMETOOLONG\)/) }]);
+    } finally {
+      removeTree(folder);
+    }
   });
 });

@@ -7,30 +7,34 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_PATH, loadColorModel } from '../colorize/model.js';
 import { BLEND_MODES, DEFAULT_BLEND, isBlendMode, type BlendMode } from '../colorize/recombine.js';
 import { splitManifest } from '../data/loader.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { contactSheet, evaluate, formatTable, type EvalImage } from '../eval/evaluate.js';
 import { nodeDevice } from '../io/dawn.js';
-import { parseNumberFlag } from '../io/flags.js';
+import { flagsHelp, HELP_FLAG, parseNumberFlag, type FlagSpec } from '../io/flags.js';
 import { listImages, openTrainingSet } from '../io/dataset.js';
 import { readImage, writePng } from '../io/image.js';
-import { runCommand, UsageError } from './command.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 import { progressBar } from '../io/progress.js';
 
+const SPECS: FlagSpec[] = [
+  { name: 'data', value: 'DIR', help: 'held-out colour images: a prepared set (npm run prepare-data) or a folder of images' },
+  { name: 'weights', value: 'FILE', help: `the generator to evaluate (default ${DEFAULT_MODEL_PATH})` },
+  { name: 'size', value: 'N', help: "short side of the images and the network's working size, a multiple of 32 from 32 to 8192 (default 128)" },
+  { name: 'hints', value: 'LIST', help: "hints per image (each 0 to 100000), sampled from the original's coloured regions (default 0,20,100)" },
+  { name: 'out', value: 'DIR', help: 'where eval.json, eval.md and contact-sheet.png go (default runs/eval)' },
+  { name: 'images', value: 'N', help: 'evaluate at most the first N images (default 8)' },
+  { name: 'split', value: 'validation|all', help: 'of a prepared set: its validation split (default) or every item' },
+  { name: 'validation-images', value: 'N', help: "the split's size, as the training run's --validation-images (default 16)" },
+  { name: 'seed', value: 'N', help: "the split's seed, as the training run's --seed, and the hints' seed (default 0)" },
+  { name: 'blend', value: 'LIST', help: `blends of the output with the page, or "all" (default ${DEFAULT_BLEND}; ${BLEND_MODES.join(', ')})` },
+  HELP_FLAG,
+];
+
 const USAGE = `usage: npm run eval -- --data DIR [--weights FILE] [--size N] [--hints 0,20,100] [--out DIR] [options]
-  --data DIR               held-out colour images: a prepared set (npm run prepare-data) or a folder of images
-  --weights FILE           the generator to evaluate (default ${DEFAULT_MODEL_PATH})
-  --size N                 short side of the images and the network's working size, a multiple of 32 from 32 to 8192 (default 128)
-  --hints LIST             hints per image (each 0 to 100000), sampled from the original's coloured regions (default 0,20,100)
-  --out DIR                where eval.json, eval.md and contact-sheet.png go (default runs/eval)
-  --images N               evaluate at most the first N images (default 8)
-  --split validation|all   of a prepared set: its validation split (default) or every item
-  --validation-images N    the split's size, as the training run's --validation-images (default 16)
-  --seed N                 the split's seed, as the training run's --seed, and the hints' seed (default 0)
-  --blend LIST             blends of the output with the page, or "all" (default ${DEFAULT_BLEND}; ${BLEND_MODES.join(', ')})`;
+${flagsHelp(SPECS)}`;
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -47,48 +51,43 @@ interface Options {
   blends: BlendMode[];
 }
 
-function parse(argv: string[]): Options | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string' },
-        weights: { type: 'string' },
-        size: { type: 'string', default: '128' },
-        hints: { type: 'string', default: '0,20,100' },
-        out: { type: 'string', default: join('runs', 'eval') },
-        images: { type: 'string', default: '8' },
-        split: { type: 'string', default: 'validation' },
-        'validation-images': { type: 'string', default: '16' },
-        seed: { type: 'string', default: '0' },
-        blend: { type: 'string', default: DEFAULT_BLEND },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) return 'help';
+/** The options, or null after printing the usage for -h/--help. */
+function parse(argv: string[]): Options | null {
+  const parsed = commandFlags(argv, SPECS, USAGE);
+  if (!parsed) return null;
+  if (parsed.positionals.length) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": name the images with --data <dir>.`);
+  const given = Object.fromEntries(parsed.values);
+  const values = {
+    data: given.data,
+    weights: given.weights,
+    size: given.size ?? '128',
+    hints: given.hints ?? '0,20,100',
+    out: given.out ?? join('runs', 'eval'),
+    images: given.images ?? '8',
+    split: given.split ?? 'validation',
+    'validation-images': given['validation-images'] ?? '16',
+    seed: given.seed ?? '0',
+    blend: given.blend ?? DEFAULT_BLEND,
+  };
   if (!values.data) throw new UsageError('No data: add --data <prepared set or folder of colour images>.');
   const int = (name: string, text: string, min: number, max?: number) => parseNumberFlag(name, text, { min, max, integer: true });
-  const size = int('size', values.size!, 32, 8192);
+  const size = int('size', values.size, 32, 8192);
   if (size % 32) throw new UsageError(`--size must be a multiple of 32, got ${size}.`);
   // Hints per image are drawn one by one: a typo of a billion would never finish.
-  const hints = [...new Set(values.hints!.split(',').map((k) => int('hints', k.trim(), 0, 100_000)))];
+  const hints = [...new Set(values.hints.split(',').map((k) => int('hints', k.trim(), 0, 100_000)))];
   if (values.split !== 'validation' && values.split !== 'all') throw new UsageError(`--split must be validation or all, got "${values.split}".`);
-  const blends = values.blend === 'all' ? [...BLEND_MODES] : values.blend!.split(',').map((b) => b.trim());
+  const blends = values.blend === 'all' ? [...BLEND_MODES] : values.blend.split(',').map((b) => b.trim());
   for (const b of blends) if (!isBlendMode(b)) throw new UsageError(`--blend must be a list of ${BLEND_MODES.join(', ')} or "all", got "${b}".`);
   return {
     data: values.data,
     weights: values.weights ?? join(PROJECT_ROOT, DEFAULT_MODEL_PATH),
     size,
     hints,
-    out: values.out!,
-    images: int('images', values.images!, 1),
+    out: values.out,
+    images: int('images', values.images, 1),
     split: values.split,
-    validationImages: int('validation-images', values['validation-images']!, 1),
-    seed: int('seed', values.seed!, 0, 2 ** 32 - 1),
+    validationImages: int('validation-images', values['validation-images'], 1),
+    seed: int('seed', values.seed, 0, 2 ** 32 - 1),
     blends: blends as BlendMode[],
   };
 }
@@ -104,7 +103,10 @@ async function heldOut(o: Options): Promise<{ images: EvalImage[]; description: 
     const what = o.split === 'all' ? `all ${manifest.items.length} items` : `the validation split (${o.validationImages} of ${manifest.items.length}, seed ${o.seed})`;
     return { images, description: `${o.data}: ${images.length} of ${what}` };
   }
-  const files = (await listImages(o.data)).slice(0, o.images);
+  const { images: found, unreadable } = await listImages(o.data);
+  // Scores over part of a held-out set would read as scores over all of it.
+  if (unreadable.length) throw new Error(unreadable.map((u) => u.error).join('\n'));
+  const files = found.slice(0, o.images);
   if (!files.length) throw new UsageError(`--data ${o.data}: no images found.`);
   const images = await Promise.all(files.map(async (f) => ({ name: f, colour: await readImage(join(o.data, f)) })));
   return { images, description: `${o.data}: ${images.length} images` };
@@ -113,10 +115,7 @@ async function heldOut(o: Options): Promise<{ images: EvalImage[]; description: 
 export async function main(argv: string[]): Promise<number> {
   return runCommand(async () => {
     const o = parse(argv);
-    if (o === 'help') {
-      console.log(USAGE);
-      return 0;
-    }
+    if (!o) return 0;
     if (!existsSync(o.weights)) throw new UsageError(`--weights ${o.weights}: no such file.`);
     const { images, description } = await heldOut(o);
     useEngine(new Engine(await nodeDevice()));

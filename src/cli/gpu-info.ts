@@ -4,19 +4,24 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nodeDevice } from '../io/dawn.js';
-import { VERBOSE_FLAG } from '../io/flags.js';
+import { flagsHelp, HELP_FLAG, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
+
+/** The flag table: the shared parser's (src/io/flags.ts) and the help's. */
+const SPECS: FlagSpec[] = [
+  { name: 'json', value: 'FILE', help: "also write the adapter, features, adapter info and limits to FILE (tools/gpu-check.sh's probe)" },
+  { ...VERBOSE_FLAG, help: 'accepted for symmetry with the other commands: gpu-info always shows everything' },
+  HELP_FLAG,
+];
 
 const USAGE = `usage: npm run gpu-info [-- --json FILE]
 Shows the WebGPU adapter the engine would use, its backend, features and limits, and every backend tried on the
 way (WEBGPU_BACKEND=native|vulkan|metal|d3d12|opengl|swiftshader forces one). Dawn's own loader messages are
 shown in full here.
-  --json FILE  also write the adapter, features, adapter info and limits to FILE (tools/gpu-check.sh's probe)
-  --verbose    accepted for symmetry with the other commands: gpu-info always shows everything
-  -h, --help   show this text`;
+${flagsHelp(SPECS)}`;
 
 async function main(): Promise<void> {
-  const flags = commandFlags(process.argv.slice(2), [{ name: 'json', value: 'FILE', help: 'also write the probe as JSON' }, VERBOSE_FLAG], USAGE);
+  const flags = commandFlags(process.argv.slice(2), SPECS, USAGE);
   if (!flags) return;
   if (flags.positionals.length) throw new UsageError(`gpu-info takes no arguments, got "${flags.positionals[0]}".`);
   const json = flags.values.get('json') ?? null;

@@ -1,14 +1,14 @@
 // npm run prepare-data -- --input <dir|zip> --out <dir> [--size 512] [--mults 1,2,3] [--preset code|paper]
 //                         [--workers N] [--limit N] [--skip N]
 // npm run prepare-data -- --source openmoji,twemoji,noto,fluent,fxemoji --out <dir> [...]   (--openmoji: --source openmoji)
-// Builds a training set (src/data/dataset.ts): for every colour image, in natural order, the resized colour
-// image, one XDoG sketch per mult and each sketch's distance field, plus manifest.json. Worker threads share the
-// items (each with its own engine); an item is finished once its item.json exists, so an interrupted run
-// resumes where it stopped; unreadable files are listed in the summary and the manifest, never fatal. The open
-// sets (src/io/open-sets.ts) leave their licences beside the data: ATTRIBUTION.md and LICENSE-<set>.txt.
+// Builds a training set (src/data/dataset.ts): for every colour image, in natural order, the resized colour image,
+// one XDoG sketch per mult and each sketch's distance field, plus manifest.json. Worker threads share the items
+// (each with its own engine); an item is finished once its item.json exists, so an interrupted run resumes where it
+// stopped; unreadable files and subfolders are listed in the summary and the manifest, never fatal. The open sets
+// (src/io/open-sets.ts) leave their licences beside the data: ATTRIBUTION.md and LICENSE-<set>.txt.
 import { availableParallelism } from 'node:os';
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { buildItem, naturalCompare, spreadSample, type DatasetItem } from '../data/dataset.js';
 import { toGrey } from '../data/plane.js';
@@ -16,33 +16,43 @@ import { XDOG_PRESETS, type XdogPreset } from '../data/xdog.js';
 import { Engine, useEngine } from '../engine/engine.js';
 import { removeStaleTemporaries } from '../io/atomic-file.js';
 import { nodeDevice } from '../io/dawn.js';
-import { finishedItem, IMAGE_EXTENSIONS, listImages, noImagesFound, writeItem, writeManifest, type Outcome } from '../io/dataset.js';
+import { finishedItem, isImageName, listImages, noImagesFound, writeItem, writeManifest, type Outcome, type UnreadableFolder } from '../io/dataset.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, MAX_MEGAPIXELS_OPTION, parseMaxMegapixels, readImage, renderSvg } from '../io/image.js';
 import { ARCHIVE_LIMIT_FLAGS, archiveLimitsFromFlags, openZip, type ZipArchive } from '../io/zip.js';
 import type { ZipLimits } from '../io/zip-format.js';
-import { flagsHelp, parseNumberFlag, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { flagsHelp, HELP_FLAG, parseNumberFlag, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
 import { progressBar } from '../io/progress.js';
 import { isOpenSetName, OPEN_SETS, openSetItems, type OpenSetLicence, type OpenSetName } from '../io/open-sets.js';
 
+/** Each worker holds a device and an item's planes: more than this is a typo, not a machine. */
+const MAX_WORKERS = 256;
+
+/** The flag table: the shared parser's (src/io/flags.ts) and the help's. */
+const SPECS: FlagSpec[] = [
+  { name: 'input', value: 'DIR|ZIP', help: 'colour images (PNG, JPEG, WebP, TIFF, GIF), searched recursively / every entry of the archive' },
+  {
+    name: 'source',
+    value: 'LIST',
+    help:
+      'open-licence emoji sets installed with the project, comma-separated, rendered on white:\nopenmoji (CC BY-SA 4.0; its black SVGs kept as real line art), twemoji (CC BY 4.0),\n' +
+      "noto (Apache-2.0), fluent (Fluent Emoji flat, MIT), fxemoji (Apache-2.0); each set's licence\nand attribution are written with the data (ATTRIBUTION.md, LICENSE-<set>.txt)",
+  },
+  { name: 'openmoji', help: 'the same as --source openmoji' },
+  { name: 'out', value: 'DIR', help: 'where items/, manifest.json (and the notice) go; rerunning resumes' },
+  { name: 'size', value: 'N', help: 'short side of the stored colour images and the training crops (default 512, 32 to 8192)' },
+  { name: 'mults', value: '1,2,3', help: 'XDoG mults, one sketch and distance field each (default 1,2,3)' },
+  { name: 'preset', value: 'P', help: 'XDoG parameters: code (default) or paper' },
+  { name: 'workers', value: 'N', help: `worker threads (default: one per core, at most ${MAX_WORKERS})` },
+  { name: 'limit', value: 'N', help: 'only N sources, spread evenly over the sorted list (a varied trial set; over several\nsets, each gives its share)' },
+  { name: 'skip', value: 'N', help: 'leave out the N sources --limit N takes: a held-out set beside a training set made with --limit N' },
+  { name: 'max-megapixels', value: 'N', help: `skip larger images (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})` },
+  VERBOSE_FLAG,
+  HELP_FLAG,
+];
+
 const USAGE = `usage: npm run prepare-data -- (--input <dir|zip> | --source LIST) --out <dir> [options]
-  --input DIR|ZIP   colour images (PNG, JPEG, WebP, TIFF, GIF), searched recursively / every entry of the archive
-  --source LIST     open-licence emoji sets installed with the project, comma-separated, rendered on white:
-                    openmoji (CC BY-SA 4.0; its black SVGs kept as real line art), twemoji (CC BY 4.0),
-                    noto (Apache-2.0), fluent (Fluent Emoji flat, MIT), fxemoji (Apache-2.0); each set's licence
-                    and attribution are written with the data (ATTRIBUTION.md, LICENSE-<set>.txt)
-  --openmoji        the same as --source openmoji
-  --out DIR         where items/, manifest.json (and the notice) go; rerunning resumes
-  --size N          short side of the stored colour images and the training crops (default 512, 32 to 8192)
-  --mults 1,2,3     XDoG mults, one sketch and distance field each (default 1,2,3)
-  --preset          XDoG parameters: code (default) or paper
-  --workers N       worker threads (default: one per core, at most 256)
-  --limit N         only N sources, spread evenly over the sorted list (a varied trial set; over several sets,
-                    each gives its share)
-  --skip N          leave out the N sources --limit N takes: a held-out set beside a training set made with --limit N
-  --max-megapixels N  skip larger images (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})
-  --verbose         show Dawn's full diagnostics
-  -h, --help        show this text
+${flagsHelp(SPECS)}
 limits on a ZIP --input (zip bombs; an entry over a limit is skipped and listed, see the README):
 ${flagsHelp(ARCHIVE_LIMIT_FLAGS)}`;
 
@@ -101,21 +111,10 @@ async function makeItem({ source, bytes }: Task, s: Settings): Promise<DatasetIt
 
 // ---- main thread --------------------------------------------------------------------------------------------
 
-/** Each worker holds a device and an item's planes: more than this is a typo, not a machine. */
-const MAX_WORKERS = 256;
-
-const SPECS: FlagSpec[] = [
-  ...['input', 'out', 'size', 'mults', 'preset', 'workers', 'limit', 'skip', 'max-megapixels'].map((name): FlagSpec => ({ name, value: 'V', help: '' })),
-  { name: 'source', value: 'V', help: '' },
-  { name: 'openmoji', help: '' },
-  VERBOSE_FLAG,
-  ...ARCHIVE_LIMIT_FLAGS,
-];
-
 function parse(
   argv: string[],
 ): { settings: Settings; input: string | null; sets: OpenSetName[]; workers: number; limit: number; skip: number; verbose: boolean; archiveLimits: ZipLimits } | null {
-  const parsed = commandFlags(argv, SPECS, USAGE);
+  const parsed = commandFlags(argv, [...SPECS, ...ARCHIVE_LIMIT_FLAGS], USAGE);
   if (!parsed) return null;
   if (parsed.positionals.length) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": name the images with --input <dir|zip>.`);
   const given = Object.fromEntries(parsed.values);
@@ -155,7 +154,12 @@ function parse(
   };
 }
 
-async function sources(input: string | null, sets: readonly OpenSetName[], limits: ZipLimits): Promise<{ list: Source[]; zip: ZipArchive | null; licences: Map<OpenSetName, OpenSetLicence> }> {
+/** The sources to prepare, and the subfolders of a folder --input that could not be listed (each one skipped source). */
+async function sources(
+  input: string | null,
+  sets: readonly OpenSetName[],
+  limits: ZipLimits,
+): Promise<{ list: Source[]; zip: ZipArchive | null; unreadable: UnreadableFolder[]; licences: Map<OpenSetName, OpenSetLicence> }> {
   const licences = new Map<OpenSetName, OpenSetLicence>();
   if (sets.length) {
     const list: Source[] = [];
@@ -164,26 +168,26 @@ async function sources(input: string | null, sets: readonly OpenSetName[], limit
       list.push(...set.items);
       licences.set(name, set.licence);
     }
-    return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip: null, licences };
+    return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip: null, unreadable: [], licences };
   }
   const info = await stat(input!).catch(() => null);
   if (!info) throw new Error(`${input}: no such file or folder.`);
   if (info.isDirectory()) {
-    const list = (await listImages(input!)).map((source): Source => ({ source, kind: 'file', path: join(input!, source) }));
-    return { list, zip: null, licences };
+    const { images, unreadable } = await listImages(input!);
+    return { list: images.map((source): Source => ({ source, kind: 'file', path: join(input!, source) })), zip: null, unreadable, licences };
   }
   const zip = await openZip(input!, limits);
   const list = zip.entries
-    .filter((e) => !e.name.endsWith('/') && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()) && !/(^|\/)__MACOSX\//.test(e.name))
+    .filter((e) => !e.name.endsWith('/') && isImageName(e.name) && !/(^|\/)__MACOSX\//.test(e.name))
     .map((e) => ({ source: e.name, kind: 'zip' as const }));
-  return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip, licences };
+  return { list: list.sort((a, b) => naturalCompare(a.source, b.source)), zip, unreadable: [], licences };
 }
 
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   if (!options) return;
   const { settings, input, sets, workers, limit, skip, verbose, archiveLimits } = options;
-  const { list: found, zip, licences } = await sources(input, sets, archiveLimits);
+  const { list: found, zip, unreadable, licences } = await sources(input, sets, archiveLimits);
   // With --out inside --input, a rerun must not take the items it wrote (<out>/items/…) for new images.
   const own = input && !zip ? relative(resolve(input), resolve(settings.out, 'items')) : '..';
   const everything = own.startsWith('..') || isAbsolute(own) ? found : found.filter((s) => !s.source.startsWith(own + sep));
@@ -191,7 +195,7 @@ async function main(): Promise<void> {
   const held = new Set(skip ? spreadSample(everything, skip) : []);
   const all = everything.filter((s) => !held.has(s));
   const list = limit ? spreadSample(all, limit) : all;
-  if (list.length === 0) throw noImagesFound(input ?? sets.join(', '));
+  if (list.length === 0) throw unreadable.length ? new Error(unreadable.map((u) => u.error).join('\n')) : noImagesFound(input ?? sets.join(', '));
   await mkdir(join(settings.out, 'items'), { recursive: true });
   removeStaleTemporaries(settings.out); // a manifest an interrupted run was writing
   const zipEntries = new Map(zip?.entries.map((e) => [e.name, e]));
@@ -252,7 +256,9 @@ async function main(): Promise<void> {
     await writeFile(join(settings.out, 'ATTRIBUTION.md'), `# Attribution\n\n${notices.join('\n\n')}\n`);
     for (const [name, { file }] of licences) if (file) await copyFile(file, join(settings.out, `LICENSE-${name}.txt`));
   }
-  const manifest = await writeManifest(settings.out, { ...settings, notice: notices.length ? notices.join(' ') : undefined }, outcomes.filter((o) => o !== null));
+  // A folder that could not be listed is skipped like an image that could not be read: named in the manifest and below.
+  const folders = unreadable.map(({ folder, error }): Outcome => ({ source: folder, error }));
+  const manifest = await writeManifest(settings.out, { ...settings, notice: notices.length ? notices.join(' ') : undefined }, [...folders, ...outcomes.filter((o) => o !== null)]);
   console.log(`${manifest.items.length} items in ${join(settings.out, 'manifest.json')}${manifest.failed.length ? `; ${manifest.failed.length} skipped:` : ''}`);
   for (const f of manifest.failed) console.log(`  ${f.error.startsWith(f.source) ? f.error : `${f.source}: ${f.error}`}`);
 }

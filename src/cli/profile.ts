@@ -1,4 +1,4 @@
-// npm run profile -- nets|train|colorize [--preset P] [--size WxH] [--json FILE] [--rows N]
+// npm run profile -- nets|train|colorize [--preset P] [--size WxH] [--json FILE] [--rows N] [--method M] [--gpu-paths]
 // Where a pass's GPU time goes, kernel by kernel (issue 18): records the pass, replays it once whole (host encode
 // time, wall time), then once with every dispatch timed alone (src/engine/profiler.ts: GPU timestamps where the
 // device has timestamp-query, timed flushes elsewhere), and prints a table grouped by kernel and shape class
@@ -21,7 +21,7 @@ import { Engine, engine, keep, tidy, useEngine } from '../engine/engine.js';
 import { buildReport, formatReport, timeDispatches, timeWholePass, defaultMethod, type ProfiledPass, type ProfileReport, type TimingMethod } from '../engine/profiler.js';
 import type { Recording } from '../engine/recording.js';
 import { nodeDevice } from '../io/dawn.js';
-import { parseSizeFlag } from '../io/flags.js';
+import { flagsHelp, HELP_FLAG, parseNumberFlag, parseSizeFlag, type FlagSpec } from '../io/flags.js';
 import { ColorizerV1 } from '../nets/colorizer.js';
 import { EXTRACTOR_V1, SEResNeXt } from '../nets/extractor.js';
 import { GENERATOR_V1, GeneratorV1 } from '../nets/generator-v1.js';
@@ -30,12 +30,25 @@ import { randUniform, tensor, zeros } from '../ops/index.js';
 import { loadTrainingData } from '../train/batches.js';
 import { presetConfig, resolveConfig, type PresetName } from '../train/config.js';
 import { Trainer } from '../train/trainer.js';
-import { runCommand, UsageError } from './command.js';
+import { commandFlags, runCommand, UsageError } from './command.js';
 
-const USAGE =
-  'usage: npm run profile -- nets|train|colorize [--preset full|paper|small|tiny] [--size WxH] [--json FILE] [--rows N] [--method timestamps|flush] [--gpu-paths]';
 const TARGETS = ['nets', 'train', 'colorize'] as const;
 const PRESETS: PresetName[] = ['full', 'paper', 'small', 'tiny'];
+
+const SPECS: FlagSpec[] = [
+  { name: 'preset', value: 'P', help: `train: the preset, ${PRESETS.join(', ')} (default tiny on a software adapter, full elsewhere)` },
+  { name: 'size', value: 'WxH', help: 'nets, colorize: the page, multiples of 32 (default 512x768); train: the square crop (default the preset\'s)' },
+  { name: 'json', value: 'FILE', help: 'also write the report as JSON' },
+  { name: 'rows', value: 'N', help: 'rows of the table (default 40)' },
+  { name: 'method', value: 'M', help: 'timestamps (GPU timestamp queries) or flush (one awaited submit per dispatch); default\ntimestamps where the device has them' },
+  { name: 'gpu-paths', help: "on a software adapter, run the kernels' hardware-GPU variants (their dispatch counts and\nrelative costs)" },
+  HELP_FLAG,
+];
+
+const USAGE = `usage: npm run profile -- nets|train|colorize [options]
+Where a pass's GPU time goes, kernel by kernel: nets (the v1 generator's forward), train (a D and a G update),
+colorize (a page through the v1 pipeline); random weights.
+${flagsHelp(SPECS)}`;
 
 export interface ProfileArgs {
   target: (typeof TARGETS)[number];
@@ -48,46 +61,29 @@ export interface ProfileArgs {
   gpuPaths: boolean;
 }
 
-export function parseProfileArgs(argv: readonly string[]): ProfileArgs {
-  const args: ProfileArgs = { target: 'nets', preset: null, size: null, json: null, rows: 40, method: null, gpuPaths: false };
-  let target: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${arg} needs a value.\n${USAGE}`);
-      return v;
-    };
-    if (arg === '--preset') {
-      const p = value();
-      if (!PRESETS.includes(p as PresetName)) throw new UsageError(`--preset ${p}: use one of ${PRESETS.join(', ')}.`);
-      args.preset = p as PresetName;
-    } else if (arg === '--size') {
-      const { width, height } = parseSizeFlag(value(), 32);
-      args.size = [width, height];
-    } else if (arg === '--json') {
-      args.json = value();
-    } else if (arg === '--rows') {
-      args.rows = Number(value());
-      if (!Number.isInteger(args.rows) || args.rows < 1) throw new UsageError('--rows takes a positive integer.');
-    } else if (arg === '--method') {
-      const m = value();
-      if (m !== 'timestamps' && m !== 'flush') throw new UsageError('--method takes timestamps or flush.');
-      args.method = m;
-    } else if (arg === '--gpu-paths') {
-      args.gpuPaths = true;
-    } else if (arg === '--help' || arg === '-h') {
-      throw new UsageError(USAGE);
-    } else if (arg.startsWith('-') || target !== null) {
-      throw new UsageError(`Unexpected argument ${arg}.\n${USAGE}`);
-    } else {
-      if (!TARGETS.includes(arg as ProfileArgs['target'])) throw new UsageError(`Unknown target ${arg}.\n${USAGE}`);
-      target = arg;
-    }
-  }
-  if (target === null) throw new UsageError(USAGE);
-  args.target = target as ProfileArgs['target'];
-  return args;
+/** The arguments, or null after printing the usage for -h/--help. */
+export function parseProfileArgs(argv: readonly string[], print?: (text: string) => void): ProfileArgs | null {
+  const parsed = commandFlags(argv, SPECS, USAGE, print);
+  if (!parsed) return null;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `Unexpected argument ${positionals[1]}.\n${USAGE}` : USAGE);
+  const target = positionals[0];
+  if (!TARGETS.includes(target as ProfileArgs['target'])) throw new UsageError(`Unknown target ${target}.\n${USAGE}`);
+  const preset = values.get('preset') ?? null;
+  if (preset !== null && !PRESETS.includes(preset as PresetName)) throw new UsageError(`--preset ${preset}: use one of ${PRESETS.join(', ')}.`);
+  const size = values.has('size') ? parseSizeFlag(values.get('size')!, 32) : null;
+  const method = values.get('method') ?? null;
+  if (method !== null && method !== 'timestamps' && method !== 'flush') throw new UsageError('--method takes timestamps or flush.');
+  const rows = values.get('rows');
+  return {
+    target: target as ProfileArgs['target'],
+    preset: preset as PresetName | null,
+    size: size && [size.width, size.height],
+    json: values.get('json') ?? null,
+    rows: rows === undefined ? 40 : parseNumberFlag('rows', rows, { min: 1, integer: true }),
+    method: method as TimingMethod | null,
+    gpuPaths: parsed.switches.has('gpu-paths'),
+  };
 }
 
 /** A recorded pass, replayed whole (warm-up, host encode and wall time) and then dispatch by dispatch. */
@@ -261,13 +257,8 @@ export async function profile(args: ProfileArgs, log: (line: string) => void = c
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  // --help answers on stdout with exit 0, as every command does.
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return;
-  }
-  const args = parseProfileArgs(argv);
+  const args = parseProfileArgs(process.argv.slice(2));
+  if (!args) return;
   const e = useEngine(new Engine(await nodeDevice()))!;
   try {
     await profile(args);

@@ -8,20 +8,25 @@ import { Engine, useEngine } from '../engine/engine.js';
 import { nodeDevice } from '../io/dawn.js';
 import { writeFilesAtomic } from '../io/atomic-file.js';
 import { DEFAULT_MAX_PIXELS, encodeImage, parseMaxMegapixels, readImage } from '../io/image.js';
-import { VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { flagsHelp, HELP_FLAG, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
 import { realPathOf } from '../io/input-file.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
 
+/** The flag table: the shared parser's (src/io/flags.ts) and the help's. */
+const SPECS: FlagSpec[] = [
+  { name: 'out', short: 'o', value: 'FILE', help: 'where to write the line art (8-bit grey PNG, same size as the input)' },
+  { name: 'dfm', value: 'FILE', help: 'also write the distance field map there (8-bit grey PNG)' },
+  { name: 'mult', value: 'N', help: 'multi-scale XDoG factor, an integer 1-16 (default 7, as at inference; 1 gives binary lines)' },
+  { name: 'preset', value: 'NAME', help: "XDoG parameters: code (default, the published weights' numbers) or paper" },
+  { name: 'max-megapixels', value: 'N', help: `refuse larger inputs (default ${DEFAULT_MAX_PIXELS / 1e6})` },
+  { name: 'force', help: 'overwrite existing output files' },
+  VERBOSE_FLAG,
+  HELP_FLAG,
+];
+
 const USAGE = `usage: npm run sketch -- <image> -o <sketch.png> [--dfm <dfm.png>] [--mult N] [--preset code|paper] [--force]
-  <image>          the page or illustration (PNG, JPEG, WebP, TIFF, GIF)
-  -o, --out        where to write the line art (8-bit grey PNG, same size as the input)
-  --dfm            also write the distance field map there (8-bit grey PNG)
-  --mult N         multi-scale XDoG factor, an integer 1-16 (default 7, as at inference; 1 gives binary lines)
-  --preset         XDoG parameters: code (default, the published weights' numbers) or paper
-  --max-megapixels refuse larger inputs (default ${DEFAULT_MAX_PIXELS / 1e6})
-  --force          overwrite existing output files
-  --verbose        show Dawn's full diagnostics
-  -h, --help       show this text`;
+  <image>             the page or illustration (PNG, JPEG, WebP, TIFF, GIF)
+${flagsHelp(SPECS)}`;
 
 interface Options {
   input: string;
@@ -33,16 +38,6 @@ interface Options {
   force: boolean;
   verbose: boolean;
 }
-
-const SPECS: FlagSpec[] = [
-  { name: 'out', short: 'o', value: 'FILE', help: '' },
-  { name: 'dfm', value: 'FILE', help: '' },
-  { name: 'mult', value: 'N', help: '' },
-  { name: 'preset', value: 'NAME', help: '' },
-  { name: 'max-megapixels', value: 'N', help: '' },
-  { name: 'force', help: '' },
-  VERBOSE_FLAG,
-];
 
 function options(argv: string[]): Options | null {
   const parsed = commandFlags(argv, SPECS, USAGE);

@@ -13,6 +13,7 @@ import { Engine, useEngine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import { readCheckpoint } from '../io/checkpoint.js';
 import { nodeDevice } from '../io/dawn.js';
+import { flagsHelp, HELP_FLAG, type FlagSpec } from '../io/flags.js';
 import { floatEntries } from '../io/stored-tensors.js';
 import { GeneratorV1, generatorV1Config } from '../nets/generator-v1.js';
 import type { StateEntry } from '../nets/module.js';
@@ -20,12 +21,16 @@ import * as T from '../ops/index.js';
 import { l1Loss } from '../train/losses.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
 
-const USAGE = 'usage: npm run torch-parity -- DIR [--json FILE]   (DIR from tools/torch-published-parity.py)';
+const SPECS: FlagSpec[] = [{ name: 'json', value: 'FILE', help: 'also write the checks as JSON' }, HELP_FLAG];
+
+const USAGE = `usage: npm run torch-parity -- DIR [--json FILE]
+  DIR          the folder tools/torch-published-parity.py wrote (random weights, inputs, PyTorch's results)
+${flagsHelp(SPECS)}`;
 const OUTPUT_TOLERANCE = 1e-4;
 const GRADIENT_TOLERANCE = 1e-3;
 
 function parseArgs(argv: string[]): { dir: string; json: string | null } | null {
-  const parsed = commandFlags(argv, [{ name: 'json', value: 'FILE', help: 'also write the checks as JSON' }], USAGE);
+  const parsed = commandFlags(argv, SPECS, USAGE);
   if (!parsed) return null;
   if (parsed.positionals.length !== 1) throw new UsageError(USAGE);
   return { dir: parsed.positionals[0], json: parsed.values.get('json') ?? null };

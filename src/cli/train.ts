@@ -25,26 +25,39 @@ import {
   CONFIG_FLAGS, configFromFlags, configHelp, ConfigError, frozenDifferences, MODEL_KEYS, parseConfigJson, resolveConfig, type DeepPartial, type TrainConfig,
 } from '../train/config.js';
 import { summaryLine, Trainer } from '../train/trainer.js';
-import { VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
+import { flagsHelp, HELP_FLAG, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
 import { commandFlags, runCommand, UsageError } from './command.js';
 import { formatDuration, progressBar } from '../io/progress.js';
+
+/** The command's own flags (the settings are CONFIG_FLAGS, src/train/config.ts): the parser's table and the help's. */
+const OWN_FLAGS: FlagSpec[] = [
+  { name: 'out', short: 'o', value: 'DIR', help: "the run's folder: log.jsonl, checkpoints/, samples/, generator.safetensors" },
+  {
+    name: 'export',
+    value: 'PATH',
+    help: "write the generator of a training checkpoint, or of a run folder's newest checkpoint, for\nnpm run colorize -- --weights; -o names the file (default <run>/generator-step-N.safetensors)",
+  },
+  { name: 'best', help: 'with --export and a run folder: the checkpoint with the best validation L1' },
+  {
+    name: 'resume',
+    help: 'continue the run in --out from its newest checkpoint (settings that define the model,\nthe data or the random streams cannot change; schedule and intervals can)',
+  },
+  {
+    name: 'from',
+    value: 'FILE',
+    help: 'fine-tuning: the training checkpoint (<run>/checkpoints/step-*.safetensors) to start from;\nits networks are kept, its other settings are the defaults of this run',
+  },
+  { name: 'config', value: 'FILE', help: 'settings as JSON ({"preset": "tiny", "batchSize": 2, "loss": {"white": 0}}); flags override it' },
+  VERBOSE_FLAG,
+  HELP_FLAG,
+];
 
 const USAGE = `usage: npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
        npm run train -- --out DIR --resume [settings]
        npm run train -- --finetune <bw-dir> --from <checkpoint> [--data DIR] --out DIR [settings]
        npm run train -- --export <checkpoint|run dir> [-o FILE] [--best]
 
-  --out DIR          the run's folder: log.jsonl, checkpoints/, samples/, generator.safetensors
-  --export PATH      write the generator of a training checkpoint, or of a run folder's newest checkpoint, for
-                     npm run colorize -- --weights; -o names the file (default <run>/generator-step-N.safetensors)
-  --best             with --export and a run folder: the checkpoint with the best validation L1
-  --resume           continue the run in --out from its newest checkpoint (settings that define the model,
-                     the data or the random streams cannot change; schedule and intervals can)
-  --from FILE        fine-tuning: the training checkpoint (<run>/checkpoints/step-*.safetensors) to start from;
-                     its networks are kept, its other settings are the defaults of this run
-  --config FILE      settings as JSON ({"preset": "tiny", "batchSize": 2, "loss": {"white": 0}}); flags override it
-  --verbose          show Dawn's full diagnostics
-  -h, --help         this text
+${flagsHelp(OWN_FLAGS)}
 
 Settings (defaults from the preset; "none" for the optional ones):
 ${configHelp()}
@@ -62,15 +75,6 @@ interface Options {
   verbose: boolean;
 }
 
-const OWN_FLAGS: FlagSpec[] = [
-  { name: 'out', short: 'o', value: 'DIR', help: '' },
-  { name: 'export', value: 'PATH', help: '' },
-  { name: 'best', help: '' },
-  { name: 'resume', help: '' },
-  { name: 'from', value: 'FILE', help: '' },
-  { name: 'config', value: 'FILE', help: '' },
-  VERBOSE_FLAG,
-];
 
 interface ExportOptions {
   kind: 'export';

@@ -4,7 +4,7 @@
 // `grey` is the page's luma (REFERENCE §2 weights), `low` = up(down(grey)) the page as the network saw it
 // (down: the area resize to the working size), `up` the enlarged colour. Three blends (`--blend`):
 //
-//   multiply (default)  the network's colour as a layer of flat colour under the page's line art:
+//   multiply            the network's colour as a layer of flat colour under the page's line art:
 //                         flat = clamp(up / max(low, ε), 0, 1)            (the network's shading taken out)
 //                         flat' = 1 − (1 − flat)·s(grey)                  (s: smoothstep from 0 at ink to 1 at grey ½)
 //                         out = flat' × grey                              per channel

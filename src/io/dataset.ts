@@ -11,6 +11,8 @@ import { writeFileAtomic } from './atomic-file.js';
 import { readImage, writePng } from './image.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif']);
+/** Named like an image the commands read (by extension; the decoder decides whether it is one). */
+export const isImageName = (name: string) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
 
 /** The error for an input (`where`) that holds no image to prepare. */
 export const noImagesFound = (where: string) => new Error(`${where}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}).`);
@@ -33,23 +35,51 @@ function folderProblem(e: NodeJS.ErrnoException): string {
   return e.code ?? e.message;
 }
 
-/** Image files under `dir`, recursively, as paths relative to it, in natural order; an unreadable subfolder is an error naming it. */
-export async function listImages(dir: string): Promise<string[]> {
-  const out: string[] = [];
+/** A subfolder whose images are unknown because it cannot be listed: its path relative to the input, and why. */
+export interface UnreadableFolder {
+  folder: string;
+  /** The whole message, naming the folder: what went wrong and what to do. */
+  error: string;
+}
+
+/** What a folder holds: its images and the subfolders that could not be listed. */
+export interface ImageListing {
+  /** Image files, as paths relative to the folder, in natural order. */
+  images: string[];
+  /** Each is one failure of the run that lists it; the walk goes on past it (README: failed pages). */
+  unreadable: UnreadableFolder[];
+}
+
+/**
+ * Image files under `dir`, recursively. A subfolder that cannot be listed (no permission, a path longer than the
+ * system allows, one removed during the walk) is reported in `unreadable`; `dir` itself unreadable throws.
+ */
+export async function listImages(dir: string): Promise<ImageListing> {
+  const listing: ImageListing = { images: [], unreadable: [] };
+  const problem = (folder: string, e: NodeJS.ErrnoException) => {
+    // A path too long to read is thousands of characters: its start says where it is.
+    const named = folder.length > 300 ? `${folder.slice(0, 240)}… (${folder.length} characters)` : folder;
+    return `${named}: this folder cannot be read (${folderProblem(e)}); make it readable${folder === dir ? '' : ` or move it out of ${dir}`}.`;
+  };
   const walk = async (folder: string) => {
-    const entries = await readdir(folder, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
-      // A path too long to read is thousands of characters: its start says where it is.
-      const named = folder.length > 300 ? `${folder.slice(0, 240)}… (${folder.length} characters)` : folder;
-      throw new Error(`${named}: this folder cannot be read (${folderProblem(e)}); make it readable or move it out of ${dir}.`);
-    });
+    let entries;
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (e) {
+      if (folder === dir) throw new Error(problem(folder, e as NodeJS.ErrnoException));
+      listing.unreadable.push({ folder: relative(dir, folder), error: problem(folder, e as NodeJS.ErrnoException) });
+      return;
+    }
     for (const entry of entries) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(relative(dir, path));
+      else if (isImageName(entry.name)) listing.images.push(relative(dir, path));
     }
   };
   await walk(dir);
-  return out.sort(naturalCompare);
+  listing.images.sort(naturalCompare);
+  listing.unreadable.sort((a, b) => naturalCompare(a.folder, b.folder));
+  return listing;
 }
 
 /**
@@ -126,17 +156,18 @@ export interface PrepareFolderOptions {
 /**
  * Prepares every image of a folder into a set at `out` in this process (no workers: for a chapter of pages, not
  * a training corpus) and returns its manifest. Finished items are kept, so a second call costs only the reads.
- * Unreadable images are listed in `failed`.
+ * Unreadable images and subfolders are listed in `failed`.
  */
 export async function prepareFolder(input: string, out: string, { size, mults, preset = 'code', progress }: PrepareFolderOptions): Promise<Manifest> {
-  let sources: string[];
+  let listing: ImageListing;
   try {
-    sources = await listImages(input);
+    listing = await listImages(input);
   } catch (e) {
     throw new Error(`${input}: cannot list the folder (${(e as Error).message}).`);
   }
-  if (!sources.length) throw noImagesFound(input);
-  const outcomes: Outcome[] = [];
+  const { images: sources, unreadable } = listing;
+  if (!sources.length) throw unreadable.length ? new Error(unreadable.map((u) => u.error).join('\n')) : noImagesFound(input);
+  const outcomes: Outcome[] = unreadable.map(({ folder, error }) => ({ source: folder, error }));
   for (const [i, source] of sources.entries()) {
     try {
       outcomes.push((await finishedItem(out, source)) ?? (await writeItem(out, source, await buildItem(await readImage(join(input, source)), size, mults, preset), mults)));
