@@ -260,7 +260,9 @@ async function main(): Promise<void> {
   const folders = unreadable.map(({ folder, error }): Outcome => ({ source: folder, error }));
   const manifest = await writeManifest(settings.out, { ...settings, notice: notices.length ? notices.join(' ') : undefined }, [...folders, ...outcomes.filter((o) => o !== null)]);
   console.log(`${manifest.items.length} items in ${join(settings.out, 'manifest.json')}${manifest.failed.length ? `; ${manifest.failed.length} skipped:` : ''}`);
-  for (const f of manifest.failed) console.log(`  ${f.error.startsWith(f.source) ? f.error : `${f.source}: ${f.error}`}`);
+  // Every line names its file: an unreadable folder's message names it by its path (shortened when very long).
+  const folderSources = new Set(unreadable.map((u) => u.folder));
+  for (const f of manifest.failed) console.log(`  ${folderSources.has(f.source) || f.error.startsWith(f.source) ? f.error : `${f.source}: ${f.error}`}`);
 }
 
 if (isMainThread) {

@@ -48,7 +48,7 @@ const SPECS: FlagSpec[] = [
   {
     name: 'shard',
     value: 'I/N',
-    help: 'colour only part I of N of the work list (files, folder pages and archives in name\norder, every N-th from the I-th): N processes, on one machine or several sharing the\nfolders, each colour their part; add --skip-existing to resume one',
+    help: 'colour only part I of N of the work list (files, folder pages, archives and unreadable\nsubfolders in name order, every N-th from the I-th): N processes, on one machine or\nseveral sharing the folders, each colour their part; add --skip-existing to resume one',
   },
   { name: 'max-megapixels', value: 'N', help: `refuse larger pages (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})` },
   VERBOSE_FLAG,

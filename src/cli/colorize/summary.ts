@@ -22,7 +22,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export function report(s: Summary, selection: Selection, seconds: number, log: (line: string) => void): void {
   if (selection.shard) {
     const { index, count, items, of } = selection.shard;
-    log(`shard ${index}/${count}: ${items} of ${of} work items (files, folder pages and archives in name order)`);
+    log(`shard ${index}/${count}: ${items} of ${of} work items (files, folder pages, archives and unreadable subfolders in name order)`);
   }
   if (selection.skipped.length) {
     const shown = selection.skipped.slice(0, 5).join(', ');
