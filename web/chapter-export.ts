@@ -1,4 +1,4 @@
-// What Export CBZ writes and says (DOM-free; web/main.ts colours the pages and downloads the archive), as the
+// What Export CBZ writes and says (DOM-free; web/exports.ts colours the pages and downloads the archive), as the
 // command line writes a chapter (src/cli/colorize.ts): the archive's entries in its own order, coloured pages as
 // PNG under their own names, pages already in colour and pages that cannot be read as they were, the other entries
 // (ComicInfo.xml) unchanged; then one report of what was not coloured, in the command line's words.

@@ -150,6 +150,23 @@ export function strokeDots(path: readonly { x: number; y: number }[], spacing: n
   return out;
 }
 
+/** The eraser's click: the dot nearest page point (x, y) among those whose `reach` covers it; null when none does. */
+export function dotAt(dots: readonly Dot[], x: number, y: number, reach: (dot: Dot) => number): Dot | null {
+  let best: Dot | null = null;
+  let bestDistance = Infinity;
+  for (const d of dots) {
+    const distance = Math.hypot(d.x + 0.5 - x, d.y + 0.5 - y);
+    if (distance <= reach(d) && distance < bestDistance) [best, bestDistance] = [d, distance];
+  }
+  return best;
+}
+
+/** The eraser's drag: whether the dot's centre lies in the rectangle with opposite corners a and b. */
+export function dotInRect(dot: Dot, a: { x: number; y: number }, b: { x: number; y: number }): boolean {
+  const [cx, cy] = [dot.x + 0.5, dot.y + 0.5];
+  return cx >= Math.min(a.x, b.x) && cx <= Math.max(a.x, b.x) && cy >= Math.min(a.y, b.y) && cy <= Math.max(a.y, b.y);
+}
+
 /** A page's dots with undo and redo: every edit replaces the whole (small) list, so history is a list of lists. */
 export class HintHistory {
   private past: Dot[][] = [];

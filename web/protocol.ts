@@ -1,5 +1,6 @@
-// Messages between the UI (web/main.ts) and the engine worker (web/worker.ts). Every request carries an id and
-// gets exactly one reply with that id; progress and device loss arrive as events in between.
+// Messages between the UI (web/colouring.ts and web/model.ts send them) and the engine worker (web/worker.ts).
+// Every request carries an id and gets exactly one reply with that id; progress and device loss arrive as events
+// in between.
 import type { Architecture } from '../src/colorize/model.js';
 import type { BlendMode } from '../src/colorize/recombine.js';
 import type { HintSet } from '../src/data/hints.js';

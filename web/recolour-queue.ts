@@ -1,6 +1,6 @@
-// When the app runs the generator (DOM-free; web/main.ts wires it to the page). The engine worker does one thing at
-// a time, so everything that uses it — recolour passes and exclusive work (loading weights, exporting a chapter) —
-// runs here one after another, never two at once:
+// When the app runs the generator (DOM-free; web/colouring.ts wires it to the page). The engine worker does one
+// thing at a time, so everything that uses it — recolour passes and exclusive work (loading weights, exporting a
+// chapter) — runs here one after another, never two at once:
 // - coalescing: requests while something runs become one pass after it, of what is wanted *then* (the user may have
 //   placed five more dots, or moved to another page of the chapter);
 // - skipping: a pass whose result is already there (hints changed and changed back during a pass) does not run,
