@@ -37,6 +37,9 @@ describe.skipIf(!hasChromium)('the browser app in Chromium', () => {
     await app.chooseFile('#open-weights', page('tiny.safetensors'));
     await app.tab.waitForFunction(() => /from tiny\.safetensors$/.test(document.getElementById('model-status')!.textContent!));
     await app.tab.selectOption('#working-size', '128');
+    // The synthetic page is a grey render, for which the default blend (auto) keeps the page's lightness
+    // (luminance); these tests follow dots into the output, which multiply shows at full strength.
+    await app.tab.selectOption('#blend', 'multiply');
     const before = await app.passes();
     await app.chooseFile('#open-page', page('page.png'));
     await app.waitForPass(before);
