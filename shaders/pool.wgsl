@@ -34,25 +34,49 @@ fn windows_containing(i: u32, stride: u32, pad: u32, kernel: u32, out_size: u32)
   return vec2<u32>(begin, min((i + pad) / stride + 1u, out_size));
 }
 
-// ---- forward ------------------------------------------------------------------------------------------
+// ---- forward ----------------------------------------------------------------------------------------------
 
-@group(0) @binding(1) var<storage, read> avg_x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> avg_out: array<f32>;
+// The scalar kernels (avg_pool, max_pool, avg_pool_backward) read one strided operand and write one contiguous
+// result, one invocation per result element: x for the forward passes, the output gradient for the backward.
+@group(0) @binding(1) var<storage, read> pool_in: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pool_out: array<f32>;
+
+// Result element i of a grid width × height: its x, y, and the offset of its (n, c) plane in pool_in.
+fn grid_position(i: u32, width: u32, height: u32) -> vec3<u32> {
+  return vec3<u32>(i % width, (i / width) % height, plane_offset(i / (width * height), p.x_strides, p.x_offset));
+}
+
+// Σ pool_in over rows × cols of the plane at `base`; with `take_max`, the maximum instead, started from the first
+// element rather than a −∞ literal (WGSL has none), so an all-−∞ window gives −∞.
+fn window_reduce(base: u32, rows: vec2<u32>, cols: vec2<u32>, take_max: bool) -> f32 {
+  var acc = select(0.0, pool_in[base + rows.x * p.x_strides.z + cols.x * p.x_strides.w], take_max);
+  for (var y = rows.x; y < rows.y; y++) {
+    for (var x = cols.x; x < cols.y; x++) {
+      let v = pool_in[base + y * p.x_strides.z + x * p.x_strides.w];
+      acc = select(acc + v, max(acc, v), take_max);
+    }
+  }
+  return acc;
+}
 
 @compute @workgroup_size(WG)
 fn avg_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = grid1d_index(gid, groups, WG);
   if (i >= p.count) { return; }
-  let ox = i % p.out_w;
-  let oy = (i / p.out_w) % p.out_h;
-  let base = plane_offset(i / (p.out_w * p.out_h), p.x_strides, p.x_offset);
-  let rows = window(oy, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
-  let cols = window(ox, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
-  var acc = 0.0;
-  for (var y = rows.x; y < rows.y; y++) {
-    for (var x = cols.x; x < cols.y; x++) { acc += avg_x[base + y * p.x_strides.z + x * p.x_strides.w]; }
-  }
-  avg_out[i] = acc * p.scale;
+  let o = grid_position(i, p.out_w, p.out_h);
+  let rows = window(o.y, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
+  let cols = window(o.x, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
+  pool_out[i] = window_reduce(o.z, rows, cols, false) * p.scale;
+}
+
+@compute @workgroup_size(WG)
+fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = grid1d_index(gid, groups, WG);
+  if (i >= p.count) { return; }
+  let o = grid_position(i, p.out_w, p.out_h);
+  let rows = window(o.y, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
+  let cols = window(o.x, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
+  pool_out[i] = window_reduce(o.z, rows, cols, true);
 }
 
 // The discriminator's shortcut, k2 s2 p0, on contiguous input whose rows are a multiple of 4 pixels: each
@@ -74,46 +98,17 @@ fn avg_pool_2x2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   avg4_out[j] = vec2<f32>(s.x + s.y, s.z + s.w) * p.scale;
 }
 
-@group(0) @binding(1) var<storage, read> max_x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> max_out: array<f32>;
-
-@compute @workgroup_size(WG)
-fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = grid1d_index(gid, groups, WG);
-  if (i >= p.count) { return; }
-  let ox = i % p.out_w;
-  let oy = (i / p.out_w) % p.out_h;
-  let base = plane_offset(i / (p.out_w * p.out_h), p.x_strides, p.x_offset);
-  let rows = window(oy, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
-  let cols = window(ox, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
-  // Start from the window's first input rather than a −∞ literal (WGSL has none), so an all-−∞ window gives −∞.
-  var best = max_x[base + rows.x * p.x_strides.z + cols.x * p.x_strides.w];
-  for (var y = rows.x; y < rows.y; y++) {
-    for (var x = cols.x; x < cols.y; x++) { best = max(best, max_x[base + y * p.x_strides.z + x * p.x_strides.w]); }
-  }
-  max_out[i] = best;
-}
-
 // ---- backward -----------------------------------------------------------------------------------------
 
-@group(0) @binding(1) var<storage, read> avg_grad: array<f32>;      // output gradient, read through x_strides
-@group(0) @binding(2) var<storage, read_write> avg_dx: array<f32>;
-
-// dx[i] = Σ over windows containing i of grad[window] / (kh·kw).
+// dx[i] = Σ over windows containing i of grad[window] / (kh·kw) (pool_in: the output gradient).
 @compute @workgroup_size(WG)
 fn avg_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = grid1d_index(gid, groups, WG);
   if (i >= p.count) { return; }
-  let ix = i % p.in_w;
-  let iy = (i / p.in_w) % p.in_h;
-  let base = plane_offset(i / (p.in_w * p.in_h), p.x_strides, p.x_offset);
-  let rows = windows_containing(iy, p.stride_h, p.pad_h, p.kernel_h, p.out_h);
-  let cols = windows_containing(ix, p.stride_w, p.pad_w, p.kernel_w, p.out_w);
-  var acc = 0.0;
-  for (var oy = rows.x; oy < rows.y; oy++) {
-    for (var ox = cols.x; ox < cols.y; ox++) { acc += avg_grad[base + oy * p.x_strides.z + ox * p.x_strides.w]; }
-  }
-  avg_dx[i] = acc * p.scale;
+  let o = grid_position(i, p.in_w, p.in_h);
+  let rows = windows_containing(o.y, p.stride_h, p.pad_h, p.kernel_h, p.out_h);
+  let cols = windows_containing(o.x, p.stride_w, p.pad_w, p.kernel_w, p.out_w);
+  pool_out[i] = window_reduce(o.z, rows, cols, false) * p.scale;
 }
 
 // The input gradient of avg_pool_2x2 (contiguous output gradient): each invocation writes four inputs of a row
