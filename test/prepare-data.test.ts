@@ -126,6 +126,11 @@ describe('npm run prepare-data', () => {
     const held = JSON.parse(readFileSync(join(skipped, 'manifest.json'), 'utf8')) as Manifest;
     const rest = all.filter((source) => !manifest.items.some((i) => i.source === source));
     expect(held.items.map((i) => i.source)).toEqual(spreadSample(rest, 1));
+    // --sample first: the first N in natural order, and --skip N the rest after them (sets made before the spread sample).
+    const first = join(dir, 'openmoji-first');
+    expect(run('--openmoji', '--out', first, '--size', '48', '--mults', '1', '--skip', '3', '--limit', '2', '--sample', 'first', '--workers', '1').status).toBe(0);
+    expect((JSON.parse(readFileSync(join(first, 'manifest.json'), 'utf8')) as Manifest).items.map((i) => i.source)).toEqual(all.slice(3, 5));
+    expect(run('--openmoji', '--out', first, '--sample', 'random').stderr).toMatch(/--sample must be spread or first, got "random"/);
   });
 
   test('several open sets at once: each gives its share of --limit, every licence is written beside the data', () => {

@@ -46,6 +46,11 @@ const SPECS: FlagSpec[] = [
   { name: 'workers', value: 'N', help: `worker threads (default: one per core, at most ${MAX_WORKERS})` },
   { name: 'limit', value: 'N', help: 'only N sources, spread evenly over the sorted list (a varied trial set; over several\nsets, each gives its share)' },
   { name: 'skip', value: 'N', help: 'leave out the N sources --limit N takes: a held-out set beside a training set made with --limit N' },
+  {
+    name: 'sample',
+    value: 'HOW',
+    help: 'how --limit and --skip pick: spread (default, evenly over the sorted list) or first (the first N\nin natural order, as sets made before the spread sample were)',
+  },
   { name: 'max-megapixels', value: 'N', help: `skip larger images (default ${DEFAULT_MAX_PIXELS / 1e6}, at most ${MAX_MEGAPIXELS_OPTION})` },
   VERBOSE_FLAG,
   HELP_FLAG,
@@ -113,7 +118,17 @@ async function makeItem({ source, bytes }: Task, s: Settings): Promise<DatasetIt
 
 function parse(
   argv: string[],
-): { settings: Settings; input: string | null; sets: OpenSetName[]; workers: number; limit: number; skip: number; verbose: boolean; archiveLimits: ZipLimits } | null {
+): {
+  settings: Settings;
+  input: string | null;
+  sets: OpenSetName[];
+  workers: number;
+  limit: number;
+  skip: number;
+  sample: (list: readonly Source[], count: number) => Source[];
+  verbose: boolean;
+  archiveLimits: ZipLimits;
+} | null {
   const parsed = commandFlags(argv, [...SPECS, ...ARCHIVE_LIMIT_FLAGS], USAGE);
   if (!parsed) return null;
   if (parsed.positionals.length) throw new UsageError(`Unexpected argument "${parsed.positionals[0]}": name the images with --input <dir|zip>.`);
@@ -128,6 +143,7 @@ function parse(
     workers: given.workers ?? String(Math.min(availableParallelism(), MAX_WORKERS)),
     limit: given.limit ?? '0',
     skip: given.skip ?? '0',
+    sample: given.sample ?? 'spread',
     'max-megapixels': given['max-megapixels'] ?? String(DEFAULT_MAX_PIXELS / 1e6),
   };
   if (given.source !== undefined && parsed.switches.has('openmoji')) throw new UsageError('--openmoji is --source openmoji: give one of them (add openmoji to the --source list).');
@@ -139,6 +155,7 @@ function parse(
   const int = (name: string, v: string, min: number, max?: number) => parseNumberFlag(name, v, { min, max, integer: true });
   const mults = values.mults!.split(',').map((m) => int('mults', m.trim(), 1, 16));
   if (new Set(mults).size !== mults.length) throw new UsageError(`--mults must be distinct integers from 1 to 16, got "${values.mults}".`);
+  if (values.sample !== 'spread' && values.sample !== 'first') throw new UsageError(`--sample must be spread or first, got "${values.sample}".`);
   if (!(values.preset! in XDOG_PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(XDOG_PRESETS).join(', ')}, got "${values.preset}".`);
   const maxPixels = parseMaxMegapixels(values['max-megapixels']!);
   if (typeof maxPixels === 'string') throw new UsageError(maxPixels);
@@ -149,6 +166,7 @@ function parse(
     workers: int('workers', values.workers!, 1, MAX_WORKERS),
     limit: int('limit', values.limit!, 0),
     skip: int('skip', values.skip!, 0),
+    sample: values.sample === 'first' ? (list, count) => list.slice(0, count) : spreadSample,
     verbose: parsed.switches.has('verbose'),
     archiveLimits: archiveLimitsFromFlags(parsed.values),
   };
@@ -186,15 +204,15 @@ async function sources(
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
   if (!options) return;
-  const { settings, input, sets, workers, limit, skip, verbose, archiveLimits } = options;
+  const { settings, input, sets, workers, limit, skip, sample, verbose, archiveLimits } = options;
   const { list: found, zip, unreadable, licences } = await sources(input, sets, archiveLimits);
   // With --out inside --input, a rerun must not take the items it wrote (<out>/items/…) for new images.
   const own = input && !zip ? relative(resolve(input), resolve(settings.out, 'items')) : '..';
   const everything = own.startsWith('..') || isAbsolute(own) ? found : found.filter((s) => !s.source.startsWith(own + sep));
   // --skip N leaves out exactly what --limit N takes, so the two make disjoint sets from one source.
-  const held = new Set(skip ? spreadSample(everything, skip) : []);
+  const held = new Set(skip ? sample(everything, skip) : []);
   const all = everything.filter((s) => !held.has(s));
-  const list = limit ? spreadSample(all, limit) : all;
+  const list = limit ? sample(all, limit) : all;
   if (list.length === 0) throw unreadable.length ? new Error(unreadable.map((u) => u.error).join('\n')) : noImagesFound(input ?? sets.join(', '));
   await mkdir(join(settings.out, 'items'), { recursive: true });
   removeStaleTemporaries(settings.out); // a manifest an interrupted run was writing

