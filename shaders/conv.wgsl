@@ -88,6 +88,36 @@ fn biasOf(channel: u32) -> f32 {
   return select(0.0, bias[min(channel, arrayLength(&bias) - 1u)], p.hasBias != 0u);
 }
 
+// The index in the launch's pixel space of lane `lane`'s j-th pixel (j < 4·CV): runs of 4 adjacent pixels,
+// interleaved with the neighbouring lanes' runs.
+fn lanePixel(first: u32, lane: u32, j: u32) -> u32 {
+  return first + ((j / 4u) * WG_X + lane) * 4u + j % 4u;
+}
+
+// Writes the scalar gathers' tile: row r of `acc` is result channel g·ROWS + row0 + r, with bias and activation,
+// at the lane's pixels q < count. The phased gather (phase = (n, py, px, gw), `phased`) numbers the pixels of one
+// stride phase of image n; conv_gather those of the whole batch.
+fn storeTile(acc: ptr<function, Tile>, g: u32, row0: u32, first: u32, lane: u32, count: u32, phased: bool, phase: vec4<u32>) {
+  let P = p.outH * p.outW;
+  for (var r = 0u; r < TM; r++) {
+    let row = row0 + r;
+    if (row >= p.rows) { break; }
+    let values = tileRow(acc, r);
+    let b = biasOf(g * p.rows + row);
+    for (var j = 0u; j < 4u * CV; j++) {
+      let q = lanePixel(first, lane, j);
+      if (q >= count) { continue; }
+      var image = q / P;
+      var pixel = q % P;
+      if (phased) {
+        image = phase.x;
+        pixel = (phase.y + p.strideY * (q / phase.w)) * p.outW + phase.z + p.strideX * (q % phase.w);
+      }
+      result[((image * p.groups + g) * p.rows + row) * P + pixel] = activate(values[j / 4u] + b, p.alpha)[j % 4u];
+    }
+  }
+}
+
 // Any geometry. An invocation owns 4·CV result pixels, interleaved with its neighbours' in groups of 4. The
 // pixels of the whole batch form one index space (x and z of the grid, z only when x would overflow), so a small
 // result grid — the deepest layers' 4×4 — still fills every lane instead of one workgroup per image mostly
@@ -109,7 +139,7 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   var ox: array<u32, 16>;
   let first = (wg.x + wg.z * groups.x) * WG_X * 4u * CV;
   for (var j = 0u; j < 4u * CV; j++) {
-    let q = min(first + ((j / 4u) * WG_X + lid.x) * 4u + j % 4u, total - 1u);
+    let q = min(lanePixel(first, lid.x, j), total - 1u);
     img[j] = q / P;
     oy[j] = (q % P) / p.outW;
     ox[j] = (q % P) % p.outW;
@@ -137,19 +167,7 @@ fn conv_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     }
   }
 
-  for (var r = 0u; r < TM; r++) {
-    let row = row0 + r;
-    if (row >= p.rows) { break; }
-    let values = tileRow(&acc, r);
-    let b = biasOf(g * p.rows + row);
-    for (var cv = 0u; cv < CV; cv++) {
-      let y = activate(values[cv] + b, p.alpha);
-      for (var i = 0u; i < 4u; i++) {
-        let q = first + (cv * WG_X + lid.x) * 4u + i;
-        if (q < total) { result[((q / P) * p.groups + g) * p.rows * P + row * P + q % P] = y[i]; }
-      }
-    }
-  }
+  storeTile(&acc, g, row0, first, lid.x, total, false, vec4<u32>(0u));
 }
 
 // The transposed gather (MODE 1) with stride > 1, split into strideY·strideX phases (iy mod strideY,
@@ -176,7 +194,7 @@ fn conv_gather_phased(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invoc
   var qx: array<i32, 16>;
   let first = wg.x * WG_X * 4u * CV;
   for (var j = 0u; j < 4u * CV; j++) {
-    let q = min(first + ((j / 4u) * WG_X + lid.x) * 4u + j % 4u, count - 1u);
+    let q = min(lanePixel(first, lid.x, j), count - 1u);
     qy[j] = i32(q / gw);
     qx[j] = i32(q % gw);
   }
@@ -208,25 +226,7 @@ fn conv_gather_phased(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invoc
     }
   }
 
-  let P = p.outH * p.outW;
-  let outBase = (n * p.groups + g) * p.rows;
-  for (var r = 0u; r < TM; r++) {
-    let row = row0 + r;
-    if (row >= p.rows) { break; }
-    let values = tileRow(&acc, r);
-    let b = biasOf(g * p.rows + row);
-    for (var cv = 0u; cv < CV; cv++) {
-      let y = activate(values[cv] + b, p.alpha);
-      for (var i = 0u; i < 4u; i++) {
-        let q = first + (cv * WG_X + lid.x) * 4u + i;
-        if (q < count) {
-          let iy = py + p.strideY * (q / gw);
-          let ix = px + p.strideX * (q % gw);
-          result[(outBase + row) * P + iy * p.outW + ix] = y[i];
-        }
-      }
-    }
-  }
+  storeTile(&acc, g, row0, first, lid.x, count, true, vec4<u32>(n, py, px, gw));
 }
 
 // v = the 4 values starting `shift` elements into a (continuing into b).
