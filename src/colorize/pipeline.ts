@@ -29,7 +29,7 @@ import { GeneratorV1 } from '../nets/generator-v1.js';
 import { noGrad, slice, tensor } from '../ops/index.js';
 import { autoHintMask, type AutoHintOptions } from './auto-hint.js';
 import type { ColorModel } from './model.js';
-import { recombine, type BlendMode } from './recombine.js';
+import { chooseBlend, DEFAULT_BLEND, recombine, type BlendMode } from './recombine.js';
 import { workingShortSide } from './working-size.js';
 
 export interface PrepareOptions {
@@ -48,7 +48,7 @@ export interface ColourOptions {
   autoHint?: (AutoHintOptions & { seed?: number }) | null;
   /** `page` (default): the page's size, recombined with the page; `model`: the network's output, padding cropped. */
   output?: 'page' | 'model';
-  /** How the colour is blended with the page at the page's size (src/colorize/recombine.ts; default multiply). */
+  /** How the colour is blended with the page at the page's size (src/colorize/recombine.ts; default auto). */
   blend?: BlendMode;
   /** Names each stage as it starts (the app's progress line). */
   onStage?: (stage: string) => void;
@@ -154,6 +154,8 @@ export class PageSession {
    * transfers, not the host work of issuing the network op by op.
    */
   private pass: CompiledStep<Tensor> | null = null;
+  /** What the auto blend picks for this page: it depends on the page alone, so it is measured once, not per rerun. */
+  private autoBlend: BlendMode | null = null;
 
   private constructor(
     private readonly model: ColorModel,
@@ -218,7 +220,8 @@ export class PageSession {
     let image = crop(colour, content.width, content.height);
     if (options.output !== 'model') {
       options.onStage?.('recombining with the page…');
-      image = recombine(this.page, image, options.blend);
+      const mode = options.blend ?? DEFAULT_BLEND;
+      image = recombine(this.page, image, mode === 'auto' ? (this.autoBlend ??= chooseBlend(toGrey(this.page))) : mode);
     }
     return { image, passes: options.autoHint ? 2 : 1, autoHints, working: content };
   }
