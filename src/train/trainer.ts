@@ -323,17 +323,22 @@ export class Trainer {
     return new Map([...this.updates].flatMap(([phase, { step }]) => (step.recording ? [[phase, step.recording] as const] : [])));
   }
 
-  private readonly discriminatorObjective = () => discriminatorObjective(this.networks, this.slots.input, this.slots.target, true);
-  private readonly generatorObjective = () => generatorObjective(this.networks, this.slots.input, this.slots.target);
+  private submitDiscriminator(batch: Batch, lr: number): PendingUpdate {
+    return this.submit('discriminator', this.optimizerD, lr, { input: batch, target: batch }, () => discriminatorObjective(this.networks, this.slots.input, this.slots.target, true));
+  }
+
+  private submitGenerator(batch: Batch, lr: number): PendingUpdate {
+    return this.submit('generator', this.optimizerG, lr, { input: batch, target: batch }, () => generatorObjective(this.networks, this.slots.input, this.slots.target));
+  }
 
   /** One discriminator update on `batch`, applied unless non-finite. */
   async updateDiscriminator(batch: Batch, lr = this.learningRates().d): Promise<UpdateResult> {
-    return this.update('discriminator', this.optimizerD, lr, { input: batch, target: batch }, this.discriminatorObjective);
+    return this.finish(this.submitDiscriminator(batch, lr));
   }
 
   /** One generator update on `batch`, applied unless non-finite. */
   async updateGenerator(batch: Batch, lr = this.learningRates().g): Promise<UpdateResult> {
-    return this.update('generator', this.optimizerG, lr, { input: batch, target: batch }, this.generatorObjective);
+    return this.finish(this.submitGenerator(batch, lr));
   }
 
   /** The fine-tuning G update on black-and-white `pages` (adversarial loss only), applied unless non-finite. */
@@ -386,7 +391,7 @@ export class Trainer {
     const dBatch = await this.batch(2 * this.step);
     this.prefetch(2 * this.step + 1);
     // D's update is submitted, not awaited: G's batch is made and its update submitted while the GPU runs D's.
-    const dPending = this.submit('discriminator', this.optimizerD, lrD, { input: dBatch, target: dBatch }, this.discriminatorObjective);
+    const dPending = this.submitDiscriminator(dBatch, lrD);
     let gBatch: Batch;
     try {
       gBatch = await this.batch(2 * this.step + 1);
@@ -395,7 +400,7 @@ export class Trainer {
       throw e;
     }
     this.prefetch(2 * this.step + 2);
-    const gPending = this.submit('generator', this.optimizerG, lrG, { input: gBatch, target: gBatch }, this.generatorObjective);
+    const gPending = this.submitGenerator(gBatch, lrG);
     const d = await this.finish(dPending);
     const g = await this.finish(gPending);
     const record: StepRecord = {
