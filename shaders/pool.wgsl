@@ -59,24 +59,26 @@ fn window_reduce(base: u32, rows: vec2<u32>, cols: vec2<u32>, take_max: bool) ->
   return acc;
 }
 
+// Output element i of the forward pass: the sum (or, with `take_max`, the maximum) over its window.
+fn pool_window(i: u32, take_max: bool) -> f32 {
+  let o = grid_position(i, p.out_w, p.out_h);
+  let rows = window(o.y, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
+  let cols = window(o.x, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
+  return window_reduce(o.z, rows, cols, take_max);
+}
+
 @compute @workgroup_size(WG)
 fn avg_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = grid1d_index(gid, groups, WG);
   if (i >= p.count) { return; }
-  let o = grid_position(i, p.out_w, p.out_h);
-  let rows = window(o.y, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
-  let cols = window(o.x, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
-  pool_out[i] = window_reduce(o.z, rows, cols, false) * p.scale;
+  pool_out[i] = pool_window(i, false) * p.scale;
 }
 
 @compute @workgroup_size(WG)
 fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = grid1d_index(gid, groups, WG);
   if (i >= p.count) { return; }
-  let o = grid_position(i, p.out_w, p.out_h);
-  let rows = window(o.y, p.stride_h, p.pad_h, p.kernel_h, p.in_h);
-  let cols = window(o.x, p.stride_w, p.pad_w, p.kernel_w, p.in_w);
-  pool_out[i] = window_reduce(o.z, rows, cols, true);
+  pool_out[i] = pool_window(i, true);
 }
 
 // The discriminator's shortcut, k2 s2 p0, on contiguous input whose rows are a multiple of 4 pixels: each

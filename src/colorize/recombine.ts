@@ -2,7 +2,7 @@
 // wide for v1); its colour is enlarged back to the page's size (bilinear; area when the page is smaller) and
 // blended with the page itself, so that ink and lettering come from the page, whatever the network does.
 // `grey` is the page's luma (REFERENCE §2 weights), `low` = up(down(grey)) the page as the network saw it
-// (down: the area resize to the working size), `up` the enlarged colour. Three blends (`--blend`):
+// (down: the area resize to the working size), `up` the enlarged colour. The blends (`--blend`):
 //
 //   multiply            the network's colour as a layer of flat colour under the page's line art:
 //                         flat = clamp(up / max(low, ε), 0, 1)            (the network's shading taken out)
