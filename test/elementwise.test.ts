@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { gradcheck } from '../src/ops/gradcheck.js';
 import * as T from '../src/ops/index.js';
+import { isDifferentiable } from '../src/ops/elementwise.js';
 import { BINARY_OPS, binary, UNARY_OPS, unary, type BinaryOp, type UnaryOp } from '../src/kernels/elementwise.js';
 import { binaryReference, selectReference, unaryReference } from '../src/kernels/elementwise.ref.js';
 import { mapBroadcast } from '../src/kernels/host.js';
@@ -44,6 +45,7 @@ describe('every declared op, its WGSL expression against its float64 formula', (
 
 describe('unary ops match the float64 reference', () => {
   const cases: [string, (x: T.Tensor) => T.Tensor, Parameters<typeof unaryReference>[0], 'normal' | 'positive', number?, number?][] = [
+    ['copy', T.copy, 'copy', 'normal'],
     ['neg', T.neg, 'neg', 'normal'],
     ['abs', T.abs, 'abs', 'normal'],
     ['exp', T.exp, 'exp', 'normal'],
@@ -56,6 +58,13 @@ describe('unary ops match the float64 reference', () => {
     ['clamp', (x) => T.clamp(x, -0.5, 0.7), 'clamp', 'normal', -0.5, 0.7],
     ['affine', (x) => T.affine(x, 1.5, -2), 'affine', 'normal', 1.5, -2],
   ];
+  test('every unary op with a gradient rule is gradchecked here; the others carry no graph', () => {
+    const checked = new Set<string>(cases.map((c) => c[2]));
+    const withRule = (Object.keys(UNARY_OPS) as UnaryOp[]).filter((op) => isDifferentiable(op));
+    expect(withRule.filter((op) => !checked.has(op))).toEqual([]);
+    expect((Object.keys(UNARY_OPS) as UnaryOp[]).filter((op) => !isDifferentiable(op))).toEqual(['sign']);
+    expect(T.sign(T.tensor([1, -2, 0], [3], { requiresGrad: true })).requiresGrad).toBe(false);
+  });
   for (const [name, op, refOp, kind, alpha, beta] of cases) {
     test(name, async () => {
       engine().poisonNewTensors = true;
@@ -126,6 +135,13 @@ describe('binary ops broadcast like PyTorch and match the reference', () => {
   const differentiable = [
     ['add', T.add], ['sub', T.sub], ['mul', T.mul], ['div', T.div], ['pow', T.pow], ['min', T.minimum], ['max', T.maximum],
   ] as const;
+  test('every binary op with a gradient rule is gradchecked here; the others carry no graph', () => {
+    const checked = new Set<string>(differentiable.map((c) => c[0]));
+    const ops = Object.keys(BINARY_OPS) as BinaryOp[];
+    expect(ops.filter((op) => isDifferentiable(op) !== checked.has(op))).toEqual([]);
+    const a = T.tensor([1, 2], [2], { requiresGrad: true });
+    for (const compare of [T.eq, T.ne, T.lt, T.le, T.gt, T.ge]) expect(compare(a, 1).requiresGrad).toBe(false);
+  });
   for (const [name, op] of differentiable) {
     for (const [sa, sb] of [[[4, 5], [4, 5]], [[3, 1, 5], [4, 1]], [[6], [2, 1, 6]]]) {
       test(`${name} gradient, [${sa}] with [${sb}]`, async () => {

@@ -14,6 +14,7 @@ after --warmup runs, each run waited for with torch.cuda.synchronize().
 """
 import argparse
 import json
+import os
 import sys
 
 import torch
@@ -34,6 +35,9 @@ def main():
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.lower().split('x'))
     device = torch.device(args.device)
+    if device.type == 'cpu':
+        # Every core this process may run on, as llvmpipe uses them: some builds start with one OpenMP thread.
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
     torch.manual_seed(0)
     generator = published_generator(args.width).to(device).eval().requires_grad_(False)
     x = torch.rand(1, 6, h, w, device=device)

@@ -99,6 +99,12 @@ const binaryGrad: Record<BinaryOp, BinaryRule | typeof NOT_DIFFERENTIABLE> = {
   tanhGrad: NOT_DIFFERENTIABLE,
 };
 
+/** Whether an elementwise op has a gradient rule (tests walk the tables with it: every rule is gradchecked). */
+export function isDifferentiable(op: UnaryOp | BinaryOp): boolean {
+  const rule = op in unaryGrad ? unaryGrad[op as UnaryOp] : binaryGrad[op as BinaryOp];
+  return rule !== NOT_DIFFERENTIABLE;
+}
+
 function binaryOp(op: BinaryOp, a: Scalar, b: Scalar): Tensor {
   const ta = asTensor(a);
   const tb = asTensor(b);
