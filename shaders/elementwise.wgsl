@@ -67,6 +67,42 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   b_out[o.x] = binary_op(ba[o.y], bb[o.z], p.alpha, p.beta);
 }
 
+// unary4 and binary4: four consecutive elements of the innermost dimension per invocation, for launches whose
+// operands are each contiguous along it (read as aligned vec4) or broadcast along it (one value, splatted): the
+// host checks (vec4Launch in src/kernels/elementwise.ts). One offset computation serves four elements, and on
+// llvmpipe one vec4 load is one loop over the SIMD lanes where four scalar loads are four.
+@group(0) @binding(1) var<storage, read> ua4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> u_out4: array<vec4<f32>>;
+
+// Operand k's four values at element offset `at`: the aligned vec4 there, or its one value splatted.
+fn quad(v: vec4<f32>, at: u32, k: u32) -> vec4<f32> {
+  return select(vec4<f32>(v[at % 4u]), v, p.strides[p.rank - 1u][k] == 1u);
+}
+
+@compute @workgroup_size(WG)
+fn unary4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = 4u * grid1d_index(gid, groups, WG);
+  if (i >= p.count) { return; }
+  let o = offsets_of(i);
+  let x = quad(ua4[o.y / 4u], o.y, 1u);
+  u_out4[o.x / 4u] = vec4<f32>(unary_op(x.x, p.alpha, p.beta), unary_op(x.y, p.alpha, p.beta), unary_op(x.z, p.alpha, p.beta), unary_op(x.w, p.alpha, p.beta));
+}
+
+@group(0) @binding(1) var<storage, read> ba4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bb4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> b_out4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn binary4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = 4u * grid1d_index(gid, groups, WG);
+  if (i >= p.count) { return; }
+  let o = offsets_of(i);
+  let a = quad(ba4[o.y / 4u], o.y, 1u);
+  let b = quad(bb4[o.z / 4u], o.z, 2u);
+  b_out4[o.x / 4u] = vec4<f32>(binary_op(a.x, b.x, p.alpha, p.beta), binary_op(a.y, b.y, p.alpha, p.beta),
+                               binary_op(a.z, b.z, p.alpha, p.beta), binary_op(a.w, b.w, p.alpha, p.beta));
+}
+
 // where(cond, a, b): a where cond != 0, else b.
 @group(0) @binding(1) var<storage, read> tc: array<f32>;
 @group(0) @binding(2) var<storage, read> ta: array<f32>;

@@ -13,6 +13,7 @@ import {
   type ConvKernels,
   type ConvGeometry,
 } from '../src/kernels/conv.js';
+import { winogradConv2d } from '../src/kernels/conv-winograd.js';
 import { conv2dInputGradReference, conv2dReference, conv2dWeightGradReference, convTranspose2dReference } from '../src/kernels/conv.ref.js';
 import * as T from '../src/ops/index.js';
 import { expectClose, randomHost } from './helpers/check.js';
@@ -287,6 +288,84 @@ describe('the hardware-GPU variants on this adapter (tiled convolutions, 64-wide
         }
       }
     });
+  });
+});
+
+// Geometries for Winograd's F(2×2, 3×3) (shaders/winograd.wgsl): odd result sizes (tiles past the edge), per-side
+// and no padding, a batch, both epilogues, one result pixel, and the widths the software adapter picks it for.
+const WINOGRAD_CASES: Case[] = [
+  { name: '5→7, batch 2, bias, ReLU, odd width', x: [2, 5, 6, 7], w: [7, 5, 3, 3], bias: true, options: { padding: 1, activation: 'relu' } },
+  {
+    name: '6→9, per-side padding, batch 3, LeakyReLU',
+    x: [3, 6, 9, 8], w: [9, 6, 3, 3], bias: true, options: { padding: [1, 0, 2, 1], activation: 'leakyRelu', slope: 0.1 },
+  },
+  { name: 'no padding, 4→3 at 9×8', x: [1, 4, 9, 8], w: [3, 4, 3, 3], options: {} },
+  { name: 'one result pixel', x: [2, 3, 3, 3], w: [2, 3, 3, 3], bias: true, options: {} },
+  { name: '64→72 at 10×12, bias (the software adapter picks it)', x: [1, 64, 10, 12], w: [72, 64, 3, 3], bias: true, options: { padding: 1 } },
+];
+
+describe("Winograd's F(2×2, 3×3) forward against the float64 reference", () => {
+  for (const c of WINOGRAD_CASES) {
+    test(c.name, async () => {
+      engine().poisonNewTensors = true;
+      const x = randomHost(c.x);
+      const w = randomHost(c.w);
+      const b = c.bias ? randomHost([c.w[0]]) : null;
+      const forward = kernelEntries(() => T.conv2d(gpu(x), gpu(w), b && gpu(b), c.options), 'winograd');
+      expect(forward.names).toEqual(expect.arrayContaining(['winograd_input', 'winograd_weight', 'winograd_output']));
+      expect(forward.names.filter((n) => n.startsWith('conv_'))).toEqual([]);
+      // The direct sum's tolerance: the transforms add no rounding worth a wider one.
+      await expectClose(forward.result, conv2dReference(x, w, b, geom(c.options), epilogue(c.options)), tolerance(c));
+      engine().poisonNewTensors = false;
+    });
+  }
+
+  test('a strided view of the source and a gradient through it', async () => {
+    const c = WINOGRAD_CASES[1];
+    const x = randomHost(c.x);
+    const w = randomHost(c.w);
+    const b = randomHost([c.w[0]]);
+    // The source as a transposed view: x stored [N, C, W, H], read through strides that are not row-major.
+    const [n, ch, h, wd] = c.x;
+    const stored = new Float64Array(x.data.length);
+    for (let p = 0; p < n * ch; p++) for (let i = 0; i < h; i++) for (let j = 0; j < wd; j++) stored[(p * wd + j) * h + i] = x.data[(p * h + i) * wd + j];
+    const view = () => T.transpose(T.tensor(stored, [n, ch, wd, h]), 2, 3);
+    const swapped = kernelEntries(() => T.conv2d(view(), gpu(w), gpu(b), c.options), 'winograd');
+    await expectClose(swapped.result, conv2dReference(x, w, b, geom(c.options), epilogue(c.options)), tolerance(c));
+    const { forwardError, gradErrors } = await withConvKernels('winograd', () =>
+      gradcheck({
+        inputs: [randomHost(c.x), randomHost(c.w), randomHost([c.w[0]])],
+        gpu: (xi, wi, bi) => T.conv2d(xi, wi, bi ?? null, c.options),
+        reference: (xi, wi, bi) => conv2dReference(xi, wi, bi ?? null, geom(c.options), epilogue(c.options)),
+        eps: 1e-4,
+        directions: 2,
+      }),
+    );
+    expect(forwardError).toBeLessThan(tolerance(c));
+    for (const e of gradErrors) expect(e).toBeLessThan(2e-3);
+  });
+
+  test('a batch taken in chunks of tiles that split images, the last chunk partial', async () => {
+    const c = WINOGRAD_CASES[1];
+    const x = randomHost(c.x);
+    const w = randomHost(c.w);
+    const b = randomHost([c.w[0]]);
+    const g = geom(c.options);
+    const [, , outH, outW] = conv2dReference(x, w, null, g).shape;
+    // 16 planes × 9 channels × 4 bytes × 7 columns: chunks of 7 tiles over 3 images of 20 tiles each.
+    const chunked = kernelEntries(() => winogradConv2d(gpu(x), gpu(w), gpu(b), g.padding, outH, outW, epilogue(c.options), 16 * 9 * 4 * 7));
+    expect(chunked.names.filter((n) => n === 'winograd_input')).toHaveLength(Math.ceil((3 * 20) / 7));
+    await expectClose(chunked.result, conv2dReference(x, w, b, g, epilogue(c.options)), tolerance(c));
+  });
+
+  test('the software adapter picks it for wide 3×3 convolutions only', async () => {
+    if (!engine().gpu.software) return;
+    const pick = (cin: number, cout: number, options: T.Conv2dOptions) =>
+      kernelEntries(() => T.conv2d(T.zeros([1, cin, 8, 16]), T.zeros([cout, cin, 3, 3]), null, options)).names;
+    expect(pick(64, 64, { padding: 1 })).toContain('winograd_input');
+    expect(pick(32, 64, { padding: 1 })).not.toContain('winograd_input');
+    expect(pick(64, 64, { padding: 1, stride: 2 })).not.toContain('winograd_input');
+    expect(pick(64, 64, { padding: 2, dilation: 2 })).not.toContain('winograd_input');
   });
 });
 

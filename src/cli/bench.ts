@@ -26,7 +26,7 @@ const SPECS: FlagSpec[] = [
   {
     name: 'conv-kernels',
     value: 'LIST',
-    help: 'the conv suite times each case with these kernel families, comma-separated: auto (the adapter\'s pick), tiled, gather (default auto)',
+    help: 'the conv suite times each case with these kernel families, comma-separated: auto (the adapter\'s pick), tiled, gather, winograd (default auto)',
   },
   VERBOSE_FLAG,
   HELP_FLAG,
@@ -48,7 +48,7 @@ function parseArgs(argv: string[]): { filters: string[]; json: string; verbose: 
   return { filters: parsed.positionals, json: parsed.values.get('json') || 'bench/results/latest.json', verbose: parsed.switches.has('verbose'), options };
 }
 
-const CONV_KERNELS: readonly ConvKernels[] = ['auto', 'tiled', 'gather'];
+const CONV_KERNELS: readonly ConvKernels[] = ['auto', 'tiled', 'gather', 'winograd'];
 
 function parseConvKernels(text: string): ConvKernels[] {
   const list = text.split(',').map((k) => k.trim());

@@ -8,6 +8,7 @@ import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
 import { activationCode, contiguousCopy, fusedActivation, type Activation } from './elementwise.js';
+import { winogradConv2d } from './conv-winograd.js';
 import { batchedMatmul, matmulSumOverBatch, separateEpilogue } from './matmul.js';
 import { reduce } from './reduce.js';
 import { grid1d, shaderSource, uniformStruct } from './uniforms.js';
@@ -178,10 +179,12 @@ function geometryUniforms(outH: number, outW: number, inH: number, inW: number, 
 /**
  * Which convolution kernels run. 'auto': the workgroup-memory tiled GEMMs (conv_tiled, conv_wgrad_tiled) on a
  * hardware GPU for groups of more than TILED_MIN_ROWS result rows, the register-tile gathers (conv_gather*,
- * conv_wgrad) on a software adapter and for small groups. The others force one family on any adapter, for the
- * bench to time both on the same device (withConvKernels).
+ * conv_wgrad) on a software adapter and for small groups, and on a software adapter Winograd's F(2×2, 3×3) for
+ * the forward of wide 3×3 convolutions (see useWinograd). The others force one family on any adapter, for the
+ * bench to time them on the same device and the tests to check each (withConvKernels); 'winograd' takes every
+ * forward it can (3×3, stride 1, no dilation, one group) and leaves the rest to 'auto'.
  */
-export type ConvKernels = 'auto' | 'tiled' | 'gather';
+export type ConvKernels = 'auto' | 'tiled' | 'gather' | 'winograd';
 
 let forcedKernels: ConvKernels = 'auto';
 
@@ -207,7 +210,20 @@ export function withConvKernels<R>(kernels: ConvKernels, fn: () => R): R {
 const TILED_MIN_ROWS = 9;
 
 const tiledKernels = (rowsPerGroup: number) =>
-  forcedKernels === 'auto' ? !engine().gpu.software && rowsPerGroup >= TILED_MIN_ROWS : forcedKernels === 'tiled';
+  forcedKernels === 'auto' || forcedKernels === 'winograd' ? !engine().gpu.software && rowsPerGroup >= TILED_MIN_ROWS : forcedKernels === 'tiled';
+
+/**
+ * On a software adapter, Winograd pays where the matrix products are wide enough to run near the matmul kernel's
+ * speed and the channels many enough that the transforms (passes over 4× the source and the result) stay small
+ * next to them: below these counts the register-tile gather was faster (bench: `conv --conv-kernels winograd,gather`).
+ */
+const WINOGRAD_MIN_CHANNELS = 64;
+
+function useWinograd(w: readonly number[], geom: ConvGeometry): boolean {
+  const possible = w[2] === 3 && w[3] === 3 && geom.groups === 1 && geom.stride.every((v) => v === 1) && geom.dilation.every((v) => v === 1);
+  if (!possible || forcedKernels === 'tiled' || forcedKernels === 'gather') return false;
+  return forcedKernels === 'winograd' || (engine().gpu.software && w[0] >= WINOGRAD_MIN_CHANNELS && w[1] >= WINOGRAD_MIN_CHANNELS);
+}
 
 /** Result rows per workgroup of the tiled kernels (TILE_M): 16, 32 or 64, so that small groups waste few rows. */
 function tileRows(rows: number): number {
@@ -472,6 +488,12 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, geom: C
   const [, cinG, kh, kw] = w.shape;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== cout)) throw new Error(`conv2d: bias must be [${cout}], got [${bias.shape.join(', ')}].`);
   if (isPointwise(w.shape, geom)) return pointwiseForward(x, w, bias, epilogue);
+  if (useWinograd(w.shape, geom) && n * cout * ho * wo > 0) {
+    const [X, W, B] = [dense(x), dense(w), bias && dense(bias)];
+    const y = winogradConv2d(X.tensor, W.tensor, B?.tensor ?? null, geom.padding, ho, wo, epilogue);
+    for (const o of [X, W, B]) if (o?.temporary) o.tensor.dispose();
+    return y;
+  }
   const rows = cout / geom.groups;
   return gather(
     {

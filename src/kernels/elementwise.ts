@@ -136,6 +136,24 @@ function kernel(entry: string, op = 0): Kernel {
   return { family: 'elementwise', source, entry, constants: { OP: op } };
 }
 
+/** The entry points with a four-element variant (`unary4`, `binary4`). */
+const VEC4_ENTRIES = new Set(['unary', 'binary']);
+
+/**
+ * Whether a launch can take four elements of the innermost collapsed dimension at a time: its length a multiple
+ * of 4, the output contiguous along it, and each operand either contiguous along it or broadcast (stride 0). A
+ * contiguous operand is read as vec4, so its offset and every outer stride must be multiples of 4 as well.
+ */
+function vec4Launch(collapsed: { shape: number[]; strides: number[][] }, tensors: Tensor[]): boolean {
+  const rank = collapsed.shape.length;
+  if (rank === 0 || collapsed.shape[rank - 1] % 4 !== 0) return false;
+  return tensors.every((t, k) => {
+    const strides = collapsed.strides[k];
+    if (strides[rank - 1] === 0) return k > 0;
+    return strides[rank - 1] === 1 && t.offset % 4 === 0 && strides.slice(0, -1).every((s) => s % 4 === 0);
+  });
+}
+
 /** Runs `entry` over out's shape; operands are broadcast to it. Binding order: operands, then out. */
 function launch(entry: string, op: number, out: Tensor, operands: Tensor[], alpha = 0, beta = 0): void {
   for (const t of [out, ...operands]) t.assertAlive();
@@ -159,7 +177,8 @@ function launch(entry: string, op: number, out: Tensor, operands: Tensor[], alph
   });
   // Each operand read once at most (a broadcast one is smaller than the output), the output written once.
   const bytes = 4 * (out.size + operands.reduce((n, t) => n + Math.min(t.size, out.size), 0));
-  engine().dispatch(kernel(entry, op), uniforms, [...operands.map((t) => t.storage.buffer), out.storage.buffer], grid1d(out.size, WG), {
+  const quads = VEC4_ENTRIES.has(entry) && vec4Launch(collapsed, [out, ...operands]);
+  engine().dispatch(kernel(quads ? `${entry}4` : entry, op), uniforms, [...operands.map((t) => t.storage.buffer), out.storage.buffer], grid1d(quads ? out.size / 4 : out.size, WG), {
     bytes,
     shape: `[${out.shape.join('×')}]${collapsed.shape.length > 1 ? ` rank ${collapsed.shape.length}` : ''}`,
   });
