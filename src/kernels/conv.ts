@@ -217,7 +217,7 @@ const tiledKernels = (rowsPerGroup: number) =>
  * speed and the channels many enough that the transforms (passes over 4× the source and the result) stay small
  * next to them: below these counts the register-tile gather was faster (bench: `conv --conv-kernels winograd,gather`).
  */
-const WINOGRAD_MIN_CHANNELS = 64;
+const WINOGRAD_MIN_CHANNELS = 32;
 
 function useWinograd(w: readonly number[], geom: ConvGeometry): boolean {
   const possible = w[2] === 3 && w[3] === 3 && geom.groups === 1 && geom.stride.every((v) => v === 1) && geom.dilation.every((v) => v === 1);
