@@ -5,7 +5,7 @@
 // so the sum over channels is 16 matrix products [O, C] × [C, tiles] (a 2.25× smaller multiply than the 36 of the
 // direct sum), between three passes that touch each value a few times:
 //   winograd_input   V[ξ, c, j] = (Bᵀ d B)[ξ]    for each channel c and column j: 2×2 tile t of image n
-//   winograd_weight  U[ξ, o, c] = (G g Gᵀ)[ξ]    for each output channel o and input channel c
+//   winograd_weight  U[ξ, o, c] = (G g Gᵀ)[ξ]    for each output channel o and input channel c (FLIP: see there)
 //   winograd_output  y[n, o, tile t] = act(Aᵀ M A + bias[o])  from M[ξ, o, j]
 // The columns j are every image's tiles in a row (n·T + t), taken a chunk at a time so V and M stay within one
 // storage binding.
@@ -81,16 +81,26 @@ fn winograd_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   }
 }
 
-// One invocation per (output channel o, input channel c) of a contiguous weight [O, C, 3, 3].
+// The weight as the products' left operand: U[ξ, r, k] for result channel r and reduced channel k, one invocation
+// each, from a contiguous weight [R, K, 3, 3]; with FLIP, from [K, R, 3, 3] with its taps reversed (the input
+// gradient of a 3×3 stride-1 convolution is the convolution of the output gradient with that weight).
+override FLIP: bool = false;
+
 @compute @workgroup_size(WG_X)
 fn winograd_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let id = grid1d_index(gid, groups, WG_X);
   if (id >= p.count) { return; }
-  let g = id * 9u;
+  let r = id / p.channels;
+  let k = id % p.channels;
+  let rows = p.count / p.channels;
+  let g = select(id, k * rows + r, FLIP) * 9u;
+  // src[g + t] is tap t (row-major 3×3) of the weight, or tap 8 − t flipped.
+  var taps: array<f32, 9>;
+  for (var t = 0u; t < 9u; t++) { taps[t] = src[g + select(t, 8u - t, FLIP)]; }
   // G g: each of the three columns of taps through G.
-  let c0 = weightTransform(src[g], src[g + 3u], src[g + 6u]);
-  let c1 = weightTransform(src[g + 1u], src[g + 4u], src[g + 7u]);
-  let c2 = weightTransform(src[g + 2u], src[g + 5u], src[g + 8u]);
+  let c0 = weightTransform(taps[0], taps[3], taps[6]);
+  let c1 = weightTransform(taps[1], taps[4], taps[7]);
+  let c2 = weightTransform(taps[2], taps[5], taps[8]);
   // Then Gᵀ along each row i.
   let plane16 = p.count;
   for (var i = 0u; i < 4u; i++) {

@@ -320,6 +320,24 @@ describe("Winograd's F(2×2, 3×3) forward against the float64 reference", () =>
     });
   }
 
+  for (const c of WINOGRAD_CASES) {
+    test(`input gradient: ${c.name}`, async () => {
+      const g = geom(c.options);
+      const x = randomHost(c.x);
+      const w = randomHost(c.w);
+      const y = randomHost(conv2dReference(x, w, null, g).shape);
+      const input = kernelEntries(() => conv2dInputGrad(gpu(y), gpu(w), g, c.x), 'winograd');
+      expect(input.names).toContain('winograd_weight');
+      expect(input.names.filter((n) => n.startsWith('conv_'))).toEqual([]);
+      await expectClose(input.result, conv2dInputGradReference(y, w, g, c.x), 2e-6 * Math.sqrt(c.w[0] * 9) + 1e-6);
+      // The adjoint identity between the two Winograd directions: ⟨conv(x), y⟩ = ⟨x, ∂x(y)⟩.
+      const fx = await withConvKernels('winograd', () => conv2dForward(gpu(x), gpu(w), null, g)).data();
+      const gx = await input.result.data();
+      const scale = norm(fx) * norm(y.data);
+      expect(Math.abs(dot(fx, y.data) - dot(x.data, gx)) / scale).toBeLessThan(1e-5);
+    });
+  }
+
   test('a strided view of the source and a gradient through it', async () => {
     const c = WINOGRAD_CASES[1];
     const x = randomHost(c.x);
@@ -353,7 +371,7 @@ describe("Winograd's F(2×2, 3×3) forward against the float64 reference", () =>
     const g = geom(c.options);
     const [, , outH, outW] = conv2dReference(x, w, null, g).shape;
     // 16 planes × 9 channels × 4 bytes × 7 columns: chunks of 7 tiles over 3 images of 20 tiles each.
-    const chunked = kernelEntries(() => winogradConv2d(gpu(x), gpu(w), gpu(b), g.padding, outH, outW, epilogue(c.options), 16 * 9 * 4 * 7));
+    const chunked = kernelEntries(() => winogradConv2d(gpu(x), gpu(w), gpu(b), g.padding, outH, outW, epilogue(c.options), { chunkBytes: 16 * 9 * 4 * 7 }));
     expect(chunked.names.filter((n) => n === 'winograd_input')).toHaveLength(Math.ceil((3 * 20) / 7));
     await expectClose(chunked.result, conv2dReference(x, w, b, g, epilogue(c.options)), tolerance(c));
   });
@@ -362,8 +380,9 @@ describe("Winograd's F(2×2, 3×3) forward against the float64 reference", () =>
     if (!engine().gpu.software) return;
     const pick = (cin: number, cout: number, options: T.Conv2dOptions) =>
       kernelEntries(() => T.conv2d(T.zeros([1, cin, 8, 16]), T.zeros([cout, cin, 3, 3]), null, options)).names;
-    expect(pick(64, 64, { padding: 1 })).toContain('winograd_input');
-    expect(pick(32, 64, { padding: 1 })).not.toContain('winograd_input');
+    expect(pick(32, 64, { padding: 1 })).toContain('winograd_input');
+    expect(pick(16, 64, { padding: 1 })).not.toContain('winograd_input');
+    expect(pick(64, 3, { padding: 1 })).not.toContain('winograd_input');
     expect(pick(64, 64, { padding: 1, stride: 2 })).not.toContain('winograd_input');
     expect(pick(64, 64, { padding: 2, dilation: 2 })).not.toContain('winograd_input');
   });

@@ -118,8 +118,9 @@ if [ $native = 1 ] || [ $quick = 1 ]; then
   phase bench-conv 75 $NODE .gpu/app/bench.mjs $CONV --json "$WORK/bench-conv.json"
   [ $quick = 0 ] && [ -f .gpu/app/profile.mjs ] && phase profile-train 60 $NODE .gpu/app/profile.mjs train --preset full --json "$WORK/profile-train.json"
   # bench-conv times the kernels the adapter picks (on a GPU the tiled GEMMs); this, the register-tile gathers
-  # on the same card (cases named "… [gather]"), last so that a tight budget drops it first.
-  phase bench-conv-gather 75 $NODE .gpu/app/bench.mjs $CONV --conv-kernels gather --json "$WORK/bench-conv-gather.json"
+  # and Winograd (3×3 stride-1 cases) on the same card (cases named "… [gather]", "… [winograd]"), last so that
+  # a tight budget drops it first.
+  phase bench-conv-gather 75 $NODE .gpu/app/bench.mjs $CONV --conv-kernels gather,winograd --json "$WORK/bench-conv-gather.json"
 fi
 summarize table
 echo

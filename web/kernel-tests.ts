@@ -1,13 +1,13 @@
 // The engine's kernels checked inside the browser (kernel-tests.html): a subset of the vitest suites —
-// elementwise, matmul (both families), convolution (forward against the float64 reference, gradients by the
-// adjoint identities), reductions and pooling — run on navigator.gpu, so differences between the browser's
+// elementwise (one and four elements per invocation), matmul (both families), convolution (forward against the
+// float64 reference, Winograd's included, gradients by the adjoint identities), reductions and pooling — run on navigator.gpu, so differences between the browser's
 // WebGPU and Dawn in Node (WGSL validation, limits, buffer mapping) show up. Results go to the page as a table
 // and to `window.kernelTestResults` for the browser test (test/browser-app.test.ts).
 import { hostNormal, hostRandom, relativeError } from '../src/ops/gradcheck.js';
 import { browserDevice } from '../src/engine/device.js';
 import { Engine, useEngine } from '../src/engine/engine.js';
 import { sizeOf, type Shape } from '../src/engine/shape.js';
-import { conv2dForward, conv2dInputGrad, conv2dShape, conv2dWeightGrad, type ConvGeometry } from '../src/kernels/conv.js';
+import { conv2dForward, conv2dInputGrad, conv2dShape, conv2dWeightGrad, withConvKernels, type ConvGeometry } from '../src/kernels/conv.js';
 import { conv2dReference } from '../src/kernels/conv.ref.js';
 import { binary, unary, type BinaryOp, type UnaryOp } from '../src/kernels/elementwise.js';
 import { binaryReference, unaryReference } from '../src/kernels/elementwise.ref.js';
@@ -109,6 +109,13 @@ for (const [name, xs, ws, g, bias] of CONVS) {
     return { error: Math.max(Math.abs(lhs - dot(x.data, gx)), Math.abs(lhs - dot(w.data, gw))) / scale, tolerance: 1e-5 };
   });
 }
+check("conv2d forward: Winograd F(2×2, 3×3), 32→40, odd sizes, batch 2, bias and LeakyReLU", () => {
+  const [x, w, b] = [randomHost([2, 32, 7, 9]), randomHost([40, 32, 3, 3]), randomHost([40])];
+  const g = geometry(1, 1, 1, 1);
+  const epilogue = { activation: 'leakyRelu', slope: 0.2 } as const;
+  const y = withConvKernels('winograd', () => conv2dForward(up(x), up(w), up(b), g, epilogue));
+  return compare(y, conv2dReference(x, w, b, g, epilogue), 2e-6 * Math.sqrt(32 * 9) + 1e-6);
+});
 check('reduce sum over axes (0, 2)', () => {
   const x = randomHost([6, 5, 300]);
   return compare(reduce('sum', up(x), [0, 2]), reduceReference('sum', x, [0, 2]), 1e-6);

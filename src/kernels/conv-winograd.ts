@@ -46,26 +46,32 @@ export interface WinogradEpilogue {
   slope: number;
 }
 
+export interface WinogradOptions {
+  /** w is [C, O, 3, 3] and is applied flipped (the input gradient's convolution, see winogradInputGrad). */
+  flipWeight?: boolean;
+  /** The most bytes the transformed source of one chunk of tiles may take (tests make it small). */
+  chunkBytes?: number;
+}
+
 /**
  * y = act(conv2d(x, w) + bias) for x [N, C, H, W] and w [O, C, 3, 3] (contiguous, offset 0), stride 1, dilation 1,
- * one group, `padding` [top, bottom, left, right]; the result is [N, O, outH, outW]. `chunkBytes` bounds the
- * transformed source of one chunk of tiles (tests make it small to run several).
+ * one group, `padding` [top, bottom, left, right]; the result is [N, O, outH, outW].
  */
 export function winogradConv2d(
   x: Tensor, w: Tensor, bias: Tensor | null, padding: readonly number[], outH: number, outW: number, epilogue: WinogradEpilogue,
-  chunkBytes = CHUNK_BYTES,
+  { flipWeight = false, chunkBytes = CHUNK_BYTES }: WinogradOptions = {},
 ): Tensor {
   const [n, c, inH, inW] = x.shape;
-  const o = w.shape[0];
+  const o = flipWeight ? w.shape[1] : w.shape[0];
   const tilesX = Math.ceil(outW / 2);
   const tiles = Math.ceil(outH / 2) * tilesX;
   const e = engine();
-  const shape = `3×3 ${c}→${o} @${outH}×${outW}${n > 1 ? ` ×${n}` : ''}`;
+  const shape = `3×3 ${c}→${o}${flipWeight ? ' input grad' : ''} @${outH}×${outW}${n > 1 ? ` ×${n}` : ''}`;
   const common = { tiles, tilesX, inH, inW, outH, outW, padY: padding[0], padX: padding[2], hasBias: bias ? 1 : 0, alpha: epilogue.slope };
 
   const U = Tensor.empty([PLANES, o, c]);
   e.dispatch(
-    { family: 'winograd', source, entry: 'winograd_weight', constants: { WG_X } },
+    { family: 'winograd', source, entry: 'winograd_weight', constants: { WG_X, FLIP: flipWeight ? 1 : 0 } },
     Params.pack({ ...common, count: o * c, channels: c, columns: 0, columnStart: 0 }),
     [w.storage.buffer, U.storage.buffer],
     grid1d(o * c, WG_X),
@@ -100,4 +106,14 @@ export function winogradConv2d(
   }
   U.dispose();
   return y;
+}
+
+/**
+ * dL/dx of a 3×3 stride-1 convolution with weight w [O, C, 3, 3] and `padding` (each side at most 2), from dL/dy
+ * [N, O, H, W]: the convolution of dy with w's taps reversed and its channels swapped, padded by 2 − padding, so
+ * the result has the input's size [N, C, inH, inW].
+ */
+export function winogradInputGrad(dy: Tensor, w: Tensor, padding: readonly number[], inH: number, inW: number, options: Omit<WinogradOptions, 'flipWeight'> = {}): Tensor {
+  const full = padding.map((p) => 2 - p);
+  return winogradConv2d(dy, w, null, full, inH, inW, { activation: 'none', slope: 0 }, { ...options, flipWeight: true });
 }

@@ -1,6 +1,7 @@
 // Convolution kernels (shaders/conv.wgsl, shaders/conv-wgrad.wgsl): forward, input gradient and weight gradient
 // of conv2d, and through them conv_transpose2d, in two kernel families: the tiled GEMMs of a hardware GPU and the
-// register-tile gathers of a software adapter (ConvKernels). No autograd here (see src/ops/conv.ts). Shapes are
+// register-tile gathers of a software adapter; there, wide 3×3 forwards take Winograd's F(2×2, 3×3) instead
+// (src/kernels/conv-winograd.ts). ConvKernels says which runs. No autograd here (see src/ops/conv.ts). Shapes are
 // NCHW; weights [Cout, Cin/g, kh, kw] for conv2d and [Cin, Cout/g, kh, kw] for conv_transpose2d (PyTorch layouts).
 import gatherShader from '../../shaders/conv.wgsl';
 import wgradShader from '../../shaders/conv-wgrad.wgsl';
@@ -8,7 +9,7 @@ import { engine } from '../engine/engine.js';
 import { rowMajorStrides } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
 import { activationCode, contiguousCopy, fusedActivation, type Activation } from './elementwise.js';
-import { winogradConv2d } from './conv-winograd.js';
+import { winogradConv2d, winogradInputGrad } from './conv-winograd.js';
 import { batchedMatmul, matmulSumOverBatch, separateEpilogue } from './matmul.js';
 import { reduce } from './reduce.js';
 import { grid1d, shaderSource, uniformStruct } from './uniforms.js';
@@ -180,9 +181,9 @@ function geometryUniforms(outH: number, outW: number, inH: number, inW: number, 
  * Which convolution kernels run. 'auto': the workgroup-memory tiled GEMMs (conv_tiled, conv_wgrad_tiled) on a
  * hardware GPU for groups of more than TILED_MIN_ROWS result rows, the register-tile gathers (conv_gather*,
  * conv_wgrad) on a software adapter and for small groups, and on a software adapter Winograd's F(2×2, 3×3) for
- * the forward of wide 3×3 convolutions (see useWinograd). The others force one family on any adapter, for the
+ * the forward and input gradient of wide 3×3 convolutions (see useWinograd). The others force one family on any adapter, for the
  * bench to time them on the same device and the tests to check each (withConvKernels); 'winograd' takes every
- * forward it can (3×3, stride 1, no dilation, one group) and leaves the rest to 'auto'.
+ * forward and input gradient it can (3×3, stride 1, no dilation, one group) and leaves the rest to 'auto'.
  */
 export type ConvKernels = 'auto' | 'tiled' | 'gather' | 'winograd';
 
@@ -222,6 +223,7 @@ const WINOGRAD_MIN_CHANNELS = 32;
 function useWinograd(w: readonly number[], geom: ConvGeometry): boolean {
   const possible = w[2] === 3 && w[3] === 3 && geom.groups === 1 && geom.stride.every((v) => v === 1) && geom.dilation.every((v) => v === 1);
   if (!possible || forcedKernels === 'tiled' || forcedKernels === 'gather') return false;
+  // The same test serves the input gradient, whose products swap the two channel counts.
   return forcedKernels === 'winograd' || (engine().gpu.software && w[0] >= WINOGRAD_MIN_CHANNELS && w[1] >= WINOGRAD_MIN_CHANNELS);
 }
 
@@ -516,6 +518,12 @@ export function conv2dInputGrad(dy: Tensor, w: Tensor, geom: ConvGeometry, input
     const product = batchedMatmul(wt, dm);
     const dx = product.view([n, cinG, h, wd], rowMajorStrides([n, cinG, h, wd]), 0);
     for (const t of [dm, wt, product]) t.dispose();
+    for (const o of [D, W]) if (o.temporary) o.tensor.dispose();
+    return dx;
+  }
+  if (useWinograd(w.shape, geom) && geom.padding.every((p) => p <= 2) && n * cinG * h * wd > 0) {
+    const [D, W] = [dense(dy), dense(w)];
+    const dx = winogradInputGrad(D.tensor, W.tensor, geom.padding, h, wd);
     for (const o of [D, W]) if (o.temporary) o.tensor.dispose();
     return dx;
   }
