@@ -51,20 +51,27 @@ fn sourceRow(plane: u32, y: i32, x0: i32) -> vec4<f32> {
   return r;
 }
 
-// One invocation per (channel c, column j of the chunk), j fastest so that neighbouring lanes read neighbouring
-// tiles. Column j is tile t of image n, where n·tiles + t = columnStart + j.
+// What the input and output passes' invocation `id` works on: channel c's column j of the chunk, which is tile t
+// (whose top-left result pixel is y, x) of image n, where n·tiles + t = columnStart + j. j runs fastest, so
+// neighbouring lanes take neighbouring tiles.
+struct Column { c: u32, j: u32, n: u32, y: u32, x: u32 }
+
+fn columnOf(id: u32) -> Column {
+  let j = id % p.columns;
+  let column = p.columnStart + j;
+  let t = column % p.tiles;
+  return Column(id / p.columns, j, column / p.tiles, 2u * (t / p.tilesX), 2u * (t % p.tilesX));
+}
+
+// One invocation per (source channel, column of the chunk).
 @compute @workgroup_size(WG_X)
 fn winograd_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let id = grid1d_index(gid, groups, WG_X);
   if (id >= p.count) { return; }
-  let j = id % p.columns;
-  let c = id / p.columns;
-  let column = p.columnStart + j;
-  let n = column / p.tiles;
-  let t = column % p.tiles;
-  let y0 = i32(2u * (t / p.tilesX)) - p.padY;
-  let x0 = i32(2u * (t % p.tilesX)) - p.padX;
-  let plane = (n * p.channels + c) * p.inH * p.inW;
+  let at = columnOf(id);
+  let y0 = i32(at.y) - p.padY;
+  let x0 = i32(at.x) - p.padX;
+  let plane = (at.n * p.channels + at.c) * p.inH * p.inW;
   // Bᵀ d: combinations of the patch's rows, taken column by column (v[k][i] = (Bᵀ d)[i][k]).
   let d0 = sourceRow(plane, y0, x0);
   let d1 = sourceRow(plane, y0 + 1, x0);
@@ -74,10 +81,10 @@ fn winograd_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
                               inputTransform(vec4<f32>(d0.z, d1.z, d2.z, d3.z)), inputTransform(vec4<f32>(d0.w, d1.w, d2.w, d3.w)));
   // Then B along each row i.
   let plane16 = p.channels * p.columns;
-  let at = c * p.columns + j;
+  let slot = at.c * p.columns + at.j;
   for (var i = 0u; i < 4u; i++) {
     let row = inputTransform(vec4<f32>(v[0][i], v[1][i], v[2][i], v[3][i]));
-    for (var k = 0u; k < 4u; k++) { transformed[(4u * i + k) * plane16 + at] = row[k]; }
+    for (var k = 0u; k < 4u; k++) { transformed[(4u * i + k) * plane16 + slot] = row[k]; }
   }
 }
 
@@ -109,38 +116,32 @@ fn winograd_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   }
 }
 
-// One invocation per (output channel o, column j of the chunk).
+// One invocation per (result channel, column of the chunk).
 @compute @workgroup_size(WG_X)
 fn winograd_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let id = grid1d_index(gid, groups, WG_X);
   if (id >= p.count) { return; }
-  let j = id % p.columns;
-  let o = id / p.columns;
-  let column = p.columnStart + j;
-  let n = column / p.tiles;
-  let t = column % p.tiles;
+  let at = columnOf(id);
   let plane16 = p.channels * p.columns;
-  let at = o * p.columns + j;
+  let slot = at.c * p.columns + at.j;
   // Aᵀ M: combinations of the rows of M, each row read as four values of consecutive planes ξ.
   var m: array<vec4<f32>, 4>;
   for (var i = 0u; i < 4u; i++) {
-    let base = 4u * i * plane16 + at;
+    let base = 4u * i * plane16 + slot;
     m[i] = vec4<f32>(src[base], src[base + plane16], src[base + 2u * plane16], src[base + 3u * plane16]);
   }
   let s0 = m[0] + m[1] + m[2];
   let s1 = m[1] - m[2] - m[3];
   // Then A along each of the two rows.
-  let b = select(0.0, bias[o], p.hasBias != 0u);
+  let b = select(0.0, bias[at.c], p.hasBias != 0u);
   let top = activate2(outputTransform(s0) + b);
   let bottom = activate2(outputTransform(s1) + b);
-  let y = 2u * (t / p.tilesX);
-  let x = 2u * (t % p.tilesX);
-  let out = (n * p.channels + o) * p.outH * p.outW + y * p.outW + x;
+  let out = (at.n * p.channels + at.c) * p.outH * p.outW + at.y * p.outW + at.x;
   // A tile may reach one row or column past an odd-sized result.
-  let right = x + 1u < p.outW;
+  let right = at.x + 1u < p.outW;
   result[out] = top.x;
   if (right) { result[out + 1u] = top.y; }
-  if (y + 1u < p.outH) {
+  if (at.y + 1u < p.outH) {
     result[out + p.outW] = bottom.x;
     if (right) { result[out + p.outW + 1u] = bottom.y; }
   }

@@ -17,7 +17,7 @@ import { winogradConv2d } from '../src/kernels/conv-winograd.js';
 import { conv2dInputGradReference, conv2dReference, conv2dWeightGradReference, convTranspose2dReference } from '../src/kernels/conv.ref.js';
 import * as T from '../src/ops/index.js';
 import { expectClose, randomHost } from './helpers/check.js';
-import { useTestEngine } from './helpers/gpu.js';
+import { dispatchedEntries, useTestEngine } from './helpers/gpu.js';
 
 useTestEngine();
 
@@ -69,20 +69,7 @@ function geom(o: T.Conv2dOptions): ConvGeometry {
 }
 
 /** The kernel entry points `fn` dispatched, and its result; `kernels` forces a family (withConvKernels). */
-function kernelEntries<R>(fn: () => R, kernels: ConvKernels = 'auto'): { result: R; names: string[] } {
-  const e = engine();
-  const names: string[] = [];
-  const dispatch = e.dispatch.bind(e);
-  e.dispatch = (kernel, ...rest) => {
-    names.push(kernel.entry);
-    dispatch(kernel, ...rest);
-  };
-  try {
-    return { result: withConvKernels(kernels, fn), names };
-  } finally {
-    e.dispatch = dispatch;
-  }
-}
+const kernelEntries = <R>(fn: () => R, kernels: ConvKernels = 'auto') => dispatchedEntries(() => withConvKernels(kernels, fn));
 
 const epilogue = (o: T.Conv2dOptions) => ({ activation: o.activation ?? 'none', slope: o.slope ?? 0.2 });
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {

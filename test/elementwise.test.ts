@@ -6,7 +6,7 @@ import { BINARY_OPS, binary, UNARY_OPS, unary, type BinaryOp, type UnaryOp } fro
 import { binaryReference, selectReference, unaryReference } from '../src/kernels/elementwise.ref.js';
 import { mapBroadcast } from '../src/kernels/host.js';
 import { randomHost, expectClose } from './helpers/check.js';
-import { useTestEngine } from './helpers/gpu.js';
+import { dispatchedEntries, useTestEngine } from './helpers/gpu.js';
 
 const engine = useTestEngine();
 
@@ -173,39 +173,24 @@ describe('binary ops broadcast like PyTorch and match the reference', () => {
 });
 
 describe('the four-element launches (unary4, binary4) and their fallbacks', () => {
-  /** The entry points `fn` dispatched, and its result. */
-  function entries<R>(fn: () => R): { result: R; names: string[] } {
-    const e = engine();
-    const names: string[] = [];
-    const dispatch = e.dispatch.bind(e);
-    e.dispatch = (kernel, ...rest) => {
-      names.push(kernel.entry);
-      dispatch(kernel, ...rest);
-    };
-    try {
-      return { result: fn(), names };
-    } finally {
-      e.dispatch = dispatch;
-    }
-  }
   const host = (shape: number[]) => randomHost(shape);
   const up = (h: ReturnType<typeof randomHost>) => T.tensor(h.data, h.shape);
 
   test('contiguous operands, a per-channel scale broadcast along rows, and a scalar', async () => {
     const x = host([2, 3, 5, 8]);
     const s = host([1, 3, 1, 1]);
-    const mul = entries(() => T.mul(up(x), up(s)));
+    const mul = dispatchedEntries(() => T.mul(up(x), up(s)));
     expect(mul.names).toEqual(['binary4']);
     await expectClose(mul.result, binaryReference('mul', x, s), 2e-6);
     const y = host([2, 3, 5, 8]);
-    const add = entries(() => T.add(up(x), up(y)));
+    const add = dispatchedEntries(() => T.add(up(x), up(y)));
     expect(add.names).toEqual(['binary4']);
     await expectClose(add.result, binaryReference('add', x, y), 2e-6);
     const scalar = host([1]);
-    const max = entries(() => T.maximum(up(x), up(scalar)));
+    const max = dispatchedEntries(() => T.maximum(up(x), up(scalar)));
     expect(max.names).toEqual(['binary4']);
     await expectClose(max.result, binaryReference('max', x, scalar), 2e-6);
-    const sig = entries(() => T.sigmoid(up(x)));
+    const sig = dispatchedEntries(() => T.sigmoid(up(x)));
     expect(sig.names).toEqual(['unary4']);
     await expectClose(sig.result, unaryReference('sigmoid', x), 2e-6);
   });
@@ -214,10 +199,10 @@ describe('the four-element launches (unary4, binary4) and their fallbacks', () =
     // b [3, 1] against a [3, 12]: b's inner stride is 0, and its values sit at offsets 0, 1, 2 (not multiples of 4).
     const a = host([3, 12]);
     const b = host([3, 1]);
-    const run = entries(() => T.sub(up(a), up(b)));
+    const run = dispatchedEntries(() => T.sub(up(a), up(b)));
     expect(run.names).toEqual(['binary4']);
     await expectClose(run.result, binaryReference('sub', a, b), 2e-6);
-    const reversed = entries(() => T.div(up(b), T.add(T.abs(up(a)), 1)));
+    const reversed = dispatchedEntries(() => T.div(up(b), T.add(T.abs(up(a)), 1)));
     await expectClose(reversed.result, mapBroadcast([b, a], (u, v) => u / (Math.abs(v) + 1)), 2e-6);
   });
 
@@ -226,17 +211,17 @@ describe('the four-element launches (unary4, binary4) and their fallbacks', () =
     const whole = T.tensor(x.data, x.shape);
     // Columns 1…8: 8 elements per row (a multiple of 4), but the view starts at offset 1 and rows are 9 apart.
     const view = T.slice(whole, [0, 1], [4, 8]);
-    const run = entries(() => T.neg(view));
+    const run = dispatchedEntries(() => T.neg(view));
     expect(run.names).toEqual(['unary']);
     const expected = { shape: [4, 8], data: Float64Array.from({ length: 32 }, (_, i) => -x.data[Math.floor(i / 8) * 9 + 1 + (i % 8)]) };
     await expectClose(run.result, expected, 2e-6);
     // A length that is not a multiple of 4.
     const odd = host([3, 7]);
-    expect(entries(() => T.exp(up(odd))).names).toEqual(['unary']);
+    expect(dispatchedEntries(() => T.exp(up(odd))).names).toEqual(['unary']);
     // An aligned slice: rows of 8 out of 12 from offset 4 take the four-element path.
     const wide = host([3, 12]);
     const aligned = T.slice(T.tensor(wide.data, wide.shape), [0, 4], [3, 8]);
-    const fast = entries(() => T.abs(aligned));
+    const fast = dispatchedEntries(() => T.abs(aligned));
     expect(fast.names).toEqual(['unary4']);
     const want = { shape: [3, 8], data: Float64Array.from({ length: 24 }, (_, i) => Math.abs(wide.data[Math.floor(i / 8) * 12 + 4 + (i % 8)])) };
     await expectClose(fast.result, want, 2e-6);
