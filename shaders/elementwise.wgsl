@@ -88,6 +88,22 @@ fn unary4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   u_out4[o.x / 4u] = vec4<f32>(unary_op(x.x, p.alpha, p.beta), unary_op(x.y, p.alpha, p.beta), unary_op(x.z, p.alpha, p.beta), unary_op(x.w, p.alpha, p.beta));
 }
 
+// unary4_scatter: the same four source values written STRIDE-apart where the output is not contiguous along the
+// innermost dimension (a permuted copy: pixel shuffle, NCHW → NHWC); the host moves the source's contiguous
+// dimension innermost for it.
+@group(0) @binding(1) var<storage, read> us4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> us_out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn unary4_scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = 4u * grid1d_index(gid, groups, WG);
+  if (i >= p.count) { return; }
+  let o = offsets_of(i);
+  let x = us4[o.y / 4u];
+  let step = p.strides[p.rank - 1u].x;
+  for (var k = 0u; k < 4u; k++) { us_out[o.x + k * step] = unary_op(x[k], p.alpha, p.beta); }
+}
+
 @group(0) @binding(1) var<storage, read> ba4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bb4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> b_out4: array<vec4<f32>>;

@@ -206,6 +206,28 @@ describe('the four-element launches (unary4, binary4) and their fallbacks', () =
     await expectClose(reversed.result, mapBroadcast([b, a], (u, v) => u / (Math.abs(v) + 1)), 2e-6);
   });
 
+  test('a permuted copy runs along the source and scatters four values (NCHW → NHWC, pixel shuffle)', async () => {
+    const x = host([2, 3, 5, 8]);
+    const nhwc = dispatchedEntries(() => T.contiguous(T.permute(up(x), [0, 2, 3, 1])));
+    expect(nhwc.names).toEqual(['unary4_scatter']);
+    const [n, c, h, w] = x.shape;
+    const expected = { shape: [n, h, w, c], data: new Float64Array(x.data.length) };
+    for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) for (let y = 0; y < h; y++) for (let z = 0; z < w; z++) {
+      expected.data[((i * h + y) * w + z) * c + k] = x.data[((i * c + k) * h + y) * w + z];
+    }
+    await expectClose(nhwc.result, expected, 1e-7);
+    const shuffled = dispatchedEntries(() => T.pixelShuffle(up(host([1, 8, 3, 4])), 2));
+    expect(shuffled.names).toEqual(['unary4_scatter']);
+    // A source at an offset that is not a multiple of 4 cannot be read as vec4: one element per invocation.
+    const flat = host([65]);
+    const atOne = T.reshape(T.slice(up(flat), [1], [64]), [1, 2, 4, 8]);
+    const fallback = dispatchedEntries(() => T.contiguous(T.permute(atOne, [0, 2, 3, 1])));
+    expect(fallback.names).toEqual(['unary']);
+    const want = { shape: [1, 4, 8, 2], data: new Float64Array(64) };
+    for (let k = 0; k < 2; k++) for (let i = 0; i < 32; i++) want.data[i * 2 + k] = flat.data[1 + k * 32 + i];
+    await expectClose(fallback.result, want, 1e-7);
+  });
+
   test('views that are not aligned fall back to one element per invocation, with the same result', async () => {
     const x = host([4, 9]);
     const whole = T.tensor(x.data, x.shape);

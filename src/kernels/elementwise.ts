@@ -140,6 +140,21 @@ function kernel(entry: string, op = 0): Kernel {
 const VEC4_ENTRIES = new Set(['unary', 'binary']);
 
 /**
+ * A unary launch whose output is not contiguous along its innermost dimension but whose source is along another
+ * (a permuted copy), reordered to run along the source: that dimension moves innermost, where unary4_scatter reads
+ * it as vec4 and writes four strided values. Null when there is no such dimension.
+ */
+function alongSource(collapsed: { shape: number[]; strides: number[][] }, source: Tensor): { shape: number[]; strides: number[][] } | null {
+  const [out, src] = collapsed.strides;
+  const rank = collapsed.shape.length;
+  if (rank < 2 || src[rank - 1] === 1 || source.offset % 4 !== 0) return null;
+  const d = src.findIndex((s, k) => s === 1 && collapsed.shape[k] % 4 === 0);
+  if (d < 0 || out[d] === 0 || src.some((s, k) => k !== d && s % 4 !== 0)) return null;
+  const order = [...collapsed.shape.keys()].filter((k) => k !== d).concat(d);
+  return { shape: order.map((k) => collapsed.shape[k]), strides: collapsed.strides.map((st) => order.map((k) => st[k])) };
+}
+
+/**
  * Whether a launch can take four elements of the innermost collapsed dimension at a time: its length a multiple
  * of 4, the output contiguous along it, and each operand either contiguous along it or broadcast (stride 0). A
  * contiguous operand is read as vec4, so its offset and every outer stride must be multiples of 4 as well.
@@ -162,7 +177,12 @@ function launch(entry: string, op: number, out: Tensor, operands: Tensor[], alph
   }
   if (out.size === 0) return;
   const strides = [out.strides, ...operands.map((t) => broadcastStrides(t.shape, t.strides, out.shape))];
-  const collapsed = collapseDims(out.shape, strides);
+  let collapsed = collapseDims(out.shape, strides);
+  let scatter = false;
+  if (entry === 'unary' && !vec4Launch(collapsed, [out, ...operands])) {
+    const reordered = alongSource(collapsed, operands[0]);
+    if (reordered) [collapsed, scatter] = [reordered, true];
+  }
   if (collapsed.shape.length > MAX_RANK) throw new Error(`Elementwise ops support at most ${MAX_RANK} non-mergeable dims.`);
   const perDim: number[] = [];
   collapsed.shape.forEach((_, d) => perDim.push(...[0, 1, 2, 3].map((k) => collapsed.strides[k]?.[d] ?? 0)));
@@ -177,8 +197,9 @@ function launch(entry: string, op: number, out: Tensor, operands: Tensor[], alph
   });
   // Each operand read once at most (a broadcast one is smaller than the output), the output written once.
   const bytes = 4 * (out.size + operands.reduce((n, t) => n + Math.min(t.size, out.size), 0));
-  const quads = VEC4_ENTRIES.has(entry) && vec4Launch(collapsed, [out, ...operands]);
-  engine().dispatch(kernel(quads ? `${entry}4` : entry, op), uniforms, [...operands.map((t) => t.storage.buffer), out.storage.buffer], grid1d(quads ? out.size / 4 : out.size, WG), {
+  const quads = scatter || (VEC4_ENTRIES.has(entry) && vec4Launch(collapsed, [out, ...operands]));
+  const name = scatter ? 'unary4_scatter' : quads ? `${entry}4` : entry;
+  engine().dispatch(kernel(name, op), uniforms, [...operands.map((t) => t.storage.buffer), out.storage.buffer], grid1d(quads ? out.size / 4 : out.size, WG), {
     bytes,
     shape: `[${out.shape.join('×')}]${collapsed.shape.length > 1 ? ` rank ${collapsed.shape.length}` : ''}`,
   });
