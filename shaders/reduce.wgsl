@@ -115,3 +115,34 @@ fn reduce_parallel(@builtin(local_invocation_index) lid: u32, @builtin(workgroup
   let total = workgroup_reduce(lid, acc);
   if (in_range && lid == 0u) { finish(j, total); }
 }
+
+// reduce_parallel over one contiguous reduced dim read as vec4 (the host checks that output o's first element
+// and the chunks start on multiples of 4): a lane takes 4 consecutive elements per load, then the 4 partial
+// results combine; the last (end − start) mod 4 elements go to the first lanes one by one.
+@group(0) @binding(1) var<storage, read> src4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn reduce_parallel4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
+                    @builtin(num_workgroups) groups: vec3<u32>) {
+  let j = grid1d_index(wid, groups, 1u);
+  let in_range = j < p.items;
+  var acc = identity();
+  if (in_range) {
+    let o = j / p.splits;
+    let start = (j % p.splits) * p.chunk;
+    let end = min(start + p.chunk, p.length);
+    let base = kept_offset(o);
+    let full = start + (end - start) / 4u * 4u;
+    var acc4 = vec4<f32>(identity());
+    for (var r = start + 4u * lid; r < full; r += 4u * WG) {
+      acc4 = select(acc4 + src4[(base + r) / 4u], max(acc4, src4[(base + r) / 4u]), OP == 1u);
+    }
+    acc = combine(combine(acc4.x, acc4.y), combine(acc4.z, acc4.w));
+    if (full + lid < end) {
+      let i = base + full + lid;
+      acc = combine(acc, src4[i / 4u][i % 4u]);
+    }
+  }
+  let total = workgroup_reduce(lid, acc);
+  if (in_range && lid == 0u) { finish(j, total); }
+}

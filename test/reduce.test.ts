@@ -4,7 +4,7 @@ import { sumEach } from '../src/kernels/reduce.js';
 import { reduceReference } from '../src/kernels/reduce.ref.js';
 import * as T from '../src/ops/index.js';
 import { expectClose, randomHost } from './helpers/check.js';
-import { useTestEngine } from './helpers/gpu.js';
+import { dispatchedEntries, useTestEngine } from './helpers/gpu.js';
 
 const engine = useTestEngine();
 
@@ -119,6 +119,31 @@ describe('sumEach: the sums of many tensors in few launches', () => {
       }
     } finally {
       gpu.software = software;
+    }
+  });
+});
+
+describe('reduce_parallel4: one contiguous reduced dim read as vec4', () => {
+  // Whole rows, and rows of 40,000 split into chunks of 4,000.
+  for (const [op, shape] of [['sum', [6, 1000]], ['max', [6, 1000]], ['sum', [3, 40000]], ['max', [2, 40000]]] as const) {
+    test(`${op} over the rows of [${shape}]`, async () => {
+      const x = randomHost([...shape]);
+      const run = dispatchedEntries(() => (op === 'sum' ? T.sum(T.tensor(x.data, x.shape), [1]) : T.max(T.tensor(x.data, x.shape), [1])));
+      expect(run.names[0]).toBe('reduce_parallel4');
+      await expectClose(run.result, reduceReference(op, x, [1]), op === 'max' ? 1e-7 : 1e-6);
+    });
+  }
+  test('sliced rows: a tail after the last vec4, an offset of 4, and an offset of 1 (the scalar kernel)', async () => {
+    const x = randomHost([5, 1004]);
+    const whole = T.tensor(x.data, x.shape);
+    const rows = (start: number, width: number) => ({
+      shape: [5, width],
+      data: Float64Array.from({ length: 5 * width }, (_, i) => x.data[Math.floor(i / width) * 1004 + start + (i % width)]),
+    });
+    for (const [start, width, entry] of [[0, 1001, 'reduce_parallel4'], [4, 1000, 'reduce_parallel4'], [1, 1000, 'reduce_parallel']] as const) {
+      const run = dispatchedEntries(() => T.sum(T.slice(whole, [0, start], [5, width]), [1]));
+      expect(run.names[0]).toBe(entry);
+      await expectClose(run.result, reduceReference('sum', rows(start, width), [1]), 1e-6);
     }
   });
 });

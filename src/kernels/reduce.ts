@@ -83,7 +83,10 @@ function launch(
   });
   const serial = chunk <= SERIAL_MAX;
   const groups = serial ? grid1d(items, WG) : grid1d(items, 1);
-  engine().dispatch(kernel(op, serial ? 'reduce_serial' : 'reduce_parallel'), uniforms, [src.storage.buffer, dst.storage.buffer], groups, {
+  // One contiguous reduced dim whose runs start on multiples of 4 is read as vec4 (reduce_parallel4).
+  const rank = shape.length;
+  const quads = !serial && reducedRank === 1 && strides[rank - 1] === 1 && offset % 4 === 0 && (splits === 1 || chunk % 4 === 0) && strides.slice(0, -1).every((s) => s % 4 === 0);
+  engine().dispatch(kernel(op, serial ? 'reduce_serial' : quads ? 'reduce_parallel4' : 'reduce_parallel'), uniforms, [src.storage.buffer, dst.storage.buffer], groups, {
     flops: outputs * length,
     bytes: 4 * (outputs * length + items),
     shape: `${outputs}×${length}${splits > 1 ? ` in ${splits}` : ''}`,
