@@ -85,15 +85,16 @@ describe('checkpoint integrity', () => {
 });
 
 describe('checkpoints from before a setting existed', () => {
-  test('load with the setting as that run had it (published sampler, dot hints, no hint term)', () => {
+  test('load with the setting as that run had it (published sampler, dot hints, no hint term, no hint gate)', () => {
     const old = contents(40, 0.4);
     const config = old.config as unknown as Record<string, unknown>;
     delete config.hints;
     delete config.hintInput;
     delete (config.loss as Record<string, unknown>).hint;
+    delete (config.generator as Record<string, unknown>).hintGate;
     const s = new CheckpointStore(join(mkdtempSync(join(tmpdir(), 'ckpt-old-')), 'checkpoints'), 5);
     s.save(old);
     const loaded = s.loadLatest()!.contents.config;
-    expect([loaded.hints.denseShare, loaded.hintInput, loaded.loss.hint]).toEqual([0, 'dots', 0]);
+    expect([loaded.hints.denseShare, loaded.hintInput, loaded.loss.hint, loaded.generator.hintGate]).toEqual([0, 'dots', 0, 'off']);
   });
 });

@@ -95,6 +95,27 @@ describe('colorizePage', () => {
     expect(spread).toBeGreaterThan(10 * dots + 1e-4);
   });
 
+  test('a model with the hint gate passes a hint colour through at the dot; a bad hintGate is refused', async () => {
+    await expect(tinyGenerator({ localFeatures: 'none', hintInput: 'spread', hintGate: 'maybe' }).then((weights) => loadColorModel({ weights }))).rejects.toThrow(
+      /tiny\.safetensors: its "generator" metadata has hintGate "maybe"; "on" or "off" is expected/,
+    );
+    const model = loadColorModel({ weights: await tinyGenerator({ localFeatures: 'none', hintInput: 'spread', hintGate: 'on' }) });
+    try {
+      expect(model.description).toMatch(/hint gate/);
+      const page = greyPage(96, 128, 7);
+      const dot = { x: 24, y: 30 };
+      const plain = await colorizePage(model, page, { size: 64, output: 'model' });
+      const hinted = await colorizePage(model, page, { size: 64, output: 'model', hints: hintSet({ width: 96, height: 128 }, [{ ...dot, rgb: [1, 0, 0] }]) });
+      // At the dot the confidence is 1 and the gate (random weights) about half open: red rises, green and blue fall.
+      const [hx, hy] = [Math.floor((dot.x + 0.5) * 64 / 96), Math.floor((dot.y + 0.5) * 86 / 128)];
+      const at = (image: typeof plain.image, c: number) => image.data[(hy * image.width + hx) * image.channels + c];
+      expect(at(hinted.image, 0) - at(plain.image, 0)).toBeGreaterThan(0.05);
+      expect(at(hinted.image, 1) - at(plain.image, 1)).toBeLessThan(0);
+    } finally {
+      model.dispose();
+    }
+  });
+
   test('hints change the colour where they are; auto-hint runs a second pass', async () => {
     const model = loadColorModel({ weights: await tinyGenerator({ localFeatures: 'none' }) });
     const page = greyPage(96, 128, 7);

@@ -101,6 +101,48 @@ describe('GeneratorV1', () => {
     net.dispose();
   });
 
+  test("the hint gate: the plain generator's image where no hint reaches, the hint colour passed through by σ(gate)·confidence", async () => {
+    const gated = new GeneratorV1({ ...GENERATOR_V1, hintGate: 'on' }, { rng: new Generator(5) }).eval();
+    const plain = new GeneratorV1(GENERATOR_V1, { rng: new Generator(6) }).eval();
+    // The same weights, the plain exit being the gated one's first three channels; the gate a constant b.
+    const state = await gated.stateDict();
+    const exitW = state.get('exit.weight')!;
+    expect(exitW.shape[0]).toBe(4);
+    const perChannel = exitW.data.length / 4;
+    const gateBias = 0.7;
+    exitW.data.fill(0, 3 * perChannel);
+    state.get('exit.bias')!.data[3] = gateBias;
+    gated.loadStateDict(state);
+    state.set('exit.weight', { shape: [3, ...exitW.shape.slice(1)], data: exitW.data.slice(0, 3 * perChannel) });
+    state.set('exit.bias', { shape: [3], data: state.get('exit.bias')!.data.slice(0, 3) });
+    plain.loadStateDict(state);
+
+    const input = f32(randomHost([1, 6, 16, 16]));
+    const confidence = input.data.subarray(5 * 256, 6 * 256);
+    confidence.forEach((_, i) => (confidence[i] = i < 128 ? 0 : Math.fround((i % 7) / 6)));
+    const features = up(f32(randomHost([1, 64, 2, 2], 'positive')));
+    const image = await T.noGrad(() => gated.forward(up(input), features).image).data();
+    const painted = await T.noGrad(() => plain.forward(up(input), features).image).data();
+    const a = 1 / (1 + Math.exp(-gateBias));
+    const expected = Float64Array.from(painted, (v, i) => {
+      const [c, p] = [Math.floor(i / 256), i % 256];
+      return v + a * confidence[p] * (input.data[(2 + c) * 256 + p] - v);
+    });
+    let error = 0;
+    for (let i = 0; i < expected.length; i++) error = Math.max(error, Math.abs(image[i] - expected[i]));
+    expect(error).toBeLessThan(1e-5);
+    // Where no hint reaches (the first 128 pixels) the image is the plain generator's, bit for bit.
+    for (let c = 0; c < 3; c++) expect(image.subarray(c * 256, c * 256 + 128)).toEqual(painted.subarray(c * 256, c * 256 + 128));
+
+    // The gate learns: its weights get a gradient (as does everything else).
+    gated.train();
+    const out = gated.forward(up(input), features);
+    T.backward(T.add(T.sum(out.image), T.sum(out.guide!)));
+    expect(gated.namedParameters().filter(([, p]) => !p.grad).map(([n]) => n)).toEqual([]);
+    gated.dispose();
+    plain.dispose();
+  });
+
   test('rejects inputs whose size is not a multiple of 16, naming the expected shape', () => {
     const net = new GeneratorV1(GENERATOR_V1, { rng: new Generator(4) });
     expect(() => net.forward(T.zeros([1, 6, 24, 32]), T.zeros([1, 64, 3, 4]))).toThrow(/\[N, 6, H, W\] with H and W non-zero multiples of 16/);

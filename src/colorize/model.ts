@@ -150,6 +150,8 @@ function sizesProblem(sizes: unknown): string | null {
   if (!Array.isArray(cardinality) || cardinality.length !== 4 || !cardinality.every((c, i) => int(c, 1, halves[i]) && halves[i] % c === 0)) {
     return `has cardinality ${JSON.stringify(cardinality).slice(0, 80)}; four integers dividing half of each tunnel's width are expected`;
   }
+  const { hintGate = 'off' } = sizes as Record<string, unknown>;
+  if (hintGate !== 'off' && hintGate !== 'on') return `has hintGate ${JSON.stringify(hintGate).slice(0, 40)}; "on" or "off" is expected`;
   return null;
 }
 
@@ -177,7 +179,9 @@ function v1Layout(checkpoint: Checkpoint, file: WeightsFile): V1Layout {
     config: generatorV1Config(sizes),
     usesExtractor: meta.localFeatures === 'extractor',
     hintInput: hintInput as HintInput,
-    origin: `project v1 generator${preset}${meta.localFeatures === 'none' ? ', no extractor' : ''}${hintInput === 'spread' ? ', hints spread over regions' : ''}`,
+    origin:
+      `project v1 generator${preset}${meta.localFeatures === 'none' ? ', no extractor' : ''}${hintInput === 'spread' ? ', hints spread over regions' : ''}` +
+      `${(sizes as { hintGate?: string }).hintGate === 'on' ? ', hint gate' : ''}`,
   };
 }
 

@@ -3,7 +3,7 @@
 // "guide" decoder on tunnel4's output, which only training uses.
 import type { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../kernels/random.js';
-import { concat, tanh } from '../ops/index.js';
+import { add, concat, mul, sigmoid, slice, sub, tanh } from '../ops/index.js';
 import { checkImage, encoderBlock, guideDecoder, tunnel, type TunnelConfig } from './blocks.js';
 import { FeatureConv } from './extractor.js';
 import { Conv2d, Sequential } from './layers.js';
@@ -18,7 +18,15 @@ export interface GeneratorV1Config {
   featureChannels: number;
   /** tunnel4, tunnel3, tunnel2, tunnel1. */
   tunnels: readonly [TunnelConfig, TunnelConfig, TunnelConfig, TunnelConfig];
+  /**
+   * 'on' (the project's models, not the published ones): the exit has a fourth channel, a gate through which the
+   * hint colour the input carries is passed straight to the image where the gate and the hint's confidence allow
+   * (see GeneratorV1.synthesize). Absent or 'off': the published three-channel exit.
+   */
+  hintGate?: HintGate;
 }
+
+export type HintGate = 'off' | 'on';
 
 export interface GeneratorV1Sizes {
   /** ngf: to1's width; to0 has width/2, to2…to4 2, 4, 8×, tunnels 8, 4, 2, 1× (published 64). */
@@ -29,6 +37,8 @@ export interface GeneratorV1Sizes {
   dilations?: readonly [readonly number[], readonly number[], readonly number[], readonly number[]];
   /** Cardinality per tunnel, tunnel4 first (published 32/32/32/16). */
   cardinality?: readonly [number, number, number, number];
+  /** The hint gate on the exit (GeneratorV1Config.hintGate; published: off). */
+  hintGate?: HintGate;
 }
 
 const DILATED = [1, 1, 2, 2, 4, 4, 2, 1];
@@ -39,6 +49,7 @@ export function generatorV1Config({
   featureChannels = 512,
   dilations = [new Array<number>(20).fill(1), DILATED, DILATED, [1, 2, 4, 2, 1]],
   cardinality = [32, 32, 32, 16],
+  hintGate = 'off',
 }: GeneratorV1Sizes = {}): GeneratorV1Config {
   const tunnelAt = (i: number): TunnelConfig => ({ width: (8 * width) / 2 ** i, cardinality: cardinality[i], dilations: dilations[i] });
   return {
@@ -46,6 +57,7 @@ export function generatorV1Config({
     encoderWidths: [width / 2, width, 2 * width, 4 * width, 8 * width],
     featureChannels,
     tunnels: [tunnelAt(0), tunnelAt(1), tunnelAt(2), tunnelAt(3)],
+    ...(hintGate === 'on' ? { hintGate } : {}),
   };
 }
 
@@ -77,7 +89,8 @@ export class GeneratorV1 extends Module {
     // Each tunnel reads the previous tunnel's output (width/2) beside an encoder skip at the same resolution.
     const inputs = [e[4] + featureChannels, t[0].width / 2 + e[3], t[1].width / 2 + e[2], t[2].width / 2 + e[1]];
     this.tunnels = t.map((tc, i) => this.registerModule(`tunnel${4 - i}`, tunnel(inputs[i], tc, rng)));
-    this.exit = this.registerModule('exit', new Conv2d(t[3].width / 2 + e[0], 3, 3, { padding: 1, init: 'xavier', rng }));
+    const exitChannels = config.hintGate === 'on' ? 4 : 3;
+    this.exit = this.registerModule('exit', new Conv2d(t[3].width / 2 + e[0], exitChannels, 3, { padding: 1, init: 'xavier', rng }));
   }
 
   /** feature_conv on the extractor's output [N, featureChannels, H/8, W/8] → [N, featureChannels, H/16, W/16]. */
@@ -109,7 +122,16 @@ export class GeneratorV1 extends Module {
     let y = t3.forward(concat([deepest, skips[3]], 1));
     y = t2.forward(concat([y, skips[2]], 1));
     y = t1.forward(concat([y, skips[1]], 1));
-    const image = tanh(this.exit.forward(concat([y, skips[0]], 1)));
-    return { image, guide: this.training ? this.guideDecoder.forward(deepest) : null };
+    const exit = this.exit.forward(concat([y, skips[0]], 1));
+    const guide = this.training ? this.guideDecoder.forward(deepest) : null;
+    if (this.config.hintGate !== 'on') return { image: tanh(exit), guide };
+    // The gated exit: image = painted + a·(hint − painted), a = sigmoid(gate)·confidence, where the input's hint
+    // channels carry a colour in [−1, 1] (2…4) and its confidence in [0, 1] (5; 0 where no hint reaches). Where
+    // the network trusts the hint fill it passes it through exactly; where it does not (paper the fill leaked
+    // into, shading) or there is no hint, the image is its own.
+    const painted = tanh(slice(exit, [0, 0, 0, 0], [n, 3, h, w]));
+    const a = mul(sigmoid(slice(exit, [0, 3, 0, 0], [n, 1, h, w])), slice(input, [0, 5, 0, 0], [n, 1, h, w]));
+    const hint = slice(input, [0, 2, 0, 0], [n, 3, h, w]);
+    return { image: add(painted, mul(a, sub(hint, painted))), guide };
   }
 }

@@ -18,6 +18,7 @@
 import { MAX_DOT_SIZE, MIN_DOT_SIZE, PUBLISHED_HINTS, type HintRegime } from '../data/hints.js';
 import { HINT_INPUTS, type HintInput } from '../data/hint-spread.js';
 import { nestedDeeperThan, quoteValue } from '../data/json-value.js';
+import type { HintGate } from '../nets/generator-v1.js';
 import { flagsHelp, nearest, parseFlags, type FlagSpec } from '../io/flags.js';
 
 export type PresetName = 'full' | 'paper' | 'small' | 'tiny';
@@ -60,6 +61,8 @@ export interface TrainConfig {
     dilations: number[][];
     /** Cardinality of tunnel4, 3, 2, 1. */
     cardinality: number[];
+    /** The exit's hint gate (src/nets/generator-v1.ts); absent in runs from before it existed: off. */
+    hintGate?: HintGate;
   };
   discriminator: { width: number; cardinality: number };
   localFeatures: LocalFeatures;
@@ -119,7 +122,7 @@ const FULL: TrainConfig = {
   hintInput: 'dots',
   crop: 512,
   batchSize: 4,
-  generator: { width: 64, featureChannels: 512, dilations: PUBLISHED_DILATIONS, cardinality: [32, 32, 32, 16] },
+  generator: { width: 64, featureChannels: 512, dilations: PUBLISHED_DILATIONS, cardinality: [32, 32, 32, 16], hintGate: 'off' },
   discriminator: { width: 64, cardinality: 8 },
   localFeatures: 'extractor',
   extractorWeights: null,
@@ -230,6 +233,10 @@ export const FIELDS: readonly Field[] = [
   { path: 'generator.featureChannels', type: 'integer', help: 'local-feature channels (512 with the published extractor)' },
   { path: 'generator.dilations', type: 'integer-lists', help: 'block dilations of tunnel4,3,2,1, JSON: [[1,1],[1,2],[1,2],[1]]' },
   { path: 'generator.cardinality', type: 'integers', help: 'cardinality of tunnel4,3,2,1: 32,32,32,16' },
+  {
+    path: 'generator.hintGate', type: 'enum', values: ['off', 'on'],
+    help: 'on: a fourth exit channel gates the hint colour straight into the image where the network trusts it (off: published)',
+  },
   { path: 'discriminator.width', type: 'integer', help: 'discriminator base width (published 64)' },
   { path: 'discriminator.cardinality', type: 'integer', help: 'discriminator block cardinality (published 8)' },
   { path: 'localFeatures', type: 'enum', values: ['extractor', 'none'], help: 'extractor: frozen SE-ResNeXt features; none: zeros' },
@@ -397,10 +404,10 @@ export interface ConfigLayers {
 /**
  * The config a checkpoint saved, with the keys added since filled in as that run had them, validated: a run saved
  * before `hints` existed was trained with the published sampler, before `hintInput` on dots, before `loss.hint`
- * without that term.
+ * without that term, before `generator.hintGate` without the gate.
  */
 export function savedConfig(saved: TrainConfig): TrainConfig {
-  return validateConfig(merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots', loss: { hint: 0 } } as TrainConfig, saved));
+  return validateConfig(merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots', loss: { hint: 0 }, generator: { hintGate: 'off' } } as TrainConfig, saved));
 }
 
 /** defaults ← preset (or base) ← file ← flags, validated. */

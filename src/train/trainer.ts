@@ -192,8 +192,11 @@ export class Trainer {
     this.vgg?.setRequiresGrad(false).eval();
 
     this.initRng = new Generator(config.seed);
-    const { width, featureChannels, dilations, cardinality } = config.generator;
-    const sizes = { width, featureChannels, dilations: dilations as [number[], number[], number[], number[]], cardinality: cardinality as [number, number, number, number] };
+    const { width, featureChannels, dilations, cardinality, hintGate } = config.generator;
+    const sizes = {
+      width, featureChannels, hintGate,
+      dilations: dilations as [number[], number[], number[], number[]], cardinality: cardinality as [number, number, number, number],
+    };
     this.generator = new GeneratorV1(generatorV1Config(sizes), { rng: this.initRng });
     this.discriminator = new DiscriminatorV1(config.discriminator, { rng: this.initRng });
     const adam = { betas: config.betas, eps: 1e-8 };

@@ -20,8 +20,10 @@ async function save(module: Module, name: string, metadata?: Record<string, stri
 }
 
 /** A random tiny v1 generator as training exports it; with the extractor branch its features are 512 wide. */
-export async function tinyGenerator({ localFeatures, seed = 1, hintInput }: { localFeatures: 'none' | 'extractor'; seed?: number; hintInput?: string }): Promise<WeightsFile> {
-  const sizes = { ...TINY_SIZES, featureChannels: localFeatures === 'extractor' ? 512 : 16 };
+export async function tinyGenerator({ localFeatures, seed = 1, hintInput, hintGate }: {
+  localFeatures: 'none' | 'extractor'; seed?: number; hintInput?: string; hintGate?: string;
+}): Promise<WeightsFile> {
+  const sizes = { ...TINY_SIZES, featureChannels: localFeatures === 'extractor' ? 512 : 16, ...(hintGate === undefined ? {} : { hintGate }) };
   const generator = new GeneratorV1(generatorV1Config(sizes as Parameters<typeof generatorV1Config>[0]), { rng: new Generator(seed) });
   const metadata: Record<string, string> = { format: PROJECT_GENERATOR_FORMAT, generator: JSON.stringify(sizes), localFeatures, preset: 'tiny' };
   if (hintInput !== undefined) metadata.hintInput = hintInput;
