@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { removeStaleTemporaries } from '../src/io/atomic-file.js';
 import { acquireRunLock, LOCK_NAME, RunLockError } from '../src/io/run-lock.js';
-import { frozenDifferences, resolveConfig } from '../src/train/config.js';
+import { frozenDifferences, resolveConfig, savedConfig } from '../src/train/config.js';
 import { parseLog, TrainingLog } from '../src/train/log.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'runs-hardening-'));
@@ -95,4 +95,13 @@ test('--resume --preset small cannot relabel a tiny run', () => {
   const resumed = resolveConfig({ base: saved, flags: { preset: 'small' } });
   expect(frozenDifferences(saved, resumed)).toContain('preset: checkpoint "tiny", now "small"');
   expect(frozenDifferences(saved, resolveConfig({ base: saved, flags: { maxSteps: 10 } }))).toEqual([]);
+});
+
+test('a run saved before generator.hintGate resumes: keys filled in later compare equal in any order', () => {
+  const saved = resolveConfig({ preset: 'tiny' });
+  const { hintGate: _, ...before } = saved.generator;
+  const old = { ...saved, generator: before };
+  expect(frozenDifferences(savedConfig(old), saved)).toEqual([]);
+  expect(frozenDifferences(savedConfig(old), resolveConfig({ base: old, flags: { generator: { hintGate: 'on' } } })))
+    .toEqual([expect.stringContaining('generator: checkpoint')]);
 });

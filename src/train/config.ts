@@ -430,11 +430,20 @@ export const FROZEN_ON_RESUME = [
 /** The keys that define the networks: a fine-tuning run keeps them from the checkpoint it starts from. */
 export const MODEL_KEYS = ['generator', 'discriminator', 'localFeatures', 'hintInput'] as const;
 
-/** The `keys` whose values differ between a checkpoint's config and the resolved one. */
+/**
+ * The `keys` whose values differ between a checkpoint's config and the resolved one. Compared with sorted keys:
+ * a key filled in by `savedConfig` lands in another place than the same key from a preset.
+ */
 export function frozenDifferences(saved: TrainConfig, resolved: TrainConfig, keys: readonly (keyof TrainConfig)[] = FROZEN_ON_RESUME): string[] {
-  return keys.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(resolved[k])).map(
+  return keys.filter((k) => canonicalJson(saved[k]) !== canonicalJson(resolved[k])).map(
     (k) => `${k}: checkpoint ${JSON.stringify(saved[k])}, now ${JSON.stringify(resolved[k])}`,
   );
+}
+
+/** JSON with every object's keys sorted, so that equal values give equal text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v);
 }
 
 // ---- validation ---------------------------------------------------------------------------------------------
