@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { itemFiles, type Manifest } from '../src/data/dataset.js';
-import { encodeHints, SPREAD_INK_COST, SPREAD_REACH, spreadHints } from '../src/data/hint-spread.js';
+import { encodeHints, REGION_PAPER_COST, SPREAD_INK_COST, SPREAD_REACH, spreadHints } from '../src/data/hint-spread.js';
 import { hintPlane } from '../src/data/hints.js';
 import { TrainingLoader } from '../src/data/loader.js';
 import { createPlane, planeFromChw, type Plane } from '../src/data/plane.js';
@@ -90,6 +90,29 @@ describe('spreadHints', () => {
     // Without the line the nearer hint wins.
     const open = spreadHints(dotsOn(w, h, [[1, 4, 1, 0, 0], [11, 4, 0, 0, 1]]), createPlane(w, h, 1, new Float32Array(w * h).fill(1)));
     expect([...open.data.subarray(4 * (4 * w + 9), 4 * (4 * w + 9) + 3)]).toEqual([-1, -1, 1]);
+  });
+
+  test('regions: the same fill, with a confidence that stays near 1 inside a region and falls past its line', () => {
+    const [w, h] = [20, 9];
+    const ink = new Float32Array(w * h).fill(1);
+    for (let y = 0; y < h; y++) ink[y * w + 10] = 0;
+    const lineArt = createPlane(w, h, 1, ink);
+    const dots = dotsOn(w, h, [[1, 4, 1, 0, 0]]);
+    const [spread, regions] = [spreadHints(dots, lineArt), spreadHints(dots, lineArt, 'regions')];
+    const conf = (p: Plane, x: number, y: number) => p.data[4 * (y * w + x) + 3];
+    for (let i = 0; i < w * h; i++) expect([...regions.data.subarray(4 * i, 4 * i + 3)]).toEqual([...spread.data.subarray(4 * i, 4 * i + 3)]);
+    expect(conf(regions, 1, 4)).toBe(1);
+    expect(conf(regions, 9, 4)).toBeCloseTo(Math.exp((-REGION_PAPER_COST * 8) / SPREAD_REACH), 6);
+    // Straight across the 1-px line: 11 steps of paper, one of them into ink (cost 1 + SPREAD_INK_COST).
+    expect(conf(spread, 12, 4)).toBeCloseTo(Math.exp(-(11 + SPREAD_INK_COST) / SPREAD_REACH), 6);
+    expect(conf(regions, 12, 4)).toBeCloseTo(Math.exp(-(SPREAD_INK_COST + REGION_PAPER_COST * 11) / SPREAD_REACH), 6);
+    expect(conf(regions, 12, 4)).toBeLessThan(0.2);
+    // On open paper the regions confidence is the spread one to the power REGION_PAPER_COST, at random hints.
+    const rng = seededRng(Date.now() % 1e9);
+    const paper = createPlane(w, h, 1, new Float32Array(w * h).fill(1));
+    const random = dotsOn(w, h, Array.from({ length: 3 }, () => [rng.int(w), rng.int(h), rng.next(), rng.next(), rng.next()]));
+    const [a, b] = [spreadHints(random, paper), encodeHints(random, paper, 'regions')];
+    for (let i = 0; i < w * h; i++) expect(b.data[4 * i + 3]).toBeCloseTo(a.data[4 * i + 3] ** REGION_PAPER_COST, 6);
   });
 
   test('hint pixels keep their colour at confidence 1; no hints give the published zeros', () => {

@@ -8,7 +8,7 @@
 // Generators come in three kinds, told apart by their tensors and metadata, not by file names:
 //   - the project's own exported generator (src/train/checkpoint.ts exportGenerator): safetensors whose
 //     __metadata__ has format PROJECT_GENERATOR_FORMAT, `generator` (the JSON of its sizes), `localFeatures`
-//     ('extractor' | 'none'), `hintInput` ('dots' | 'spread', src/data/hint-spread.ts; absent: dots) and
+//     ('extractor' | 'none'), `hintInput` ('dots' | 'spread' | 'regions', src/data/hint-spread.ts; absent: dots) and
 //     `preset`. With localFeatures 'none' the extractor is not used at all.
 //   - the published v1 generator (REFERENCE §3): needs the published extractor (--extractor).
 //   - the published v2 generator (REFERENCE §9): the grey page alone, no extractor.
@@ -180,7 +180,7 @@ function v1Layout(checkpoint: Checkpoint, file: WeightsFile): V1Layout {
     usesExtractor: meta.localFeatures === 'extractor',
     hintInput: hintInput as HintInput,
     origin:
-      `project v1 generator${preset}${meta.localFeatures === 'none' ? ', no extractor' : ''}${hintInput === 'spread' ? ', hints spread over regions' : ''}` +
+      `project v1 generator${preset}${meta.localFeatures === 'none' ? ', no extractor' : ''}${hintInput === 'dots' ? '' : `, hints spread over regions${hintInput === 'regions' ? ' (region confidence)' : ''}`}` +
       `${(sizes as { hintGate?: string }).hintGate === 'on' ? ', hint gate' : ''}`,
   };
 }

@@ -9,20 +9,27 @@
 //   RGB of the nearest hint in [−1, 1] (not multiplied: a far hint still names a colour), and
 //   confidence exp(−d / SPREAD_REACH) in (0, 1], 1 exactly on the hint pixels themselves; 0 and black where no
 //   hint is reachable (a page without hints is encoded as the published zeros).
+// Two confidences over the same fill (the model's metadata names which it was trained with):
+//   spread:  d is the whole path cost: a hint's confidence fades over ~24 px of open paper;
+//   regions: d counts the ink crossed in full but open paper at REGION_PAPER_COST of it, so a region the lines
+//            enclose is ~1 throughout (a user's dot means its whole region) and falls to ~0.04 past a 2-px line.
 //
 // API
-//   spreadHints(hint, lineArt) → Plane   (hint: the 4-channel dots of hintPlane; lineArt: 1 channel, 1 = paper)
+//   spreadHints(hint, lineArt, input = 'spread') → Plane   (hint: the 4-channel dots of hintPlane; lineArt: 1 channel, 1 = paper)
 //   encodeHints(hint, lineArt, input) → the plane the generator takes for a model's HintInput
 import { createPlane, type Plane } from './plane.js';
 
-/** The two ways a generator takes hints: the published dots, or spread over the line art's regions. */
-export const HINT_INPUTS = ['dots', 'spread'] as const;
+/** The ways a generator takes hints: the published dots, or spread over the line art's regions (two confidences). */
+export const HINT_INPUTS = ['dots', 'spread', 'regions'] as const;
 export type HintInput = (typeof HINT_INPUTS)[number];
+export type SpreadInput = Exclude<HintInput, 'dots'>;
 
 /** Extra path length per pixel of full ink crossed: a 2-px line costs as much as ~80 px of open paper. */
 export const SPREAD_INK_COST = 40;
 /** Path length (model pixels) over which a hint's confidence falls to 1/e. */
 export const SPREAD_REACH = 24;
+/** The share of a step's open-paper length that the `regions` confidence counts: its reach in paper is 240 px. */
+export const REGION_PAPER_COST = 0.1;
 
 
 /** A binary min-heap of (distance, pixel) in typed arrays; stale entries are skipped by the caller. */
@@ -84,8 +91,9 @@ class PixelHeap {
  * The spread encoding of a 4-channel hint plane (RGB·mask in [−1, 1], mask) over a 1-channel line art of the
  * same size (1 = paper, 0 = ink): multi-source Dijkstra on the 8-connected grid, a step into pixel q costing its
  * length × (1 + SPREAD_INK_COST · (1 − lineArt[q])). Hint pixels (mask > 0) are the sources, carrying RGB / mask.
+ * The confidence is that of `input` (see the header) along each pixel's shortest path.
  */
-export function spreadHints(hint: Plane, lineArt: Plane): Plane {
+export function spreadHints(hint: Plane, lineArt: Plane, input: SpreadInput = 'spread'): Plane {
   const { width: w, height: h } = hint;
   if (hint.channels !== 4) throw new Error(`spreadHints takes a 4-channel hint plane, got ${hint.channels} channels.`);
   if (lineArt.channels !== 1 || lineArt.width !== w || lineArt.height !== h) {
@@ -94,6 +102,8 @@ export function spreadHints(hint: Plane, lineArt: Plane): Plane {
   const n = w * h;
   const out = new Float32Array(4 * n);
   const distance = new Float64Array(n).fill(Infinity);
+  // The ink part of each pixel's path cost, for the `regions` confidence.
+  const ink = new Float64Array(n);
   const source = new Int32Array(n).fill(-1);
   const heap = new PixelHeap(n);
   const hd = hint.data;
@@ -107,9 +117,11 @@ export function spreadHints(hint: Plane, lineArt: Plane): Plane {
   if (!heap.size) return createPlane(w, h, 4, out);
   const step = new Float64Array(n);
   for (let i = 0; i < n; i++) step[i] = 1 + SPREAD_INK_COST * Math.min(1, Math.max(0, 1 - lineArt.data[i]));
-  const relax = (q: number, dq: number, from: number) => {
+  const relax = (q: number, length: number, d: number, inkP: number, from: number) => {
+    const dq = d + length * step[q];
     if (dq < distance[q]) {
       distance[q] = dq;
+      ink[q] = inkP + length * (step[q] - 1);
       source[q] = from;
       heap.push(dq, q);
     }
@@ -122,30 +134,32 @@ export function spreadHints(hint: Plane, lineArt: Plane): Plane {
     if (d > distance[p]) continue;
     const x = p % w;
     const s = source[p];
+    const k = ink[p];
     const [left, right, up, down] = [x > 0, x < w - 1, p >= w, p < n - w];
-    if (left) relax(p - 1, d + step[p - 1], s);
-    if (right) relax(p + 1, d + step[p + 1], s);
+    if (left) relax(p - 1, 1, d, k, s);
+    if (right) relax(p + 1, 1, d, k, s);
     if (up) {
-      relax(p - w, d + step[p - w], s);
-      if (left) relax(p - w - 1, d + D * step[p - w - 1], s);
-      if (right) relax(p - w + 1, d + D * step[p - w + 1], s);
+      relax(p - w, 1, d, k, s);
+      if (left) relax(p - w - 1, D, d, k, s);
+      if (right) relax(p - w + 1, D, d, k, s);
     }
     if (down) {
-      relax(p + w, d + step[p + w], s);
-      if (left) relax(p + w - 1, d + D * step[p + w - 1], s);
-      if (right) relax(p + w + 1, d + D * step[p + w + 1], s);
+      relax(p + w, 1, d, k, s);
+      if (left) relax(p + w - 1, D, d, k, s);
+      if (right) relax(p + w + 1, D, d, k, s);
     }
   }
   for (let i = 0; i < n; i++) {
     const s = source[i];
     const mask = hd[4 * s + 3];
     for (let c = 0; c < 3; c++) out[4 * i + c] = hd[4 * s + c] / mask;
-    out[4 * i + 3] = Math.exp(-distance[i] / SPREAD_REACH);
+    const cost = input === 'regions' ? ink[i] + REGION_PAPER_COST * (distance[i] - ink[i]) : distance[i];
+    out[4 * i + 3] = Math.exp(-cost / SPREAD_REACH);
   }
   return createPlane(w, h, 4, out);
 }
 
 /** A 4-channel dot hint plane as a generator of `input` takes it. */
 export function encodeHints(hint: Plane, lineArt: Plane, input: HintInput): Plane {
-  return input === 'spread' ? spreadHints(hint, lineArt) : hint;
+  return input === 'dots' ? hint : spreadHints(hint, lineArt, input);
 }

@@ -226,7 +226,7 @@ export const FIELDS: readonly Field[] = [
   { path: 'hints.denseShare', type: 'number', help: 'share of samples with dense dot hints (0: the published sampler alone)' },
   { path: 'hints.denseCount', type: 'pair', help: 'dots per dense sample, min,max: 20,150' },
   { path: 'hints.dotSize', type: 'pair', help: 'dot diameter in model pixels, min,max within 1-9 (the app\'s dots): 1,9' },
-  { path: 'hintInput', type: 'enum', values: HINT_INPUTS, help: 'how the generator receives hints: dots (published) or spread over line-art regions' },
+  { path: 'hintInput', type: 'enum', values: HINT_INPUTS, help: 'how the generator receives hints: dots (published), or spread over line-art regions with a confidence that fades over paper (spread) or only past lines (regions)' },
   { path: 'crop', type: 'integer', help: 'square training crop in pixels, a multiple of 16' },
   { path: 'batchSize', type: 'integer', help: 'images per batch' },
   { path: 'generator.width', type: 'integer', help: 'generator base width (published 64)' },
@@ -544,5 +544,6 @@ export function describeHints(config: TrainConfig): string {
       ? 'hints: the published sampler (≈0.04 % of pixels as single dots, half the images without hints)'
       : `hints: ${Math.round(denseShare * 100)} % of the images get ${range(denseCount)} dots of ${range(dotSize)} px from coloured regions, ` +
         'the rest the published sampler';
-  return config.hintInput === 'spread' ? `${drawn}; spread over the sketch's regions before the generator` : drawn;
+  const spread = { dots: '', spread: "; spread over the sketch's regions before the generator", regions: "; spread over the sketch's regions, each a hint's own, before the generator" };
+  return drawn + spread[config.hintInput];
 }
