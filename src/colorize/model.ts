@@ -156,6 +156,9 @@ function sizesProblem(sizes: unknown): string | null {
 }
 
 /** The v1 generator's sizes and whether it uses the extractor: from the project's metadata, else the published ones. */
+/** How the description names a model's hint input. */
+const HINT_ORIGIN: Record<HintInput, string> = { dots: '', spread: ', hints spread over regions', regions: ', hints spread over regions (region confidence)' };
+
 function v1Layout(checkpoint: Checkpoint, file: WeightsFile): V1Layout {
   const meta = checkpoint.metadata;
   if (meta.format !== PROJECT_GENERATOR_FORMAT) return { config: GENERATOR_V1, usesExtractor: true, hintInput: 'dots', origin: 'published v1 generator' };
@@ -180,7 +183,7 @@ function v1Layout(checkpoint: Checkpoint, file: WeightsFile): V1Layout {
     usesExtractor: meta.localFeatures === 'extractor',
     hintInput: hintInput as HintInput,
     origin:
-      `project v1 generator${preset}${meta.localFeatures === 'none' ? ', no extractor' : ''}${hintInput === 'dots' ? '' : `, hints spread over regions${hintInput === 'regions' ? ' (region confidence)' : ''}`}` +
+      `project v1 generator${preset}${meta.localFeatures === 'none' ? ', no extractor' : ''}${HINT_ORIGIN[hintInput as HintInput]}` +
       `${(sizes as { hintGate?: string }).hintGate === 'on' ? ', hint gate' : ''}`,
   };
 }
