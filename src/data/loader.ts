@@ -5,8 +5,10 @@
 // come from a generator seeded by (seed, epoch, position). So prefetching or timing never changes what a run
 // sees, and a resumed run needs nothing but its step number. Isomorphic: files are read through `read`.
 import type { DatasetItem, Manifest } from './dataset.js';
+import { distanceField } from './distance.js';
 import { encodeHints, type HintInput } from './hint-spread.js';
 import { hintPlane, PUBLISHED_HINTS, sampleTrainingHints, sparseMask, type HintRegime } from './hints.js';
+import { overlayPaper } from './paper.js';
 import { channelOf, createPlane, planeToChw, type Plane } from './plane.js';
 import { seededRng, type Rng } from './random.js';
 
@@ -30,6 +32,8 @@ export interface LoaderOptions {
   regime?: HintRegime;
   /** How the hints are encoded for the generator (default `dots`; `spread`: over the sketch's regions). */
   hintInput?: HintInput;
+  /** Share of `training` samples with manga paper drawn over them (src/data/paper.ts; default 0). */
+  paperOverlay?: number;
 }
 
 /** Density of the fixed validation hints: the auto-hint threshold σ of REFERENCE §7 (≈0.24 % of pixels). */
@@ -210,10 +214,17 @@ export class TrainingLoader {
       const cut = window(grey ? channelOf(p, 0) : p, x, y, this.crop);
       return flipped ? mirrored(cut) : cut;
     };
-    const colour = prepare(colourFile, false);
-    const sketch = prepare(sketchFile, true);
+    let colour = prepare(colourFile, false);
+    let sketch = prepare(sketchFile, true);
+    let field = prepare(fieldFile, true);
+    // Drawn only when asked for, so runs without paper keep their random streams.
+    const paperOverlay = this.options.paperOverlay ?? 0;
+    if (!fixed && paperOverlay > 0 && rng.next() < paperOverlay) {
+      ({ colour, sketch } = overlayPaper({ colour, sketch }, rng));
+      field = distanceField(sketch);
+    }
     const { hint, mode } = this.hints(colour, rng);
-    return { colour, sketch, field: prepare(fieldFile, true), hint: encodeHints(hint, sketch, this.options.hintInput ?? 'dots'), mode, mult: Number(mult), flipped };
+    return { colour, sketch, field, hint: encodeHints(hint, sketch, this.options.hintInput ?? 'dots'), mode, mult: Number(mult), flipped };
   }
 
   private hints(colour: Plane, rng: Rng): { hint: Plane; mode: string } {

@@ -63,7 +63,7 @@ async function fromSet(description: string, manifest: Manifest, read: Read, conf
   const options = { read, batchSize: config.batchSize, crop: config.crop, hintInput: config.hintInput };
   const data: TrainingData = {
     set: { size: manifest.size, mults: manifest.mults },
-    train: loaderSource(description, new TrainingLoader({ ...options, manifest: train, seed: mix(config.seed, STREAM.train), regime: config.hints })),
+    train: loaderSource(description, new TrainingLoader({ ...options, manifest: train, seed: mix(config.seed, STREAM.train), regime: config.hints, paperOverlay: config.paperOverlay })),
     validation: await new TrainingLoader({ ...options, manifest: validation, seed: config.seed, hints: 'fixed' }).fixedBatches(),
   };
   if (config.finetune !== null) data.real = loaderSource(`${description} (page rounds)`, new TrainingLoader({ ...options, manifest: train, seed: mix(config.seed, STREAM.real), regime: config.hints }));

@@ -48,6 +48,11 @@ export interface TrainConfig {
    * exported generator's metadata carries it and colorize encodes hints the same way.
    */
   hintInput: HintInput;
+  /**
+   * Share of the training samples with manga paper drawn over them (src/data/paper.ts: panel gutters, lettered
+   * speech balloons; white in the target), so the model learns to leave enclosed paper white without a hint.
+   */
+  paperOverlay: number;
   /** Square training crop, a multiple of 16. */
   crop: number;
   /** Images per batch; each step uses one batch for D and the next for G. */
@@ -120,6 +125,7 @@ const FULL: TrainConfig = {
   validationImages: 16,
   hints: { ...PUBLISHED_HINTS },
   hintInput: 'dots',
+  paperOverlay: 0,
   crop: 512,
   batchSize: 4,
   generator: { width: 64, featureChannels: 512, dilations: PUBLISHED_DILATIONS, cardinality: [32, 32, 32, 16], hintGate: 'off' },
@@ -227,6 +233,7 @@ export const FIELDS: readonly Field[] = [
   { path: 'hints.denseCount', type: 'pair', help: 'dots per dense sample, min,max: 20,150' },
   { path: 'hints.dotSize', type: 'pair', help: 'dot diameter in model pixels, min,max within 1-9 (the app\'s dots): 1,9' },
   { path: 'hintInput', type: 'enum', values: HINT_INPUTS, help: 'how the generator receives hints: dots (published), or spread over line-art regions with a confidence that fades over paper (spread) or only past lines (regions)' },
+  { path: 'paperOverlay', type: 'number', help: 'share of samples with panel gutters and lettered balloons drawn over them, white in the target (0: none)' },
   { path: 'crop', type: 'integer', help: 'square training crop in pixels, a multiple of 16' },
   { path: 'batchSize', type: 'integer', help: 'images per batch' },
   { path: 'generator.width', type: 'integer', help: 'generator base width (published 64)' },
@@ -404,10 +411,10 @@ export interface ConfigLayers {
 /**
  * The config a checkpoint saved, with the keys added since filled in as that run had them, validated: a run saved
  * before `hints` existed was trained with the published sampler, before `hintInput` on dots, before `loss.hint`
- * without that term, before `generator.hintGate` without the gate.
+ * without that term, before `generator.hintGate` without the gate, before `paperOverlay` without paper.
  */
 export function savedConfig(saved: TrainConfig): TrainConfig {
-  return validateConfig(merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots', loss: { hint: 0 }, generator: { hintGate: 'off' } } as TrainConfig, saved));
+  return validateConfig(merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots', paperOverlay: 0, loss: { hint: 0 }, generator: { hintGate: 'off' } } as TrainConfig, saved));
 }
 
 /** defaults ← preset (or base) ← file ← flags, validated. */
@@ -483,6 +490,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
 
   const { generator: g, discriminator: d } = config;
   check(isNum(config.hints.denseShare, 0, 1), 'hints.denseShare', 'in [0, 1]');
+  check(isNum(config.paperOverlay, 0, 1), 'paperOverlay', 'in [0, 1]');
   const isRange = (v: unknown, lo: number, hi: number) => Array.isArray(v) && v.length === 2 && v.every((x) => isInt(x, lo) && x <= hi) && v[0] <= v[1];
   check(isRange(config.hints.denseCount, 1, 100_000), 'hints.denseCount', 'two integers min,max with 1 ≤ min ≤ max');
   check(isRange(config.hints.dotSize, MIN_DOT_SIZE, MAX_DOT_SIZE), 'hints.dotSize', `two integers min,max with ${MIN_DOT_SIZE} ≤ min ≤ max ≤ ${MAX_DOT_SIZE}`);
@@ -545,5 +553,6 @@ export function describeHints(config: TrainConfig): string {
       : `hints: ${Math.round(denseShare * 100)} % of the images get ${range(denseCount)} dots of ${range(dotSize)} px from coloured regions, ` +
         'the rest the published sampler';
   const spread = { dots: '', spread: "; spread over the sketch's regions before the generator", regions: "; spread over the sketch's regions, each a hint's own, before the generator" };
-  return drawn + spread[config.hintInput];
+  const paper = config.paperOverlay > 0 ? `; ${Math.round(config.paperOverlay * 100)} % of the images under panel gutters and lettered balloons` : '';
+  return drawn + spread[config.hintInput] + paper;
 }
