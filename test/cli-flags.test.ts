@@ -88,6 +88,16 @@ describe("Dawn's native messages", () => {
     const limits = 'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 90 to 16 to fit dynamic offset allocation limit.\n';
     expect(filtered(vulkan, limits, 'coloured 1 page\n')).toBe('coloured 1 page\n');
     expect(filtered(vulkan.slice(0, 20), vulkan.slice(20, 130), vulkan.slice(130), limits.slice(0, 3), limits.slice(3))).toBe('');
+    // A software Vulkan driver (Mesa's lavapipe) that Dawn probes and turns down: Mesa's line without a desktop
+    // session, Dawn's warning and its context line, whole or in pieces; a line like it of the command's own stays.
+    const lavapipe =
+      'error: XDG_RUNTIME_DIR is invalid or not set in the environment.\n' +
+      'Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.\n' +
+      ' - While initializing adapter (backend=BackendType::Vulkan)\n' +
+      '    at InitializeImpl (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/vulkan/PhysicalDeviceVk.cpp:257)\n\n';
+    expect(filtered(lavapipe, 'coloured 1 page\n')).toBe('coloured 1 page\n');
+    expect(filtered(lavapipe.slice(0, 10), lavapipe.slice(10, 100), lavapipe.slice(100, 125), lavapipe.slice(125))).toBe('');
+    expect(filtered(' - While we wait\n', 'error: XDG_RUNTIME_DIR is set\n')).toBe(' - While we wait\nerror: XDG_RUNTIME_DIR is set\n');
     // A progress bar redraws a line without ending it; a stack trace of the command's own keeps its lines.
     let out = '';
     const filter = dawnMessageFilter((text: string) => (out += text));
