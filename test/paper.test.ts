@@ -90,6 +90,22 @@ describe('paper overlay', () => {
     expect(fullRows).toBeGreaterThan(0);
   });
 
+  test('border lines of gutters have white paper on both sides in some crops, the panel side included', () => {
+    const side = 64;
+    let framed = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const { colour } = overlayPaper(colouredSample(side), seededRng(seed));
+      const row = (y: number) => colour.data.subarray(3 * y * side, 3 * (y + 1) * side);
+      const col = (x: number) => Float32Array.from({ length: 3 * side }, (_, i) => colour.data[3 * (Math.floor(i / 3) * side + x) + (i % 3)]);
+      const all = (v: Float32Array, value: number) => v.every((c) => c === value);
+      for (let k = 1; k < side - 1; k++) {
+        if (all(row(k), 0) && all(row(k - 1), 1) && all(row(k + 1), 1)) framed++;
+        if (all(col(k), 0) && all(col(k - 1), 1) && all(col(k + 1), 1)) framed++;
+      }
+    }
+    expect(framed).toBeGreaterThan(3);
+  });
+
   test('rejects a line art that does not match the crop', () => {
     const { colour } = colouredSample(32);
     expect(() => overlayPaper({ colour, sketch: createPlane(16, 16, 1) }, seededRng(1))).toThrow(/same side/);

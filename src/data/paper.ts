@@ -48,14 +48,20 @@ export function overlayPaper(sample: PaperSample, rng: Rng): PaperSample {
 
 type Paint = (x: number, y: number, value: 0 | 1) => void;
 
-/** A white band 3–10 px wide across the crop, bordered by 1–2 px lines, horizontal or vertical. */
+/**
+ * A gutter across the crop, horizontal or vertical: a white band 3–10 px wide between two 1–2 px border lines,
+ * and beyond each line a white margin of 0–12 px, the paper a panel keeps inside its border before the drawing
+ * starts (without it the only paper beside a border line would be the gutter, and a model learns to paint the
+ * panel side of every border).
+ */
 function gutter(side: number, px: (n: number) => number, rng: Rng, paint: Paint): void {
   const width = px(3 + rng.int(8));
   const line = px(1 + rng.int(2));
+  const margins = [rng.int(13), rng.int(13)].map((m) => (m === 0 ? 0 : px(m)));
   const start = rng.int(side);
   const horizontal = rng.next() < 0.5;
-  for (let t = -line; t < width + line; t++) {
-    const value = t < 0 || t >= width ? 0 : 1;
+  for (let t = -line - margins[0]; t < width + line + margins[1]; t++) {
+    const value = (t >= -line && t < 0) || (t >= width && t < width + line) ? 0 : 1;
     for (let s = 0; s < side; s++) {
       if (horizontal) paint(s, start + t, value);
       else paint(start + t, s, value);
@@ -63,22 +69,27 @@ function gutter(side: number, px: (n: number) => number, rng: Rng, paint: Paint)
   }
 }
 
-/** A white ellipse in a 1–2 px black outline, its centre anywhere in the crop, holding rows of lettering. */
+/**
+ * A white ellipse in a 1–2 px black outline, its centre anywhere in the crop, holding rows of lettering; half of
+ * them on a white margin of 1–8 px, as a balloon set on the panel's paper.
+ */
 function balloon(side: number, px: (n: number) => number, rng: Rng, paint: Paint): void {
   const cx = rng.next() * side;
   const cy = rng.next() * side;
   const rx = side * (0.12 + 0.3 * rng.next());
   const ry = side * (0.1 + 0.25 * rng.next());
   const line = px(1 + rng.int(2));
-  const x0 = Math.floor(cx - rx - line);
-  const y0 = Math.floor(cy - ry - line);
-  for (let y = y0; y <= Math.ceil(cy + ry + line); y++) {
-    for (let x = x0; x <= Math.ceil(cx + rx + line); x++) {
-      // The outline is the ring between the ellipse and the ellipse grown by `line` pixels.
-      const inner = ((x + 0.5 - cx) / rx) ** 2 + ((y + 0.5 - cy) / ry) ** 2;
-      const outer = ((x + 0.5 - cx) / (rx + line)) ** 2 + ((y + 0.5 - cy) / (ry + line)) ** 2;
-      if (inner <= 1) paint(x, y, 1);
-      else if (outer <= 1) paint(x, y, 0);
+  const margin = rng.next() < 0.5 ? px(1 + rng.int(8)) : 0;
+  const reach = line + margin;
+  const x0 = Math.floor(cx - rx - reach);
+  const y0 = Math.floor(cy - ry - reach);
+  const inside = (x: number, y: number, grow: number) => ((x + 0.5 - cx) / (rx + grow)) ** 2 + ((y + 0.5 - cy) / (ry + grow)) ** 2 <= 1;
+  for (let y = y0; y <= Math.ceil(cy + ry + reach); y++) {
+    for (let x = x0; x <= Math.ceil(cx + rx + reach); x++) {
+      // The outline is the ring between the ellipse and the ellipse grown by `line` pixels, the margin the next ring.
+      if (inside(x, y, 0)) paint(x, y, 1);
+      else if (inside(x, y, line)) paint(x, y, 0);
+      else if (margin > 0 && inside(x, y, reach)) paint(x, y, 1);
     }
   }
   // Lettering: rows of glyphs of random strokes inside the box inscribed in the ellipse (half-axes / √2).
