@@ -90,11 +90,13 @@ describe('checkpoints from before a setting existed', () => {
     const config = old.config as unknown as Record<string, unknown>;
     delete config.hints;
     delete config.hintInput;
+    delete config.paperOverlay;
     delete (config.loss as Record<string, unknown>).hint;
+    delete (config.loss as Record<string, unknown>).painted;
     delete (config.generator as Record<string, unknown>).hintGate;
     const s = new CheckpointStore(join(mkdtempSync(join(tmpdir(), 'ckpt-old-')), 'checkpoints'), 5);
     s.save(old);
     const loaded = s.loadLatest()!.contents.config;
-    expect([loaded.hints.denseShare, loaded.hintInput, loaded.loss.hint, loaded.generator.hintGate]).toEqual([0, 'dots', 0, 'off']);
+    expect([loaded.hints.denseShare, loaded.hintInput, loaded.loss.hint, loaded.loss.painted, loaded.generator.hintGate, loaded.paperOverlay]).toEqual([0, 'dots', 0, 0, 'off', 0]);
   });
 });

@@ -127,6 +127,18 @@ describe('training on the software adapter', () => {
     expect(Object.keys(hinted)).toEqual(['loss', 'l1', 'guide_l1', 'adversarial', 'white', 'hint', 'grad_sum']);
     expect(hinted.hint).toBeGreaterThan(0);
     expect(Number.isFinite(hinted.loss)).toBe(true);
+    // With the gate, loss.painted supervises the network's own colour before the gate: a term of its own, which
+    // differs from the image's L1 wherever a hint's confidence lets the gate mix in the hint colour.
+    const gated = { hintInput: 'regions', generator: { hintGate: 'on' }, hints: { denseShare: 1 } } as const;
+    const painted = await terms({ ...gated, loss: { painted: 1 } });
+    expect(Object.keys(painted)).toEqual(['loss', 'l1', 'guide_l1', 'adversarial', 'white', 'painted_l1', 'grad_sum']);
+    expect(painted.painted_l1).toBeGreaterThan(0);
+    expect(painted.painted_l1).not.toBeCloseTo(painted.l1, 4);
+    const withoutTerm = await terms(gated);
+    expect(withoutTerm.l1).toBe(painted.l1);
+    // loss = 10·l1 + 9·guide + adversarial + white (+ 10·painted): the term enters with the L1 weight.
+    expect(painted.loss - withoutTerm.loss).toBeCloseTo(10 * painted.painted_l1, 3);
+    expect(() => config({ loss: { painted: 1 } })).toThrow(/--loss-painted.*hint gate/s);
   });
 
   // The straight run records each update at step 1 and replays it; the resumed one records again at step K + 1,

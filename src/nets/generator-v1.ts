@@ -69,6 +69,8 @@ export interface GeneratorOutput {
   image: Tensor;
   /** The auxiliary decoder's RGB in [-1, 1], in training mode only. */
   guide: Tensor | null;
+  /** With the hint gate: the network's own RGB in [-1, 1] before the gate mixes in the hint (the image without hints). */
+  painted?: Tensor;
 }
 
 export class GeneratorV1 extends Module {
@@ -132,6 +134,6 @@ export class GeneratorV1 extends Module {
     const painted = tanh(slice(exit, [0, 0, 0, 0], [n, 3, h, w]));
     const a = mul(sigmoid(slice(exit, [0, 3, 0, 0], [n, 1, h, w])), slice(input, [0, 5, 0, 0], [n, 1, h, w]));
     const hint = slice(input, [0, 2, 0, 0], [n, 3, h, w]);
-    return { image: add(painted, mul(a, sub(hint, painted))), guide };
+    return { image: add(painted, mul(a, sub(hint, painted))), guide, painted };
   }
 }

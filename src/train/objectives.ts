@@ -6,6 +6,8 @@
 //   G:          l1·(L1(G(x), y) + guide·L1(guide(x), y)) + adversarial·BCE(D(G(x)), 1) + white·white penalty
 //               + perceptual·MSE(VGG(G(x)), VGG(y)) when VGG weights are loaded
 //               + hint·hintL1(G(x), y, hint confidence) when its weight is set (this project's addition)
+//               + l1·painted·L1(painted(x), y) with the hint gate, when its weight is set: the network's own colour
+//                 before the gate, which the gate shields from the L1 wherever a hint reaches (this project's)
 //   G on pages: adversarial·BCE(D(G(page line art, no hints)), 1)  (fine-tuning: pages have no colour target)
 import { tidy } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -100,20 +102,21 @@ export function generatorObjective(nets: Networks, input: Tensor, target: Tensor
   const w = nets.config.loss;
   return frozen(nets.discriminator, () =>
     tidy(() => {
-      const { image, guide } = generate(nets, input);
+      const { image, guide, painted } = generate(nets, input);
       const terms: LossTerms = {
         l1: l1Loss(image, target),
         guide_l1: l1Loss(guide!, target),
         adversarial: bceWithLogits(nets.discriminator.forward(image), 1),
         white: whitePenalty(image, target),
       };
+      if (w.painted > 0 && painted) terms.painted_l1 = l1Loss(painted, target);
       const vgg = nets.vgg;
       if (vgg) terms.perceptual = mseLoss(vgg.forward(image), noGrad(() => vgg.forward(target)));
       if (w.hint > 0) {
         const [n, , h, width] = input.shape;
         terms.hint = hintL1(image, target, slice(input, [0, 5, 0, 0], [n, 1, h, width])); // channel 5: the hint mask
       }
-      const loss = weighted(terms, { l1: w.l1, guide_l1: w.l1 * w.guide, adversarial: w.adversarial, white: w.white, perceptual: w.perceptual, hint: w.hint });
+      const loss = weighted(terms, { l1: w.l1, guide_l1: w.l1 * w.guide, adversarial: w.adversarial, white: w.white, perceptual: w.perceptual, hint: w.hint, painted_l1: w.l1 * w.painted });
       backward(loss);
       return { loss, ...terms, grad_sum: gradientSum(nets.generator) };
     }),
