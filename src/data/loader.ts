@@ -216,13 +216,12 @@ export class TrainingLoader {
     };
     let colour = prepare(colourFile, false);
     let sketch = prepare(sketchFile, true);
-    let field = prepare(fieldFile, true);
     // Drawn only when asked for, so runs without paper keep their random streams.
     const paperOverlay = this.options.paperOverlay ?? 0;
-    if (!fixed && paperOverlay > 0 && rng.next() < paperOverlay) {
-      ({ colour, sketch } = overlayPaper({ colour, sketch }, rng));
-      field = distanceField(sketch);
-    }
+    const papered = !fixed && paperOverlay > 0 && rng.next() < paperOverlay;
+    if (papered) ({ colour, sketch } = overlayPaper({ colour, sketch }, rng));
+    // The paper changed the line art, so its distance field is computed again rather than cut from the file.
+    const field = papered ? distanceField(sketch) : prepare(fieldFile, true);
     const { hint, mode } = this.hints(colour, rng);
     return { colour, sketch, field, hint: encodeHints(hint, sketch, this.options.hintInput ?? 'dots'), mode, mult: Number(mult), flipped };
   }
