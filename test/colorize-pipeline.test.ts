@@ -6,17 +6,20 @@ import { AUTO_HINT_DENSITY, autoHintMask, isGreyish } from '../src/colorize/auto
 import { colourfulness, COLOUR_THRESHOLD } from '../src/colorize/colourfulness.js';
 import { hintsForPage, parseHintsFile, unusedPageNames } from '../src/colorize/hint-files.js';
 import { hintList, hintSet } from '../src/data/hints.js';
-import { detectArchitecture, loadColorModel, ModelError } from '../src/colorize/model.js';
+import { DEFAULT_MODEL_PATH, detectArchitecture, loadColorModel, ModelError } from '../src/colorize/model.js';
 import { colorizePage, PageSession } from '../src/colorize/pipeline.js';
 import { workingShortSide } from '../src/colorize/working-size.js';
 import { recombine } from '../src/colorize/recombine.js';
 import { createPlane, toGrey, type Plane } from '../src/data/plane.js';
 import { seededRng } from '../src/data/random.js';
 import { resizeArea, resizeBilinear } from '../src/data/resize.js';
+import { inkBrightness } from '../src/eval/metrics.js';
 import { readCheckpoint } from '../src/io/checkpoint.js';
+import { readImage } from '../src/io/image.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
 import { Generator } from '../src/kernels/random.js';
 import { GENERATOR_V2, GeneratorV2 } from '../src/nets/generator-v2.js';
+import { readFileSync } from 'node:fs';
 import { useTestEngine } from './helpers/gpu.js';
 import { extractorFile, greyPage, tinyGenerator } from './helpers/colorize.js';
 import { syntheticPage } from './helpers/pages.js';
@@ -252,4 +255,22 @@ describe('hint files', () => {
     );
     expect(() => parseHintsFile('{"palette": {"hair": "red"}, "pages": {}}', 'c.json')).toThrow(/c\.json: palette colour "hair"/);
   });
+});
+
+describe('the shipped model on examples/page.png', () => {
+  // Issue 14's ink target, on the README's first example: the page's line pixels (luma < 64/255) keep a mean
+  // brightness of at most 10/255 whatever the network paints (the auto blend takes the page for line art).
+  test("keeps the page's ink black: line pixels at mean brightness ≤ 10", async () => {
+    const model = loadColorModel({ weights: { bytes: readFileSync(DEFAULT_MODEL_PATH), name: DEFAULT_MODEL_PATH } });
+    try {
+      const page = await readImage('examples/page.png');
+      const { image } = await colorizePage(model, page);
+      const ink = inkBrightness(page, image);
+      expect(ink.pixels).toBeGreaterThan(10_000);
+      expect(ink.page).toBeLessThan(3);
+      expect(ink.output, `line pixels: page ${ink.page.toFixed(1)}, output ${ink.output.toFixed(1)}`).toBeLessThanOrEqual(10);
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
 });
