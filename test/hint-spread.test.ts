@@ -19,13 +19,21 @@ function dotsOn(w: number, h: number, dots: number[][]): Plane {
 
 /**
  * The float64 reference: every source's own geodesic distance by Bellman–Ford relaxation to a fixed point (no
- * heap, no shared frontier), on the same 8-connected grid and step cost as spreadHints.
+ * heap, no shared frontier), on the same 8-connected grid and step cost as spreadHints: it starts behind the
+ * darkest ink of its 3×3 neighbourhood and never enters another source's pixel.
  */
-function referenceDistances(lineArt: Plane, source: number): Float64Array {
+function referenceDistances(lineArt: Plane, source: number, others: readonly number[], paper = 1): Float64Array {
   const { width: w, height: h } = lineArt;
   const d = new Float64Array(w * h).fill(Infinity);
-  d[source] = 0;
-  const cost = (q: number) => 1 + SPREAD_INK_COST * Math.min(1, Math.max(0, 1 - lineArt.data[q]));
+  let darkest = 1;
+  for (let dy = -1; dy <= 1; dy++) {
+    for (let dx = -1; dx <= 1; dx++) {
+      const [x, y] = [(source % w) + dx, Math.floor(source / w) + dy];
+      if (x >= 0 && y >= 0 && x < w && y < h) darkest = Math.min(darkest, lineArt.data[y * w + x]);
+    }
+  }
+  d[source] = SPREAD_INK_COST * (1 - darkest);
+  const cost = (q: number) => (others.includes(q) ? Infinity : paper + SPREAD_INK_COST * Math.min(1, Math.max(0, 1 - lineArt.data[q])));
   for (let changed = true; changed; ) {
     changed = false;
     for (let y = 0; y < h; y++) {
@@ -51,7 +59,7 @@ function referenceDistances(lineArt: Plane, source: number): Float64Array {
 }
 
 describe('spreadHints', () => {
-  test('matches a per-source Bellman–Ford reference on random line art and hints', () => {
+  test.each([['spread', 1], ['regions', REGION_PAPER_COST]] as const)('%s: matches a per-source Bellman–Ford reference on random line art and hints', (input, paper) => {
     const rng = seededRng(Date.now() % 1e9);
     for (let round = 0; round < 4; round++) {
       const [w, h] = [9 + rng.int(8), 7 + rng.int(8)];
@@ -59,10 +67,15 @@ describe('spreadHints', () => {
       const count = 1 + rng.int(4);
       const dots = Array.from({ length: count }, () => [rng.int(w), rng.int(h), rng.next(), rng.next(), rng.next()]);
       const hint = dotsOn(w, h, dots);
-      const out = spreadHints(hint, lineArt);
+      const out = spreadHints(hint, lineArt, input);
       const sources = [...new Set(dots.map(([x, y]) => y * w + x))];
-      const distances = sources.map((s) => referenceDistances(lineArt, s));
+      const distances = sources.map((s) => referenceDistances(lineArt, s, sources.filter((o) => o !== s), paper));
       for (let i = 0; i < w * h; i++) {
+        if (sources.includes(i)) {
+          // A hint pixel: its own colour (the last dot drawn there) at confidence 1.
+          expect([...out.data.subarray(4 * i, 4 * i + 4)]).toEqual([...hint.data.subarray(4 * i, 4 * i + 3), 1]);
+          continue;
+        }
         const best = Math.min(...distances.map((d) => d[i]));
         expect(out.data[4 * i + 3]).toBeCloseTo(Math.exp(-best / SPREAD_REACH), 6);
         // The colour is that of a source at the smallest distance (any of them on a tie).
@@ -92,7 +105,27 @@ describe('spreadHints', () => {
     expect([...open.data.subarray(4 * (4 * w + 9), 4 * (4 * w + 9) + 3)]).toEqual([-1, -1, 1]);
   });
 
-  test('regions: the same fill, with a confidence that stays near 1 inside a region and falls past its line', () => {
+  test('a hint on a line reaches both sides only weakly, and a hint inside a region wins it', () => {
+    const [w, h] = [20, 9];
+    const ink = new Float32Array(w * h).fill(1);
+    for (let y = 0; y < h; y++) ink[y * w + 10] = 0;
+    const lineArt = createPlane(w, h, 1, ink);
+    const conf = (p: Plane, x: number, y: number) => p.data[4 * (y * w + x) + 3];
+    const rgbAt = (p: Plane, x: number, y: number) => [...p.data.subarray(4 * (y * w + x), 4 * (y * w + x) + 3)];
+    // A red dot beside the line (its 3×3 neighbourhood holds ink) starts a full ink step behind.
+    const alone = spreadHints(dotsOn(w, h, [[9, 4, 1, 0, 0]]), lineArt, 'regions');
+    expect(conf(alone, 9, 4)).toBe(1);
+    expect(conf(alone, 5, 4)).toBeCloseTo(Math.exp(-(SPREAD_INK_COST + REGION_PAPER_COST * 4) / SPREAD_REACH), 6);
+    expect(conf(alone, 5, 4)).toBeLessThan(0.2);
+    expect(conf(alone, 15, 4)).toBeLessThan(conf(alone, 5, 4));
+    // A blue dot inside the left region, farther away than the red one, takes it at full confidence.
+    const both = spreadHints(dotsOn(w, h, [[9, 4, 1, 0, 0], [2, 4, 0, 0, 1]]), lineArt, 'regions');
+    expect(rgbAt(both, 7, 4)).toEqual([-1, -1, 1]);
+    expect(conf(both, 7, 4)).toBeGreaterThan(0.9);
+    expect(rgbAt(both, 9, 4)).toEqual([1, -1, -1]); // the red dot keeps its own pixel
+  });
+
+  test('regions: a confidence that stays near 1 inside a region and falls past its line', () => {
     const [w, h] = [20, 9];
     const ink = new Float32Array(w * h).fill(1);
     for (let y = 0; y < h; y++) ink[y * w + 10] = 0;
@@ -100,7 +133,6 @@ describe('spreadHints', () => {
     const dots = dotsOn(w, h, [[1, 4, 1, 0, 0]]);
     const [spread, regions] = [spreadHints(dots, lineArt), spreadHints(dots, lineArt, 'regions')];
     const conf = (p: Plane, x: number, y: number) => p.data[4 * (y * w + x) + 3];
-    for (let i = 0; i < w * h; i++) expect([...regions.data.subarray(4 * i, 4 * i + 3)]).toEqual([...spread.data.subarray(4 * i, 4 * i + 3)]);
     expect(conf(regions, 1, 4)).toBe(1);
     expect(conf(regions, 9, 4)).toBeCloseTo(Math.exp((-REGION_PAPER_COST * 8) / SPREAD_REACH), 6);
     // Straight across the 1-px line: 11 steps of paper, one of them into ink (cost 1 + SPREAD_INK_COST).
@@ -113,6 +145,19 @@ describe('spreadHints', () => {
     const random = dotsOn(w, h, Array.from({ length: 3 }, () => [rng.int(w), rng.int(h), rng.next(), rng.next(), rng.next()]));
     const [a, b] = [spreadHints(random, paper), encodeHints(random, paper, 'regions')];
     for (let i = 0; i < w * h; i++) expect(b.data[4 * i + 3]).toBeCloseTo(a.data[4 * i + 3] ** REGION_PAPER_COST, 6);
+  });
+
+  test('regions: a large region goes to its own far hint, not to a nearer one across a line', () => {
+    // A 70-px-wide region left of a line at x = 70, a small one right of it; red far left, blue just past the line.
+    const [w, h] = [80, 5];
+    const ink = new Float32Array(w * h).fill(1);
+    for (let y = 0; y < h; y++) ink[y * w + 70] = 0;
+    const lineArt = createPlane(w, h, 1, ink);
+    const dots = dotsOn(w, h, [[0, 2, 1, 0, 0], [74, 2, 0, 0, 1]]);
+    const rgbAt = (p: Plane, x: number) => [...p.data.subarray(4 * (2 * w + x), 4 * (2 * w + x) + 3)];
+    // Pixel 65: 65 px of paper from red; 8 px and the line (41) from blue, which the spread cost prefers.
+    expect(rgbAt(spreadHints(dots, lineArt, 'spread'), 65)).toEqual([-1, -1, 1]);
+    expect(rgbAt(spreadHints(dots, lineArt, 'regions'), 65)).toEqual([1, -1, -1]);
   });
 
   test('hint pixels keep their colour at confidence 1; no hints give the published zeros', () => {

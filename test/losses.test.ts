@@ -2,8 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { gradcheck, hostRandom } from '../src/ops/gradcheck.js';
 import type { HostTensor } from '../src/kernels/host.js';
 import * as T from '../src/ops/index.js';
-import { bceWithLogits, hintL1, l1Loss, mseLoss, whitePenalty } from '../src/train/losses.js';
-import { bceWithLogitsReference, hintL1Reference, l1LossReference, mseLossReference, whitePenaltyReference } from '../src/train/losses.ref.js';
+import { bceWithLogits, GATE_TOLERANCE, gateBce, hintL1, l1Loss, mseLoss, whitePenalty } from '../src/train/losses.js';
+import { bceWithLogitsReference, gateBceReference, hintL1Reference, l1LossReference, mseLossReference, whitePenaltyReference } from '../src/train/losses.ref.js';
 import { expectClose, randomHost } from './helpers/check.js';
 import { useTestEngine } from './helpers/gpu.js';
 
@@ -176,5 +176,61 @@ describe('hint fidelity (confidence-weighted L1)', () => {
   test('shape errors', () => {
     expect(() => hintL1(T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 2]))).toThrow(/weight \[N, 1, H, W\]/);
     expect(() => hintL1(T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 3]), T.zeros([1, 1, 2, 2]))).toThrow(/same shape/);
+  });
+});
+
+describe('gate supervision (confidence-weighted BCE against "the hint fill is right")', () => {
+  /** A hint fill that is the target's colour on about half the pixels (within the tolerance) and off elsewhere. */
+  const fillOf = (target: HostTensor, seed: number): HostTensor => {
+    const rand = hostRandom(seed);
+    const [n, c, h, w] = target.shape;
+    const data = Float64Array.from(target.data);
+    for (let b = 0; b < n; b++) {
+      for (let p = 0; p < h * w; p++) {
+        const right = rand() < 0.5;
+        for (let ch = 0; ch < c; ch++) data[(b * c + ch) * h * w + p] += right ? 0.05 * (2 * rand() - 1) : 0.3 + rand();
+      }
+    }
+    return { shape: target.shape, data };
+  };
+  const plane = ([n, , h, w]: number[], kind: 'uniform' | 'normal') => randomHost([n, 1, h, w], kind);
+  const confidenceOf = (shape: number[]) => {
+    const c = plane(shape, 'uniform');
+    return { shape: c.shape, data: c.data.map((v) => (v < 0 ? 0 : v)) }; // about half the pixels unreached
+  };
+
+  test('matches the float64 reference; the gradient is c·(σ(x) − t) / (N·(Σc + 1)) w.r.t. the logits only', async () => {
+    engine().poisonNewTensors = true;
+    for (const [i, shape] of [[1, 3, 4, 5], [2, 3, 17, 9], [4, 3, 32, 33]].entries()) {
+      const target = randomHost(shape, 'uniform');
+      const [logits, hint, confidence] = [scaled(plane(shape, 'normal'), 4), fillOf(target, 10 + i), confidenceOf(shape)];
+      await expectClose(gateBce(up(logits), up(hint), up(target), up(confidence)), gateBceReference(logits, hint, target, confidence, GATE_TOLERANCE), 1e-5);
+    }
+    const shape = [2, 3, 5, 6];
+    const target = randomHost(shape, 'uniform');
+    await expectGradients({
+      inputs: [scaled(plane(shape, 'normal'), 3), fillOf(target, 3), target, confidenceOf(shape)],
+      gpu: gateBce,
+      reference: (x, h, t, c) => gateBceReference(x, h, t, c, GATE_TOLERANCE),
+      wrt: [0],
+    });
+    // No hint anywhere: no say.
+    expect((await gateBce(up(plane(shape, 'normal')), up(fillOf(target, 4)), up(target), T.zeros([2, 1, 5, 6])).data())[0]).toBe(0);
+  });
+
+  test('pushes the gate open where the fill is right and shut where it is wrong', async () => {
+    const target = T.zeros([1, 3, 1, 2]);
+    const hint = T.tensor([0.05, 0.9, -0.05, 0.9, 0, 0.9], [1, 3, 1, 2]); // pixel 0 right, pixel 1 off by 0.9
+    const logits = T.tensor([0, 0], [1, 1, 1, 2], { requiresGrad: true });
+    T.backward(gateBce(logits, hint, target, T.tensor([1, 1], [1, 1, 1, 2])));
+    const [right, wrong] = await logits.grad!.data();
+    expect(right).toBeCloseTo((0.5 - 1) / 3, 6);
+    expect(wrong).toBeCloseTo(0.5 / 3, 6);
+  });
+
+  test('shape errors', () => {
+    expect(() => gateBce(T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 2]), T.zeros([1, 1, 2, 2]))).toThrow(/logits \[1, 1, 2, 2\]/);
+    expect(() => gateBce(T.zeros([1, 1, 2, 2]), T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 2]), T.zeros([1, 3, 2, 2]))).toThrow(/confidence \[1, 1, 2, 2\]/);
+    expect(() => gateBce(T.zeros([1, 1, 2, 2]), T.zeros([1, 3, 2, 3]), T.zeros([1, 3, 2, 2]), T.zeros([1, 1, 2, 2]))).toThrow(/same shape/);
   });
 });

@@ -8,7 +8,7 @@ import { ColorizerV1, ColorizerV2 } from '../src/nets/colorizer.js';
 import { DiscriminatorV1 } from '../src/nets/discriminator-v1.js';
 import { SEResNeXt, type SEResNeXtConfig } from '../src/nets/extractor.js';
 import { FFDNet } from '../src/nets/ffdnet.js';
-import { GeneratorV1, generatorV1Config } from '../src/nets/generator-v1.js';
+import { GeneratorV1, generatorV1Config, graftHintGate, GRAFTED_GATE_BIAS } from '../src/nets/generator-v1.js';
 import { GeneratorV2, type GeneratorV2Config } from '../src/nets/generator-v2.js';
 import type { Module, StateEntry } from '../src/nets/module.js';
 import { Vgg16Features } from '../src/nets/vgg16.js';
@@ -139,6 +139,33 @@ describe('GeneratorV1', () => {
     const out = gated.forward(up(input), features);
     T.backward(T.add(T.sum(out.image), T.sum(out.guide!)));
     expect(gated.namedParameters().filter(([, p]) => !p.grad).map(([n]) => n)).toEqual([]);
+    gated.dispose();
+    plain.dispose();
+  });
+
+  test('graftHintGate: an ungated generator gains a gate that passes confident hint fills and keeps it where none reaches', async () => {
+    const plain = new GeneratorV1(GENERATOR_V1, { rng: new Generator(7) }).eval();
+    const gated = new GeneratorV1({ ...GENERATOR_V1, hintGate: 'on' }, { rng: new Generator(8) }).eval();
+    const plainState = await plain.stateDict();
+    gated.loadStateDict(graftHintGate(plainState));
+    const input = f32(randomHost([1, 6, 16, 16]));
+    const confidence = input.data.subarray(5 * 256, 6 * 256);
+    confidence.forEach((_, i) => (confidence[i] = i < 128 ? 0 : i % 2));
+    const features = up(f32(randomHost([1, 64, 2, 2], 'positive')));
+    const image = await T.noGrad(() => gated.forward(up(input), features).image).data();
+    const before = await T.noGrad(() => plain.forward(up(input), features).image).data();
+    const a = 1 / (1 + Math.exp(-GRAFTED_GATE_BIAS));
+    for (let c = 0; c < 3; c++) {
+      for (let p = 0; p < 256; p++) {
+        const i = c * 256 + p;
+        if (confidence[p] === 0) expect(image[i]).toBe(before[i]); // no hint: the old model, bit for bit
+        else expect(image[i]).toBeCloseTo(before[i] + a * (input.data[(2 + c) * 256 + p] - before[i]), 5);
+      }
+    }
+    // The old state dict is untouched, and a gated one is refused.
+    expect(plainState.get('exit.weight')!.shape[0]).toBe(3);
+    const gatedState = await gated.stateDict();
+    expect(() => graftHintGate(gatedState)).toThrow(/takes an ungated generator.*\[4, /);
     gated.dispose();
     plain.dispose();
   });

@@ -99,6 +99,17 @@ describe('npm run train', () => {
     expect(named.status, named.stderr).toBe(0);
     expect(tensors(join(dir, 'first.safetensors')).metadata.format).toBe(PROJECT_GENERATOR_FORMAT);
     expect(train('--export', join(out, 'checkpoints', checkpoints()[0]), '--best').status).toBe(2);
+    // --from without --finetune: a warm start on --data that adds the hint gate; a wider generator is refused.
+    const warmOut = join(dir, 'warm');
+    const warm = train('--from', join(out, 'checkpoints', last), '--out', warmOut, '--generator-hint-gate', 'on', '--hint-input', 'regions', '--max-steps', '1');
+    expect(warm.status, warm.stderr).toBe(0);
+    expect(warm.stdout).toMatch(/the hint gate added to its generator; hints now encoded as regions, not dots/);
+    const warmGenerator = readSafetensors(readFileSync(join(warmOut, 'generator.safetensors')));
+    expect(JSON.parse(warmGenerator.metadata.generator)).toMatchObject({ hintGate: 'on', dilations: [[1], [1], [1], [1]] });
+    expect(warmGenerator.metadata.hintInput).toBe('regions');
+    const wider = train('--from', join(out, 'checkpoints', last), '--out', join(dir, 'wider'), '--generator-width', '32');
+    expect(wider.status).toBe(2);
+    expect(wider.stderr).toMatch(/keeps its networks \(it may only add the hint gate or change the hint encoding\)[^]*generator: checkpoint \{.*"width":16/);
     // A training checkpoint given to colorize is named as one, with the way out.
     const checkpoint = readCheckpoint(readFileSync(join(out, 'checkpoints', last)));
     expect(() => detectArchitecture(checkpoint.tensors, last)).toThrow(/is a training checkpoint: export its generator with `npm run train -- --export/);

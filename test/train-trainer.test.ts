@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { GRAFTED_GATE_BIAS } from '../src/nets/generator-v1.js';
 import type { Module } from '../src/nets/module.js';
 import { loadTrainingData, type Batch, type BatchSource, type TrainingData } from '../src/train/batches.js';
 import { CheckpointError, CheckpointStore, type FileSystem } from '../src/train/checkpoint.js';
@@ -139,6 +140,13 @@ describe('training on the software adapter', () => {
     // loss = 10·l1 + 9·guide + adversarial + white (+ 10·painted): the term enters with the L1 weight.
     expect(painted.loss - withoutTerm.loss).toBeCloseTo(10 * painted.painted_l1, 3);
     expect(() => config({ loss: { painted: 1 } })).toThrow(/--loss-painted.*hint gate/s);
+    // loss.gate: the gate's own supervision, a term with its weight; it needs the gate too.
+    const gate = await terms({ ...gated, loss: { gate: 2 } });
+    expect(Object.keys(gate)).toEqual(['loss', 'l1', 'guide_l1', 'adversarial', 'white', 'gate', 'grad_sum']);
+    expect(gate.gate).toBeGreaterThan(0);
+    expect(gate.l1).toBe(withoutTerm.l1);
+    expect(gate.loss - withoutTerm.loss).toBeCloseTo(2 * gate.gate, 3);
+    expect(() => config({ loss: { gate: 1 } })).toThrow(/--loss-gate.*hint gate/s);
   });
 
   // The straight run records each update at step 1 and replays it; the resumed one records again at step K + 1,
@@ -299,6 +307,41 @@ describe('training on the software adapter', () => {
     const g = await parameters(trainer.generator);
     expect([...g.values()].every((a) => a.every(Number.isFinite))).toBe(true);
     trainer.dispose();
+  });
+
+  test('a warm start (startFrom) may add the hint gate and change the hint encoding; other network changes are refused', async () => {
+    const plain = config({ maxSteps: 1 });
+    const first = new Trainer({ config: plain, data: await loadTrainingData(plain), out: runDir('warm-source') });
+    await first.run();
+    const contents = first.store.loadLatest()!.contents;
+    first.dispose();
+
+    const gated = config({ generator: { ...SMALL.generator, hintGate: 'on' }, hintInput: 'regions', loss: { painted: 1 }, maxSteps: 1 });
+    const warmOut = runDir('warm');
+    const warm = new Trainer({ config: gated, data: await loadTrainingData(gated), out: warmOut });
+    warm.startFrom(contents, 'source.safetensors');
+    const weights = await parameters(warm.generator);
+    for (const [name, entry] of contents.generator) {
+      if (!name.startsWith('exit.') && weights.has(name)) expect(weights.get(name), name).toEqual(entry.data);
+    }
+    const exitBias = weights.get('exit.bias')!;
+    expect([...exitBias.slice(0, 3)]).toEqual([...contents.generator.get('exit.bias')!.data]);
+    expect(exitBias[3]).toBe(GRAFTED_GATE_BIAS);
+    const start = readLog(warmOut).find((r): r is EventRecord => r.kind === 'event' && r.event === 'start' && r.message.startsWith('weights from'));
+    expect(start?.message).toMatch(/the hint gate added to its generator; hints now encoded as regions, not dots/);
+    await warm.run(); // and it trains
+    expect(warm.skippedUpdates).toBe(0);
+    const gatedContents = warm.store.loadLatest()!.contents;
+    warm.dispose();
+
+    // A wider generator, or a gated checkpoint into an ungated run, would lose or invent trained tensors.
+    const wider = config({ generator: { ...SMALL.generator, width: 32 } });
+    const refused = new Trainer({ config: wider, data: await loadTrainingData(wider), out: runDir('wider') });
+    expect(() => refused.startFrom(contents, 'source.safetensors')).toThrow(/holds other networks than this run's configuration:\n {2}generator:/);
+    refused.dispose();
+    const ungated = new Trainer({ config: plain, data: await loadTrainingData(plain), out: runDir('ungated') });
+    expect(() => ungated.startFrom(gatedContents, 'gated.safetensors')).toThrow(/generator: checkpoint .*"hintGate":"on"/);
+    ungated.dispose();
   });
 
   test('fine-tuning: a page round updates D on real colour vs coloured pages, then G with the adversarial loss alone', async () => {

@@ -1,6 +1,6 @@
 // npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
 // npm run train -- --out DIR --resume [settings]
-// npm run train -- --finetune <bw-dir> --from <checkpoint> --data DIR --out DIR [settings]
+// npm run train -- --from <checkpoint> [--finetune <bw-dir>] [--data DIR] --out DIR [settings]
 // npm run train -- --export <checkpoint|run dir> [-o FILE] [--best]
 // Trains the colorization GAN (src/train/trainer.ts) with a progress bar, writing <out>/log.jsonl, checkpoints,
 // sample grids and finally <out>/generator.safetensors (what `npm run colorize` loads). Ctrl-C, SIGTERM or a
@@ -22,7 +22,7 @@ import { Vgg16Features } from '../nets/vgg16.js';
 import { loadTrainingData } from '../train/batches.js';
 import { checkpointName, CheckpointStore, decodeCheckpoint, exportGenerator, type CheckpointContents } from '../train/checkpoint.js';
 import {
-  CONFIG_FLAGS, configFromFlags, configHelp, ConfigError, frozenDifferences, MODEL_KEYS, parseConfigJson, resolveConfig, type DeepPartial, type TrainConfig,
+  CONFIG_FLAGS, configFromFlags, configHelp, ConfigError, frozenDifferences, parseConfigJson, startFromDifferences, resolveConfig, type DeepPartial, type TrainConfig,
 } from '../train/config.js';
 import { summaryLine, Trainer } from '../train/trainer.js';
 import { flagsHelp, HELP_FLAG, VERBOSE_FLAG, type FlagSpec } from '../io/flags.js';
@@ -45,7 +45,7 @@ const OWN_FLAGS: FlagSpec[] = [
   {
     name: 'from',
     value: 'FILE',
-    help: 'fine-tuning: the training checkpoint (<run>/checkpoints/step-*.safetensors) to start from;\nits networks are kept, its other settings are the defaults of this run',
+    help: 'a new run from the networks of a training checkpoint (<run>/checkpoints/step-*.safetensors):\nwith --finetune, fine-tuning on pages; without, a warm start on --data. Its other settings are\nthe defaults of this run; it may add the hint gate (--generator-hint-gate on) or change --hint-input'
   },
   { name: 'config', value: 'FILE', help: 'settings as JSON ({"preset": "tiny", "batchSize": 2, "loss": {"white": 0}}); flags override it' },
   VERBOSE_FLAG,
@@ -54,7 +54,7 @@ const OWN_FLAGS: FlagSpec[] = [
 
 const USAGE = `usage: npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
        npm run train -- --out DIR --resume [settings]
-       npm run train -- --finetune <bw-dir> --from <checkpoint> [--data DIR] --out DIR [settings]
+       npm run train -- --from <checkpoint> [--finetune <bw-dir>] [--data DIR] --out DIR [settings]
        npm run train -- --export <checkpoint|run dir> [-o FILE] [--best]
 
 ${flagsHelp(OWN_FLAGS)}
@@ -125,7 +125,7 @@ function plan({ out, resume, from, file, flags }: Options): {
 } {
   const store = new CheckpointStore(join(out, 'checkpoints'), 1);
   if (resume) {
-    if (from) throw new UsageError('--resume continues the run in --out; --from starts a new fine-tuning run. Use one of them.');
+    if (from) throw new UsageError('--resume continues the run in --out; --from starts a new run from another run’s checkpoint. Use one of them.');
     store.removeTemporaries();
     const latest = store.loadLatest();
     if (!latest) {
@@ -151,9 +151,12 @@ function plan({ out, resume, from, file, flags }: Options): {
   if (from) {
     const contents = readTrainingCheckpoint(from);
     const config = resolveConfig({ base: contents.config, file, flags });
-    if (config.finetune === null) throw new UsageError('--from starts a fine-tuning run: add --finetune <folder of black-and-white pages>.');
-    const differences = frozenDifferences(contents.config, config, MODEL_KEYS);
-    if (differences.length) throw new UsageError(`Fine-tuning keeps the networks of ${from}; these settings change them:\n  ${differences.join('\n  ')}`);
+    const differences = startFromDifferences(contents.config, config);
+    if (differences.length) {
+      throw new UsageError(
+        `A run --from ${from} keeps its networks (it may only add the hint gate or change the hint encoding); these settings change them:\n  ${differences.join('\n  ')}`,
+      );
+    }
     return { config, store, latest: null, start: { path: from, contents } };
   }
   const config = resolveConfig({ file, flags });

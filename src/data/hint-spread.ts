@@ -9,10 +9,15 @@
 //   RGB of the nearest hint in [−1, 1] (not multiplied: a far hint still names a colour), and
 //   confidence exp(−d / SPREAD_REACH) in (0, 1], 1 exactly on the hint pixels themselves; 0 and black where no
 //   hint is reachable (a page without hints is encoded as the published zeros).
-// Two confidences over the same fill (the model's metadata names which it was trained with):
-//   spread:  d is the whole path cost: a hint's confidence fades over ~24 px of open paper;
-//   regions: d counts the ink crossed in full but open paper at REGION_PAPER_COST of it, so a region the lines
-//            enclose is ~1 throughout (a user's dot means its whole region) and falls to ~0.04 past a 2-px line.
+// Two path costs (the model's metadata names which it was trained with); each pixel takes the colour of the hint
+// nearest by its cost d, at confidence exp(−d / SPREAD_REACH):
+//   spread:  a step costs its length × (1 + SPREAD_INK_COST · ink): a hint's confidence fades over ~24 px of
+//            open paper;
+//   regions: open paper counts at REGION_PAPER_COST of its length, ink in full, so a region the lines enclose
+//            is ~1 throughout (a user's dot means its whole region), falls to ~0.04 past a 2-px line, and a
+//            large region goes to its own hint rather than to a nearer one across a line.
+// A hint pixel that touches ink starts its paths behind that ink (a dot on a line is ambiguous about its side);
+// hint pixels themselves keep their own colour at confidence 1.
 //
 // API
 //   spreadHints(hint, lineArt, input = 'spread') → Plane   (hint: the 4-channel dots of hintPlane; lineArt: 1 channel, 1 = paper)
@@ -28,7 +33,7 @@ export type SpreadInput = Exclude<HintInput, 'dots'>;
 export const SPREAD_INK_COST = 40;
 /** Path length (model pixels) over which a hint's confidence falls to 1/e. */
 export const SPREAD_REACH = 24;
-/** The share of a step's open-paper length that the `regions` confidence counts: its reach in paper is 240 px. */
+/** The share of a step's open-paper length that the `regions` cost counts: its reach in paper is 240 px. */
 export const REGION_PAPER_COST = 0.1;
 
 
@@ -87,11 +92,22 @@ class PixelHeap {
   }
 }
 
+/** The smallest line-art value (1 = paper, 0 = ink) of pixel i and its 8 neighbours. */
+function darkestAround(lineArt: Plane, i: number): number {
+  const { width: w, height: h, data } = lineArt;
+  const [x, y] = [i % w, Math.floor(i / w)];
+  let darkest = 1;
+  for (let yy = Math.max(0, y - 1); yy <= Math.min(h - 1, y + 1); yy++) {
+    for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++) darkest = Math.min(darkest, data[yy * w + xx]);
+  }
+  return darkest;
+}
+
 /**
  * The spread encoding of a 4-channel hint plane (RGB·mask in [−1, 1], mask) over a 1-channel line art of the
  * same size (1 = paper, 0 = ink): multi-source Dijkstra on the 8-connected grid, a step into pixel q costing its
- * length × (1 + SPREAD_INK_COST · (1 − lineArt[q])). Hint pixels (mask > 0) are the sources, carrying RGB / mask.
- * The confidence is that of `input` (see the header) along each pixel's shortest path.
+ * length × (p + SPREAD_INK_COST · (1 − lineArt[q])), p = 1 for `spread` and REGION_PAPER_COST for `regions`.
+ * Hint pixels (mask > 0) are the sources, carrying RGB / mask.
  */
 export function spreadHints(hint: Plane, lineArt: Plane, input: SpreadInput = 'spread'): Plane {
   const { width: w, height: h } = hint;
@@ -102,26 +118,30 @@ export function spreadHints(hint: Plane, lineArt: Plane, input: SpreadInput = 's
   const n = w * h;
   const out = new Float32Array(4 * n);
   const distance = new Float64Array(n).fill(Infinity);
-  // The ink part of each pixel's path cost, for the `regions` confidence.
-  const ink = new Float64Array(n);
   const source = new Int32Array(n).fill(-1);
   const heap = new PixelHeap(n);
   const hd = hint.data;
+  const paper = input === 'regions' ? REGION_PAPER_COST : 1;
+  const step = new Float64Array(n);
+  for (let i = 0; i < n; i++) step[i] = paper + SPREAD_INK_COST * Math.min(1, Math.max(0, 1 - lineArt.data[i]));
   for (let i = 0; i < n; i++) {
     if (hd[4 * i + 3] > 0) {
-      distance[i] = 0;
+      // A hint on or beside a line does not say which side it means: it starts behind the darkest ink pixel
+      // around it, so it reaches its own region and the one across the line alike (weakly), and a hint inside
+      // the region wins it. Without this, a dot on the anti-aliased rim of an outline fills the open paper
+      // outside with full confidence.
+      const start = SPREAD_INK_COST * Math.max(0, 1 - darkestAround(lineArt, i));
+      distance[i] = start;
       source[i] = i;
-      heap.push(0, i);
+      heap.push(start, i);
     }
   }
   if (!heap.size) return createPlane(w, h, 4, out);
-  const step = new Float64Array(n);
-  for (let i = 0; i < n; i++) step[i] = 1 + SPREAD_INK_COST * Math.min(1, Math.max(0, 1 - lineArt.data[i]));
-  const relax = (q: number, length: number, d: number, inkP: number, from: number) => {
+  const relax = (q: number, length: number, d: number, from: number) => {
+    if (hd[4 * q + 3] > 0) return; // a hint pixel is its own hint's, whichever reaches it first
     const dq = d + length * step[q];
     if (dq < distance[q]) {
       distance[q] = dq;
-      ink[q] = inkP + length * (step[q] - 1);
       source[q] = from;
       heap.push(dq, q);
     }
@@ -134,27 +154,26 @@ export function spreadHints(hint: Plane, lineArt: Plane, input: SpreadInput = 's
     if (d > distance[p]) continue;
     const x = p % w;
     const s = source[p];
-    const k = ink[p];
     const [left, right, up, down] = [x > 0, x < w - 1, p >= w, p < n - w];
-    if (left) relax(p - 1, 1, d, k, s);
-    if (right) relax(p + 1, 1, d, k, s);
+    if (left) relax(p - 1, 1, d, s);
+    if (right) relax(p + 1, 1, d, s);
     if (up) {
-      relax(p - w, 1, d, k, s);
-      if (left) relax(p - w - 1, D, d, k, s);
-      if (right) relax(p - w + 1, D, d, k, s);
+      relax(p - w, 1, d, s);
+      if (left) relax(p - w - 1, D, d, s);
+      if (right) relax(p - w + 1, D, d, s);
     }
     if (down) {
-      relax(p + w, 1, d, k, s);
-      if (left) relax(p + w - 1, D, d, k, s);
-      if (right) relax(p + w + 1, D, d, k, s);
+      relax(p + w, 1, d, s);
+      if (left) relax(p + w - 1, D, d, s);
+      if (right) relax(p + w + 1, D, d, s);
     }
   }
   for (let i = 0; i < n; i++) {
     const s = source[i];
     const mask = hd[4 * s + 3];
     for (let c = 0; c < 3; c++) out[4 * i + c] = hd[4 * s + c] / mask;
-    const cost = input === 'regions' ? ink[i] + REGION_PAPER_COST * (distance[i] - ink[i]) : distance[i];
-    out[4 * i + 3] = Math.exp(-cost / SPREAD_REACH);
+    // A hint pixel is certain of itself wherever it lies.
+    out[4 * i + 3] = s === i ? 1 : Math.exp(-distance[i] / SPREAD_REACH);
   }
   return createPlane(w, h, 4, out);
 }

@@ -7,7 +7,7 @@ import { add, concat, mul, sigmoid, slice, sub, tanh } from '../ops/index.js';
 import { checkImage, encoderBlock, guideDecoder, tunnel, type TunnelConfig } from './blocks.js';
 import { FeatureConv } from './extractor.js';
 import { Conv2d, Sequential } from './layers.js';
-import { Module } from './module.js';
+import { Module, type StateDict } from './module.js';
 
 export interface GeneratorV1Config {
   /** Line art, distance field, hint RGB·mask, mask (REFERENCE §2). */
@@ -64,6 +64,34 @@ export function generatorV1Config({
 /** The published configuration (code's block counts 20/8/8/5; 31,808,154 parameters). */
 export const GENERATOR_V1: GeneratorV1Config = generatorV1Config();
 
+/**
+ * Bias of the gate channel that graftHintGate adds: sigmoid(4) ≈ 0.98, so the grafted model passes the hint fill
+ * almost unchanged where its confidence is 1 and stays the old model where no hint reaches (confidence 0).
+ */
+export const GRAFTED_GATE_BIAS = 4;
+
+/**
+ * An ungated generator's state dict with the hint gate added: the exit gains a fourth channel with zero
+ * weights and bias GRAFTED_GATE_BIAS; every other tensor is the same object. Training from it (`npm run train
+ * -- --from CKPT --generator-hint-gate on`) starts from a model that already colours without hints and follows
+ * the hint fill wherever it is confident, instead of learning both from scratch.
+ */
+export function graftHintGate(state: StateDict): StateDict {
+  const weight = state.get('exit.weight');
+  const bias = state.get('exit.bias');
+  if (!weight || !bias || weight.shape.length !== 4 || weight.shape[0] !== 3 || bias.shape.join() !== '3') {
+    const shape = weight ? `[${weight.shape.join(', ')}]` : 'missing';
+    throw new Error(`graftHintGate takes an ungated generator (exit.weight [3, C, 3, 3]); its exit.weight is ${shape}.`);
+  }
+  const [, c, kh, kw] = weight.shape;
+  const gateWeight = new Float32Array(4 * c * kh * kw);
+  gateWeight.set(weight.data); // output channel is the outer dimension: the gate's row stays zero
+  const out = new Map(state);
+  out.set('exit.weight', { shape: [4, c, kh, kw], data: gateWeight });
+  out.set('exit.bias', { shape: [4], data: Float32Array.from([...bias.data, GRAFTED_GATE_BIAS]) });
+  return out;
+}
+
 export interface GeneratorOutput {
   /** RGB in [-1, 1] at the input's resolution. */
   image: Tensor;
@@ -71,6 +99,8 @@ export interface GeneratorOutput {
   guide: Tensor | null;
   /** With the hint gate: the network's own RGB in [-1, 1] before the gate mixes in the hint (the image without hints). */
   painted?: Tensor;
+  /** With the hint gate: its logit [N, 1, H, W], whose sigmoid is how far the network trusts the hint fill at a pixel. */
+  gate?: Tensor;
 }
 
 export class GeneratorV1 extends Module {
@@ -132,8 +162,9 @@ export class GeneratorV1 extends Module {
     // the network trusts the hint fill it passes it through exactly; where it does not (paper the fill leaked
     // into, shading) or there is no hint, the image is its own.
     const painted = tanh(slice(exit, [0, 0, 0, 0], [n, 3, h, w]));
-    const a = mul(sigmoid(slice(exit, [0, 3, 0, 0], [n, 1, h, w])), slice(input, [0, 5, 0, 0], [n, 1, h, w]));
+    const gate = slice(exit, [0, 3, 0, 0], [n, 1, h, w]);
+    const a = mul(sigmoid(gate), slice(input, [0, 5, 0, 0], [n, 1, h, w]));
     const hint = slice(input, [0, 2, 0, 0], [n, 3, h, w]);
-    return { image: add(painted, mul(a, sub(hint, painted))), guide, painted };
+    return { image: add(painted, mul(a, sub(hint, painted))), guide, painted, gate };
   }
 }

@@ -85,7 +85,7 @@ export interface TrainConfig {
   lrD: number;
   betas: [number, number];
   /** Loss weights (REFERENCE §6) and the discriminator's one-sided real label. */
-  loss: { l1: number; guide: number; adversarial: number; perceptual: number; white: number; hint: number; painted: number; realLabel: number };
+  loss: { l1: number; guide: number; adversarial: number; perceptual: number; white: number; hint: number; painted: number; gate: number; realLabel: number };
   checkpointEvery: number;
   /** Checkpoints kept besides the best one by validation L1. */
   keepLast: number;
@@ -140,7 +140,7 @@ const FULL: TrainConfig = {
   lrG: 1e-4,
   lrD: 4e-4,
   betas: [0.5, 0.9],
-  loss: { l1: 10, guide: 0.9, adversarial: 1, perceptual: 1, white: 1, hint: 0, painted: 0, realLabel: 0.9 },
+  loss: { l1: 10, guide: 0.9, adversarial: 1, perceptual: 1, white: 1, hint: 0, painted: 0, gate: 0, realLabel: 0.9 },
   checkpointEvery: 1000,
   keepLast: 3,
   validateEvery: 1000,
@@ -263,6 +263,7 @@ export const FIELDS: readonly Field[] = [
   { path: 'loss.white', type: 'number', help: 'weight of the white-colour penalty (1)' },
   { path: 'loss.hint', type: 'number', help: 'weight of the hint-fidelity L1, weighted by hint confidence (0: the published recipe)' },
   { path: 'loss.painted', type: 'number', help: "with the hint gate: weight of the L1 of the network's own colour before the gate, inside the L1 term (0: off)" },
+  { path: 'loss.gate', type: 'number', help: 'with the hint gate: weight of its supervision, BCE of the gate against whether the hint fill is the true colour, weighted by confidence (0: off)' },
   { path: 'loss.realLabel', type: 'number', help: "discriminator's target for real images (one-sided smoothing, 0.9)" },
   { path: 'checkpointEvery', type: 'integer', help: 'steps between checkpoints' },
   { path: 'keepLast', type: 'integer', help: 'checkpoints kept besides the best by validation L1' },
@@ -411,11 +412,11 @@ export interface ConfigLayers {
 
 /**
  * The config a checkpoint saved, with the keys added since filled in as that run had them, validated: a run saved
- * before `hints` existed was trained with the published sampler, before `hintInput` on dots, before `loss.hint` (and `loss.painted`)
+ * before `hints` existed was trained with the published sampler, before `hintInput` on dots, before `loss.hint` (and `loss.painted`, `loss.gate`)
  * without that term, before `generator.hintGate` without the gate, before `paperOverlay` without paper.
  */
 export function savedConfig(saved: TrainConfig): TrainConfig {
-  return validateConfig(merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots', paperOverlay: 0, loss: { hint: 0, painted: 0 }, generator: { hintGate: 'off' } } as TrainConfig, saved));
+  return validateConfig(merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots', paperOverlay: 0, loss: { hint: 0, painted: 0, gate: 0 }, generator: { hintGate: 'off' } } as TrainConfig, saved));
 }
 
 /** defaults ← preset (or base) ← file ← flags, validated. */
@@ -437,6 +438,18 @@ export const FROZEN_ON_RESUME = [
 
 /** The keys that define the networks: a fine-tuning run keeps them from the checkpoint it starts from. */
 export const MODEL_KEYS = ['generator', 'discriminator', 'localFeatures', 'hintInput'] as const;
+
+/**
+ * The network differences between a checkpoint's config and a run that starts from it (`--from`): those of
+ * MODEL_KEYS, less the two changes that keep every trained tensor: another hint encoding (`hintInput`: the same
+ * four input channels, filled differently) and adding the hint gate to an ungated generator (graftHintGate).
+ */
+export function startFromDifferences(saved: TrainConfig, resolved: TrainConfig): string[] {
+  const addsGate = saved.generator.hintGate !== 'on' && resolved.generator.hintGate === 'on';
+  const kept = { ...saved, hintInput: resolved.hintInput, generator: addsGate ? { ...saved.generator, hintGate: resolved.generator.hintGate } : saved.generator };
+  const changed = MODEL_KEYS.filter((k) => frozenDifferences(kept, resolved, [k]).length);
+  return frozenDifferences(saved, resolved, changed); // worded with the checkpoint's own values
+}
 
 /**
  * The `keys` whose values differ between a checkpoint's config and the resolved one. Compared with sorted keys:
@@ -502,8 +515,9 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   check(isNum(config.finetuneLrG, 0), 'finetuneLrG', 'a finite number ≥ 0');
   check(isNum(config.lrD, 0), 'lrD', 'a finite number ≥ 0');
   check(Array.isArray(config.betas) && config.betas.length === 2 && config.betas.every((b) => isNum(b, 0, 0.999999)), 'betas', 'two numbers in [0, 1)');
-  for (const key of ['l1', 'guide', 'adversarial', 'perceptual', 'white', 'hint', 'painted'] as const) check(isNum(config.loss[key], 0), `loss.${key}`, 'a finite number ≥ 0');
+  for (const key of ['l1', 'guide', 'adversarial', 'perceptual', 'white', 'hint', 'painted', 'gate'] as const) check(isNum(config.loss[key], 0), `loss.${key}`, 'a finite number ≥ 0');
   check(config.loss.painted === 0 || config.generator.hintGate === 'on', 'loss.painted', '0 without the hint gate (--generator-hint-gate on), which is what it supervises');
+  check(config.loss.gate === 0 || config.generator.hintGate === 'on', 'loss.gate', '0 without the hint gate (--generator-hint-gate on), which is what it supervises');
   check(isNum(config.loss.realLabel, 0, 1) && config.loss.realLabel > 0, 'loss.realLabel', 'in (0, 1]');
   check(isNum(config.safety.rollbackLrFactor, 0, 1) && config.safety.rollbackLrFactor > 0, 'safety.rollbackLrFactor', 'in (0, 1]');
   check(config.maxSteps === null || isInt(config.maxSteps, 1), 'maxSteps', 'an integer ≥ 1 or none');

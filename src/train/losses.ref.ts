@@ -67,3 +67,28 @@ export function hintL1Reference(output: HostTensor, target: HostTensor, weight: 
   }
   return scalarResult(total / batch);
 }
+
+/**
+ * gateBce in float64: per batch item Σ_p c·(softplus(x) − x·t) / (Σ_p c + 1), t = 1 where the mean |hint − target|
+ * over the channels is below `tolerance`; averaged over the batch.
+ */
+export function gateBceReference(logits: HostTensor, hint: HostTensor, target: HostTensor, confidence: HostTensor, tolerance: number): HostTensor {
+  const [batch, channels, height, width] = target.shape;
+  const plane = height * width;
+  let total = 0;
+  for (let n = 0; n < batch; n++) {
+    let numerator = 0;
+    let weights = 0;
+    for (let p = 0; p < plane; p++) {
+      let difference = 0;
+      for (let c = 0; c < channels; c++) difference += Math.abs(hint.data[(n * channels + c) * plane + p] - target.data[(n * channels + c) * plane + p]);
+      const t = difference < channels * tolerance ? 1 : 0;
+      const x = logits.data[n * plane + p];
+      const w = confidence.data[n * plane + p];
+      weights += w;
+      numerator += w * (Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))) - x * t);
+    }
+    total += numerator / (weights + 1);
+  }
+  return scalarResult(total / batch);
+}

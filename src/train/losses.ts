@@ -51,6 +51,39 @@ export function bceWithLogits(logits: Tensor, target: number): Tensor {
   return record(loss, 'bceWithLogits', [logits], (g) => [mul(affine(sigmoid(logits), 1 / count, -target / count), g)]);
 }
 
+/** Mean channel difference (in [−1, 1] units, ≈ 13/255) within which a hint fill counts as the right colour. */
+export const GATE_TOLERANCE = 0.1;
+
+/**
+ * Supervision of the hint gate (this project's addition): the gate's logits x [N, 1, H, W] against whether the
+ * hint fill h is the ground truth's colour there, t = 1 where the mean |h − y| over the channels is below
+ * GATE_TOLERANCE, else 0; binary cross-entropy weighted by the hint confidence c (no hint, no say), per batch item
+ *   G = Σ_pixels c·(softplus(x) − x·t) / (Σ_pixels c + 1),
+ * averaged over the batch. Through the image's L1 alone the gate learns by σ'(x)·c·(h − painted), which is faint
+ * where the gate is nearly open and lets noise close it where the fill is right; this names the answer. t and c
+ * are constants; the gradient is the closed form c·(σ(x) − t) / (N·(Σ c + 1)).
+ */
+export function gateBce(logits: Tensor, hint: Tensor, target: Tensor, confidence: Tensor): Tensor {
+  assertSameShape('gateBce', hint, target);
+  const [n, , h, w] = target.shape;
+  for (const [name, t] of [['logits', logits], ['confidence', confidence]] as const) {
+    if (t.shape.join() !== [n, 1, h, w].join()) throw new Error(`gateBce: expected ${name} [${n}, 1, ${h}, ${w}], got [${t.shape.join(', ')}].`);
+  }
+  const [t, c, denominator] = noGrad(() => {
+    const right = lt(sum(abs(sub(hint, target)), 1, true), 3 * GATE_TOLERANCE);
+    const c = detach(confidence);
+    return [right, c, affine(sum(c, [1, 2, 3], true), 1, 1)]; // [N, 1, 1, 1]
+  });
+  const loss = tidy(() =>
+    noGrad(() => {
+      const softplusOfNegAbs = log(affine(exp(affine(abs(logits), -1, 0)), 1, 1));
+      const perPixel = add(sub(relu(logits), mul(logits, t)), softplusOfNegAbs);
+      return mean(div(sum(mul(perPixel, c), [1, 2, 3], true), denominator));
+    }),
+  );
+  return record(loss, 'gateBce', [logits], (g) => [mul(div(mul(sub(sigmoid(logits), t), c), denominator), mul(g, 1 / n))]);
+}
+
 /** Channels above this (in [−1, 1]) on all three count as white in the ground truth. */
 const WHITE_THRESHOLD = 0.85;
 

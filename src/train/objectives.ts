@@ -8,6 +8,8 @@
 //               + hint·hintL1(G(x), y, hint confidence) when its weight is set (this project's addition)
 //               + l1·painted·L1(painted(x), y) with the hint gate, when its weight is set: the network's own colour
 //                 before the gate, which the gate shields from the L1 wherever a hint reaches (this project's)
+//               + gate·gateBce(gate logits, hint fill, y, confidence) with the hint gate, when its weight is set:
+//                 whether the fill is the true colour, taught to the gate directly (this project's)
 //   G on pages: adversarial·BCE(D(G(page line art, no hints)), 1)  (fine-tuning: pages have no colour target)
 import { tidy } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -19,7 +21,7 @@ import type { Module } from '../nets/module.js';
 import type { Vgg16Features } from '../nets/vgg16.js';
 import { add, backward, concat, contiguous, mul, noGrad, reshape, slice, sum, zeros } from '../ops/index.js';
 import type { TrainConfig } from './config.js';
-import { bceWithLogits, hintL1, l1Loss, mseLoss, whitePenalty } from './losses.js';
+import { bceWithLogits, gateBce, hintL1, l1Loss, mseLoss, whitePenalty } from './losses.js';
 
 /** Loss terms by name, in the order they are logged: `loss` first, `grad_sum` last. */
 export type LossTerms = Record<string, Tensor>;
@@ -102,7 +104,7 @@ export function generatorObjective(nets: Networks, input: Tensor, target: Tensor
   const w = nets.config.loss;
   return frozen(nets.discriminator, () =>
     tidy(() => {
-      const { image, guide, painted } = generate(nets, input);
+      const { image, guide, painted, gate } = generate(nets, input);
       const terms: LossTerms = {
         l1: l1Loss(image, target),
         guide_l1: l1Loss(guide!, target),
@@ -110,13 +112,17 @@ export function generatorObjective(nets: Networks, input: Tensor, target: Tensor
         white: whitePenalty(image, target),
       };
       if (w.painted > 0 && painted) terms.painted_l1 = l1Loss(painted, target);
+      if (w.gate > 0 && gate) {
+        const [n, , h, width] = input.shape;
+        terms.gate = gateBce(gate, slice(input, [0, 2, 0, 0], [n, 3, h, width]), target, slice(input, [0, 5, 0, 0], [n, 1, h, width]));
+      }
       const vgg = nets.vgg;
       if (vgg) terms.perceptual = mseLoss(vgg.forward(image), noGrad(() => vgg.forward(target)));
       if (w.hint > 0) {
         const [n, , h, width] = input.shape;
         terms.hint = hintL1(image, target, slice(input, [0, 5, 0, 0], [n, 1, h, width])); // channel 5: the hint mask
       }
-      const loss = weighted(terms, { l1: w.l1, guide_l1: w.l1 * w.guide, adversarial: w.adversarial, white: w.white, perceptual: w.perceptual, hint: w.hint, painted_l1: w.l1 * w.painted });
+      const loss = weighted(terms, { l1: w.l1, guide_l1: w.l1 * w.guide, adversarial: w.adversarial, white: w.white, perceptual: w.perceptual, hint: w.hint, painted_l1: w.l1 * w.painted, gate: w.gate });
       backward(loss);
       return { loss, ...terms, grad_sum: gradientSum(nets.generator) };
     }),

@@ -7,7 +7,8 @@
 // Fine-tuning on black-and-white pages (REFERENCE §6; config.finetune): the same steps at generator lr 1e-6, and
 // after every 10th a page round: 5 D updates on real colour vs G(page line art, empty hints), then one G update
 // on pages with the adversarial loss alone (pages have no colour target). The run starts from another run's
-// weights (`startFrom`).
+// weights (`startFrom`). So may a normal run (a warm start): one that adds the hint gate to an ungated model or
+// changes its hint encoding keeps every trained tensor (config.startFromDifferences).
 //
 // Speed: each kind of update (D, G, and fine-tuning's two page updates) is recorded once — forward, backward,
 // optimizer — and replayed from then on (src/engine/recording.ts): the host uploads the batch into the same
@@ -30,7 +31,7 @@ import type { Recording } from '../engine/recording.js';
 import { Generator, defaultGenerator } from '../kernels/random.js';
 import { DiscriminatorV1 } from '../nets/discriminator-v1.js';
 import type { SEResNeXt } from '../nets/extractor.js';
-import { GeneratorV1, generatorV1Config } from '../nets/generator-v1.js';
+import { GeneratorV1, generatorV1Config, graftHintGate } from '../nets/generator-v1.js';
 import type { Module } from '../nets/module.js';
 import type { Vgg16Features } from '../nets/vgg16.js';
 import { abs, concat, mean, mul, noGrad, reshape, slice, sub, sum, tensor, zeros, type Tensor } from '../ops/index.js';
@@ -40,7 +41,7 @@ import type { Batch, TrainingData } from './batches.js';
 import {
   CheckpointStore, exportGenerator, type CheckpointContents, type FileSystem, type MomentEntry, type OptimizerMeta, type TrainingState, type ValidationMetrics,
 } from './checkpoint.js';
-import { describeHints, describeLocalFeatures, frozenDifferences, MODEL_KEYS, type TrainConfig } from './config.js';
+import { describeHints, describeLocalFeatures, frozenDifferences, startFromDifferences, type TrainConfig } from './config.js';
 import { TrainingLog, type EventName, type StepRecord, type ValidationRecord } from './log.js';
 import { discriminatorObjective, evaluating, generate, generatorObjective, pageGeneratorObjective, withoutHints, type LossTerms, type Networks } from './objectives.js';
 import { sampleGrid } from './samples.js';
@@ -581,11 +582,17 @@ export class Trainer {
    * networks); optimizers, counters and schedule start fresh.
    */
   startFrom(contents: CheckpointContents, source: string): void {
-    const differences = frozenDifferences(contents.config, this.config, MODEL_KEYS);
+    const differences = startFromDifferences(contents.config, this.config);
     if (differences.length) throw new Error(`${source} holds other networks than this run's configuration:\n  ${differences.join('\n  ')}`);
-    this.generator.loadStateDict(contents.generator);
+    const grafted = contents.config.generator.hintGate !== 'on' && this.config.generator.hintGate === 'on';
+    this.generator.loadStateDict(grafted ? graftHintGate(contents.generator) : contents.generator);
     this.discriminator.loadStateDict(contents.discriminator);
-    this.event('start', `weights from ${source} (step ${contents.state.step} of a ${contents.config.preset} run)`, { from: source });
+    const changes = [
+      ...(grafted ? ['the hint gate added to its generator'] : []),
+      ...(contents.config.hintInput !== this.config.hintInput ? [`hints now encoded as ${this.config.hintInput}, not ${contents.config.hintInput}`] : []),
+    ];
+    const note = changes.length ? `; ${changes.join('; ')}` : '';
+    this.event('start', `weights from ${source} (step ${contents.state.step} of a ${contents.config.preset} run${note})`, { from: source });
   }
 
   /**
