@@ -45,7 +45,7 @@ const OWN_FLAGS: FlagSpec[] = [
   {
     name: 'from',
     value: 'FILE',
-    help: 'a new run from the networks of a training checkpoint (<run>/checkpoints/step-*.safetensors):\nwith --finetune, fine-tuning on pages; without, a warm start on --data. Its other settings are\nthe defaults of this run; it may add the hint gate (--generator-hint-gate on) or change --hint-input'
+    help: 'a new run from the networks of a training checkpoint (<run>/checkpoints/step-*.safetensors):\nwith --finetune, fine-tuning on pages; without, a warm start on --data. Its other settings are\nthe defaults of this run; it may add the hint gate (--generator-hint-gate on) or change --hint-input',
   },
   { name: 'config', value: 'FILE', help: 'settings as JSON ({"preset": "tiny", "batchSize": 2, "loss": {"white": 0}}); flags override it' },
   VERBOSE_FLAG,
