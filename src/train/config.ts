@@ -439,14 +439,18 @@ export const FROZEN_ON_RESUME = [
 /** The keys that define the networks: a fine-tuning run keeps them from the checkpoint it starts from. */
 export const MODEL_KEYS = ['generator', 'discriminator', 'localFeatures', 'hintInput'] as const;
 
+/** Whether a run started from a checkpoint of `saved` adds the hint gate to its ungated generator (graftHintGate). */
+export function addsHintGate(saved: TrainConfig, resolved: TrainConfig): boolean {
+  return saved.generator.hintGate !== 'on' && resolved.generator.hintGate === 'on';
+}
+
 /**
  * The network differences between a checkpoint's config and a run that starts from it (`--from`): those of
  * MODEL_KEYS, less the two changes that keep every trained tensor: another hint encoding (`hintInput`: the same
  * four input channels, filled differently) and adding the hint gate to an ungated generator (graftHintGate).
  */
 export function startFromDifferences(saved: TrainConfig, resolved: TrainConfig): string[] {
-  const addsGate = saved.generator.hintGate !== 'on' && resolved.generator.hintGate === 'on';
-  const kept = { ...saved, hintInput: resolved.hintInput, generator: addsGate ? { ...saved.generator, hintGate: resolved.generator.hintGate } : saved.generator };
+  const kept = { ...saved, hintInput: resolved.hintInput, generator: addsHintGate(saved, resolved) ? { ...saved.generator, hintGate: resolved.generator.hintGate } : saved.generator };
   const changed = MODEL_KEYS.filter((k) => frozenDifferences(kept, resolved, [k]).length);
   return frozenDifferences(saved, resolved, changed); // worded with the checkpoint's own values
 }

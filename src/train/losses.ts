@@ -26,6 +26,12 @@ export function mseLoss(a: Tensor, b: Tensor): Tensor {
   return mean(mul(difference, difference));
 }
 
+/** Per element max(x, 0) − x·t + log(1 + exp(−|x|)), the overflow-free form of BCE on logits (bceWithLogits' note). */
+function crossEntropyTerms(logits: Tensor, target: Tensor | number): Tensor {
+  const softplusOfNegAbs = log(affine(exp(affine(abs(logits), -1, 0)), 1, 1));
+  return add(sub(relu(logits), mul(logits, target)), softplusOfNegAbs);
+}
+
 /**
  * Binary cross-entropy on logits against a constant target t (1 or 0, or 0.9 for one-sided label smoothing),
  * averaged over all elements: mean of max(x, 0) − x·t + log(1 + exp(−|x|)).
@@ -42,12 +48,7 @@ export function bceWithLogits(logits: Tensor, target: number): Tensor {
   logits.assertAlive();
   if (logits.size === 0) throw new Error(`bceWithLogits: the mean over an empty tensor [${logits.shape.join(', ')}] is undefined.`);
   const count = logits.size;
-  const loss = tidy(() =>
-    noGrad(() => {
-      const softplusOfNegAbs = log(affine(exp(affine(abs(logits), -1, 0)), 1, 1));
-      return mean(add(sub(relu(logits), mul(logits, target)), softplusOfNegAbs));
-    }),
-  );
+  const loss = tidy(() => noGrad(() => mean(crossEntropyTerms(logits, target))));
   return record(loss, 'bceWithLogits', [logits], (g) => [mul(affine(sigmoid(logits), 1 / count, -target / count), g)]);
 }
 
@@ -74,13 +75,7 @@ export function gateBce(logits: Tensor, hint: Tensor, target: Tensor, confidence
     const c = detach(confidence);
     return [right, c, affine(sum(c, [1, 2, 3], true), 1, 1)]; // [N, 1, 1, 1]
   });
-  const loss = tidy(() =>
-    noGrad(() => {
-      const softplusOfNegAbs = log(affine(exp(affine(abs(logits), -1, 0)), 1, 1));
-      const perPixel = add(sub(relu(logits), mul(logits, t)), softplusOfNegAbs);
-      return mean(div(sum(mul(perPixel, c), [1, 2, 3], true), denominator));
-    }),
-  );
+  const loss = tidy(() => noGrad(() => mean(div(sum(mul(crossEntropyTerms(logits, t), c), [1, 2, 3], true), denominator))));
   return record(loss, 'gateBce', [logits], (g) => [mul(div(mul(sub(sigmoid(logits), t), c), denominator), mul(g, 1 / n))]);
 }
 

@@ -111,17 +111,14 @@ export function generatorObjective(nets: Networks, input: Tensor, target: Tensor
         adversarial: bceWithLogits(nets.discriminator.forward(image), 1),
         white: whitePenalty(image, target),
       };
+      // The input's hint channels: 2…4 the hint colour (its fill), 5 the hint mask (its confidence).
+      const [n, , h, width] = input.shape;
+      const channels = (first: number, count: number) => slice(input, [0, first, 0, 0], [n, count, h, width]);
       if (w.painted > 0 && painted) terms.painted_l1 = l1Loss(painted, target);
-      if (w.gate > 0 && gate) {
-        const [n, , h, width] = input.shape;
-        terms.gate = gateBce(gate, slice(input, [0, 2, 0, 0], [n, 3, h, width]), target, slice(input, [0, 5, 0, 0], [n, 1, h, width]));
-      }
+      if (w.gate > 0 && gate) terms.gate = gateBce(gate, channels(2, 3), target, channels(5, 1));
       const vgg = nets.vgg;
       if (vgg) terms.perceptual = mseLoss(vgg.forward(image), noGrad(() => vgg.forward(target)));
-      if (w.hint > 0) {
-        const [n, , h, width] = input.shape;
-        terms.hint = hintL1(image, target, slice(input, [0, 5, 0, 0], [n, 1, h, width])); // channel 5: the hint mask
-      }
+      if (w.hint > 0) terms.hint = hintL1(image, target, channels(5, 1));
       const loss = weighted(terms, { l1: w.l1, guide_l1: w.l1 * w.guide, adversarial: w.adversarial, white: w.white, perceptual: w.perceptual, hint: w.hint, painted_l1: w.l1 * w.painted, gate: w.gate });
       backward(loss);
       return { loss, ...terms, grad_sum: gradientSum(nets.generator) };

@@ -41,7 +41,7 @@ import type { Batch, TrainingData } from './batches.js';
 import {
   CheckpointStore, exportGenerator, type CheckpointContents, type FileSystem, type MomentEntry, type OptimizerMeta, type TrainingState, type ValidationMetrics,
 } from './checkpoint.js';
-import { describeHints, describeLocalFeatures, frozenDifferences, startFromDifferences, type TrainConfig } from './config.js';
+import { addsHintGate, describeHints, describeLocalFeatures, frozenDifferences, startFromDifferences, type TrainConfig } from './config.js';
 import { TrainingLog, type EventName, type StepRecord, type ValidationRecord } from './log.js';
 import { discriminatorObjective, evaluating, generate, generatorObjective, pageGeneratorObjective, withoutHints, type LossTerms, type Networks } from './objectives.js';
 import { sampleGrid } from './samples.js';
@@ -584,7 +584,7 @@ export class Trainer {
   startFrom(contents: CheckpointContents, source: string): void {
     const differences = startFromDifferences(contents.config, this.config);
     if (differences.length) throw new Error(`${source} holds other networks than this run's configuration:\n  ${differences.join('\n  ')}`);
-    const grafted = contents.config.generator.hintGate !== 'on' && this.config.generator.hintGate === 'on';
+    const grafted = addsHintGate(contents.config, this.config);
     this.generator.loadStateDict(grafted ? graftHintGate(contents.generator) : contents.generator);
     this.discriminator.loadStateDict(contents.discriminator);
     const changes = [
