@@ -1,10 +1,14 @@
 // Training checkpoints carry the CRC-32 of their tensor data (issue 15): a checkpoint whose data or header was
-// damaged on disk is named with the reason and skipped, never trained from nor reported as the best.
+// damaged on disk is named with the reason and skipped, never trained from nor reported as the best. And what a
+// run --from starts with: a checkpoint, or an exported generator whose metadata must describe a buildable one.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { CheckpointError, CheckpointStore, type CheckpointContents } from '../src/train/checkpoint.js';
+import { DEFAULT_MODEL_PATH } from '../src/colorize/model.js';
+import { writeSafetensors } from '../src/io/safetensors.js';
+import { PROJECT_GENERATOR_FORMAT } from '../src/nets/architectures.js';
+import { CheckpointError, CheckpointStore, decodeStartWeights, type CheckpointContents } from '../src/train/checkpoint.js';
 import { resolveConfig } from '../src/train/config.js';
 
 function contents(step: number, valL1: number): CheckpointContents {
@@ -98,5 +102,32 @@ describe('checkpoints from before a setting existed', () => {
     s.save(old);
     const loaded = s.loadLatest()!.contents.config;
     expect([loaded.hints.denseShare, loaded.hintInput, loaded.loss.hint, loaded.loss.painted, loaded.generator.hintGate, loaded.paperOverlay]).toEqual([0, 'dots', 0, 0, 'off', 0]);
+  });
+});
+
+describe('a run --from an exported generator (decodeStartWeights)', () => {
+  const tensors = new Map([['exit.bias', { shape: [3], data: new Float32Array([0.1, 0.2, 0.3]) }]]);
+  const exported = (metadata: Record<string, string>) => writeSafetensors(tensors, { metadata: { format: PROJECT_GENERATOR_FORMAT, ...metadata } });
+  const networks = resolveConfig({ preset: 'tiny', flags: { hintInput: 'regions', generator: { hintGate: 'on' } } });
+
+  test('takes the networks from its metadata on its preset, and its tensors; it holds no discriminator', () => {
+    const start = decodeStartWeights(exported({ preset: 'tiny', generator: JSON.stringify(networks.generator), localFeatures: 'none', hintInput: 'regions' }), 'g.safetensors');
+    expect(start).toMatchObject({ step: null, discriminator: null, config: { preset: 'tiny', generator: networks.generator, localFeatures: 'none', hintInput: 'regions' } });
+    expect(start.config.discriminator).toEqual(resolveConfig({ preset: 'tiny' }).discriminator);
+    expect([...start.generator.get('exit.bias')!.data]).toEqual([...tensors.get('exit.bias')!.data]);
+  });
+
+  test('the shipped default model is such a start', () => {
+    const start = decodeStartWeights(readFileSync(DEFAULT_MODEL_PATH), DEFAULT_MODEL_PATH);
+    expect(start.config).toMatchObject({ preset: 'tiny', generator: { hintGate: 'on' }, hintInput: 'regions' });
+    expect(start.generator.has('exit.weight')).toBe(true);
+  });
+
+  test('metadata that describes no generator this project builds is refused, naming the file and the fix', () => {
+    const good = { preset: 'tiny', generator: JSON.stringify(networks.generator), localFeatures: 'none', hintInput: 'regions' };
+    for (const bad of [{ preset: 'huge' }, { generator: '{not json' }, { generator: JSON.stringify({ ...networks.generator, width: -3 }) }, { hintInput: 'scribbles' }]) {
+      expect(() => decodeStartWeights(exported({ ...good, ...bad }), 'g.safetensors')).toThrow(/^g\.safetensors: the exported generator's metadata does not describe a generator this project builds \(.+\); export it again\.$/s);
+    }
+    expect(() => decodeStartWeights(new Uint8Array([1, 2, 3]), 'g.safetensors')).toThrow(CheckpointError);
   });
 });

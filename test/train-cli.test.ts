@@ -76,11 +76,15 @@ describe('npm run train', () => {
     expect(generator.metadata.hintInput).toBe('dots');
     expect(generator.tensors.has('exit.weight')).toBe(true);
 
-    // A fresh run into a folder that holds checkpoints, and an exported generator where a training checkpoint belongs.
+    // A fresh run into a folder that holds checkpoints; an exported generator where only a training checkpoint
+    // will do (--export); and a run --from an exported generator, whose discriminator starts untrained.
     expect(train(...SMALL, '--out', out)).toMatchObject({ status: 2, stderr: expect.stringMatching(/already holds checkpoints: add --resume/) });
-    const wrong = train(...SMALL, '--out', join(dir, 'ft'), '--finetune', dir, '--from', join(out, 'generator.safetensors'));
+    const wrong = train('--export', join(out, 'generator.safetensors'), '-o', join(dir, 'again.safetensors'));
     expect(wrong.status).toBe(1);
-    expect(wrong.stderr).toMatch(/generator\.safetensors is not a training checkpoint of this project/);
+    expect(wrong.stderr).toMatch(/generator\.safetensors is not a training checkpoint of this project[^]*--from takes one or a generator this project exported/);
+    const fromExport = train('--from', join(out, 'generator.safetensors'), '--out', join(dir, 'from-export'), '--crop', '32', '--batch-size', '2', '--validation-images', '2', '--max-steps', '1');
+    expect(fromExport.status, fromExport.stderr).toBe(0);
+    expect(fromExport.stdout).toMatch(/weights from .*generator\.safetensors \(an exported tiny generator; the discriminator starts untrained/);
 
     // --export: the newest checkpoint of a run, the best by validation, or a named checkpoint to a named file.
     const newest = train('--export', out);

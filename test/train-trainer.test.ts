@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { GRAFTED_GATE_BIAS } from '../src/nets/generator-v1.js';
 import type { Module } from '../src/nets/module.js';
 import { loadTrainingData, type Batch, type BatchSource, type TrainingData } from '../src/train/batches.js';
-import { CheckpointError, CheckpointStore, type FileSystem } from '../src/train/checkpoint.js';
+import { checkpointStart, CheckpointError, CheckpointStore, decodeStartWeights, exportGenerator, type FileSystem } from '../src/train/checkpoint.js';
 import { resolveConfig, type DeepPartial, type TrainConfig } from '../src/train/config.js';
 import { parseLog, type EventRecord, type StepRecord, type ValidationRecord } from '../src/train/log.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -319,7 +319,7 @@ describe('training on the software adapter', () => {
     const gated = config({ generator: { ...SMALL.generator, hintGate: 'on' }, hintInput: 'regions', loss: { painted: 1 }, maxSteps: 1 });
     const warmOut = runDir('warm');
     const warm = new Trainer({ config: gated, data: await loadTrainingData(gated), out: warmOut });
-    warm.startFrom(contents, 'source.safetensors');
+    warm.startFrom(checkpointStart(contents), 'source.safetensors');
     const weights = await parameters(warm.generator);
     for (const [name, entry] of contents.generator) {
       if (!name.startsWith('exit.') && weights.has(name)) expect(weights.get(name), name).toEqual(entry.data);
@@ -337,11 +337,44 @@ describe('training on the software adapter', () => {
     // A wider generator, or a gated checkpoint into an ungated run, would lose or invent trained tensors.
     const wider = config({ generator: { ...SMALL.generator, width: 32 } });
     const refused = new Trainer({ config: wider, data: await loadTrainingData(wider), out: runDir('wider') });
-    expect(() => refused.startFrom(contents, 'source.safetensors')).toThrow(/holds other networks than this run's configuration:\n {2}generator:/);
+    expect(() => refused.startFrom(checkpointStart(contents), 'source.safetensors')).toThrow(/holds other networks than this run's configuration:\n {2}generator:/);
     refused.dispose();
     const ungated = new Trainer({ config: plain, data: await loadTrainingData(plain), out: runDir('ungated') });
-    expect(() => ungated.startFrom(gatedContents, 'gated.safetensors')).toThrow(/generator: checkpoint .*"hintGate":"on"/);
+    expect(() => ungated.startFrom(checkpointStart(gatedContents), 'gated.safetensors')).toThrow(/generator: checkpoint .*"hintGate":"on"/);
     ungated.dispose();
+  });
+
+  test('a start from an exported generator takes its generator, keeps this run\'s own discriminator, and may size that freely', async () => {
+    const plain = config({ maxSteps: 1 });
+    const first = new Trainer({ config: plain, data: await loadTrainingData(plain), out: runDir('export-source') });
+    await first.run();
+    const contents = first.store.loadLatest()!.contents;
+    first.dispose();
+    const file = join(runDir('export-file'), 'generator.safetensors');
+    exportGenerator(file, contents.generator, contents.config);
+    const start = decodeStartWeights(readFileSync(file), file);
+    expect(start).toMatchObject({ step: null, discriminator: null, config: { preset: plain.preset, generator: plain.generator, hintInput: plain.hintInput } });
+
+    // The discriminator of another size than the preset's: the start has none to keep.
+    const other = config({ discriminator: { width: 32, cardinality: 2 }, maxSteps: 1 });
+    const out = runDir('from-export');
+    const warm = new Trainer({ config: other, data: await loadTrainingData(other), out });
+    const untrained = await parameters(warm.discriminator);
+    warm.startFrom(start, file);
+    const g = await parameters(warm.generator);
+    for (const [name, entry] of contents.generator) if (g.has(name)) expect(g.get(name), name).toEqual(entry.data);
+    expect(await parameters(warm.discriminator)).toEqual(untrained);
+    const event = readLog(out).find((r): r is EventRecord => r.kind === 'event' && r.event === 'start' && r.message.startsWith('weights from'));
+    expect(event?.message).toMatch(/an exported tiny generator; the discriminator starts untrained: the file holds the generator only/);
+    await warm.run();
+    expect(warm.skippedUpdates).toBe(0);
+    warm.dispose();
+
+    // Its generator's settings still bind: a wider generator is refused.
+    const wider = config({ generator: { ...SMALL.generator, width: 32 } });
+    const refused = new Trainer({ config: wider, data: await loadTrainingData(wider), out: runDir('export-wider') });
+    expect(() => refused.startFrom(start, file)).toThrow(/holds other networks than this run's configuration:\n {2}generator:/);
+    refused.dispose();
   });
 
   test('fine-tuning: a page round updates D on real colour vs coloured pages, then G with the adversarial loss alone', async () => {

@@ -1,6 +1,6 @@
 // npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
 // npm run train -- --out DIR --resume [settings]
-// npm run train -- --from <checkpoint> [--finetune <bw-dir>] [--data DIR] --out DIR [settings]
+// npm run train -- --from <checkpoint|exported generator> [--finetune <bw-dir>] [--data DIR] --out DIR [settings]
 // npm run train -- --export <checkpoint|run dir> [-o FILE] [--best]
 // Trains the colorization GAN (src/train/trainer.ts) with a progress bar, writing <out>/log.jsonl, checkpoints,
 // sample grids and finally <out>/generator.safetensors (what `npm run colorize` loads). Ctrl-C, SIGTERM or a
@@ -20,7 +20,7 @@ import { EXTRACTOR_V1, SEResNeXt } from '../nets/extractor.js';
 import type { Module } from '../nets/module.js';
 import { Vgg16Features } from '../nets/vgg16.js';
 import { loadTrainingData } from '../train/batches.js';
-import { checkpointName, CheckpointStore, decodeCheckpoint, exportGenerator, type CheckpointContents } from '../train/checkpoint.js';
+import { checkpointName, CheckpointStore, decodeCheckpoint, decodeStartWeights, exportGenerator, type StartWeights } from '../train/checkpoint.js';
 import {
   CONFIG_FLAGS, configFromFlags, configHelp, ConfigError, frozenDifferences, parseConfigJson, startFromDifferences, resolveConfig, type DeepPartial, type TrainConfig,
 } from '../train/config.js';
@@ -45,7 +45,7 @@ const OWN_FLAGS: FlagSpec[] = [
   {
     name: 'from',
     value: 'FILE',
-    help: 'a new run from the networks of a training checkpoint (<run>/checkpoints/step-*.safetensors):\nwith --finetune, fine-tuning on pages; without, a warm start on --data. Its other settings are\nthe defaults of this run; it may add the hint gate (--generator-hint-gate on) or change --hint-input',
+    help: 'a new run from the networks of a training checkpoint (<run>/checkpoints/step-*.safetensors)\nor of an exported generator (models/default.safetensors, <run>/generator.safetensors; the\ndiscriminator then starts untrained): with --finetune, fine-tuning on pages; without, a warm\nstart on --data. Its other settings are the defaults of this run; it may add the hint gate\n(--generator-hint-gate on) or change --hint-input',
   },
   { name: 'config', value: 'FILE', help: 'settings as JSON ({"preset": "tiny", "batchSize": 2, "loss": {"white": 0}}); flags override it' },
   VERBOSE_FLAG,
@@ -54,7 +54,7 @@ const OWN_FLAGS: FlagSpec[] = [
 
 const USAGE = `usage: npm run train -- [--preset tiny|small|full|paper] [--config FILE] [--data DIR|generated] --out DIR [settings]
        npm run train -- --out DIR --resume [settings]
-       npm run train -- --from <checkpoint> [--finetune <bw-dir>] [--data DIR] --out DIR [settings]
+       npm run train -- --from <checkpoint|exported generator> [--finetune <bw-dir>] [--data DIR] --out DIR [settings]
        npm run train -- --export <checkpoint|run dir> [-o FILE] [--best]
 
 ${flagsHelp(OWN_FLAGS)}
@@ -106,14 +106,12 @@ function parse(argv: string[]): Options | ExportOptions | null {
   return { kind: 'train', out, resume: parsed.switches.has('resume'), from: values.get('from') ?? null, file, flags: configFromFlags(values), verbose: parsed.switches.has('verbose') };
 }
 
-function readTrainingCheckpoint(path: string, flag = '--from'): CheckpointContents {
-  let bytes: Uint8Array;
+function readWeightsFile(path: string, flag: string): Uint8Array {
   try {
-    bytes = readInputFile(path, MAX_WEIGHTS_BYTES);
+    return readInputFile(path, MAX_WEIGHTS_BYTES);
   } catch (e) {
     throw new Error(`${flag} ${path}: cannot read it (${(e as Error).message}).`);
   }
-  return decodeCheckpoint(bytes, path);
 }
 
 /** The run's configuration and where it starts: fresh, resumed, or fine-tuning from another run's checkpoint. */
@@ -121,7 +119,7 @@ function plan({ out, resume, from, file, flags }: Options): {
   config: TrainConfig;
   store: CheckpointStore;
   latest: ReturnType<CheckpointStore['loadLatest']>;
-  start: { path: string; contents: CheckpointContents } | null;
+  start: { path: string; weights: StartWeights } | null;
 } {
   const store = new CheckpointStore(join(out, 'checkpoints'), 1);
   if (resume) {
@@ -149,18 +147,18 @@ function plan({ out, resume, from, file, flags }: Options): {
   }
   if (store.list().length) throw new UsageError(`${out} already holds checkpoints: add --resume to continue that run, or choose another --out.`);
   if (from) {
-    const contents = readTrainingCheckpoint(from);
-    const config = resolveConfig({ base: contents.config, file, flags });
-    const differences = startFromDifferences(contents.config, config);
+    const weights = decodeStartWeights(readWeightsFile(from, '--from'), from);
+    const config = resolveConfig({ base: weights.config, file, flags });
+    const differences = startFromDifferences(weights.config, config, { freshDiscriminator: weights.discriminator === null });
     if (differences.length) {
       throw new UsageError(
         `A run --from ${from} keeps its networks (it may only add the hint gate or change the hint encoding); these settings change them:\n  ${differences.join('\n  ')}`,
       );
     }
-    return { config, store, latest: null, start: { path: from, contents } };
+    return { config, store, latest: null, start: { path: from, weights } };
   }
   const config = resolveConfig({ file, flags });
-  if (config.finetune !== null) throw new UsageError('--finetune needs --from <checkpoint>: the training checkpoint of the model to fine-tune.');
+  if (config.finetune !== null) throw new UsageError('--finetune needs --from: the training checkpoint or exported generator (e.g. models/default.safetensors) of the model to fine-tune.');
   return { config, store, latest: null, start: null };
 }
 
@@ -204,7 +202,7 @@ function exportCheckpoint({ from, to, best }: ExportOptions): number {
   } else if (best) {
     throw new UsageError('--best chooses among the checkpoints of a run folder; --export names a single checkpoint here.');
   }
-  const contents = readTrainingCheckpoint(path, '--export');
+  const contents = decodeCheckpoint(readWeightsFile(path, '--export'), path);
   const output = to ?? join(run, `generator-${checkpointName(contents.state.step)}`);
   if (existsSync(output)) throw new UsageError(`${output} already exists; choose another -o.`);
   exportGenerator(output, contents.generator, contents.config);
@@ -283,7 +281,7 @@ async function main(): Promise<number> {
     },
   });
   if (latest) trainer.resume(latest);
-  if (start) trainer.startFrom(start.contents, start.path);
+  if (start) trainer.startFrom(start.weights, start.path);
   console.log(`run folder: ${options.out} (log.jsonl, checkpoints/, samples/)`);
   bar = progressBar(trainer.totalSteps, {
     unit: 'images/s',

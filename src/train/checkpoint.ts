@@ -19,7 +19,7 @@ import { readSafetensors, readSafetensorsHeader, writeSafetensors, type TensorDa
 import { crc32 } from '../io/zip-format.js';
 import { PROJECT_GENERATOR_FORMAT } from '../nets/architectures.js';
 import type { StateDict, StateEntry } from '../nets/module.js';
-import { savedConfig, type TrainConfig } from './config.js';
+import { exportedConfig, savedConfig, type TrainConfig } from './config.js';
 
 export const CHECKPOINT_FORMAT = 'manga-colorize/training-checkpoint/1';
 
@@ -125,7 +125,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): CheckpointC
     const exported = metadata.format === PROJECT_GENERATOR_FORMAT ? ' It is a generator exported for inference (npm run colorize).' : '';
     throw new CheckpointError(
       `${source} is not a training checkpoint of this project (format ${JSON.stringify(metadata.format ?? null)}, expected ${CHECKPOINT_FORMAT}).${exported} ` +
-        '--resume and --from take a checkpoint of a training run: <run>/checkpoints/step-*.safetensors.',
+        '--resume and --export take a checkpoint of a training run (<run>/checkpoints/step-*.safetensors); --from takes one or a generator this project exported.',
     );
   }
   let config: TrainConfig;
@@ -164,6 +164,54 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): CheckpointC
     }
   }
   return contents;
+}
+
+/**
+ * The weights a run `--from` starts with: a training checkpoint's networks, or the generator alone of a file
+ * exported for inference (`--export`, a finished run's generator.safetensors, the shipped
+ * models/default.safetensors), whose run builds its own discriminator. Optimizer moments never carry over.
+ */
+export interface StartWeights {
+  /** The networks' settings (for an exported generator: its preset's defaults with the file's metadata). */
+  config: TrainConfig;
+  generator: StateDict;
+  /** null for an exported generator. */
+  discriminator: StateDict | null;
+  /** The checkpoint's step; null for an exported generator. */
+  step: number | null;
+}
+
+/** A training checkpoint's networks as a start. */
+export function checkpointStart(c: CheckpointContents): StartWeights {
+  return { config: c.config, generator: c.generator, discriminator: c.discriminator, step: c.state.step };
+}
+
+/** A training checkpoint or an exported generator of this project, as a run --from it starts. */
+export function decodeStartWeights(bytes: Uint8Array, source: string): StartWeights {
+  let read: ReturnType<typeof readSafetensors>;
+  try {
+    read = readSafetensors(bytes, { copy: true });
+  } catch (e) {
+    throw new CheckpointError(`${source}: ${(e as Error).message}`);
+  }
+  const { metadata, tensors } = read;
+  if (metadata.format !== PROJECT_GENERATOR_FORMAT) return checkpointStart(decodeCheckpoint(bytes, source));
+  let config: TrainConfig;
+  try {
+    config = exportedConfig(metadata.preset ?? 'full', {
+      generator: JSON.parse(metadata.generator) as TrainConfig['generator'],
+      localFeatures: metadata.localFeatures as TrainConfig['localFeatures'],
+      hintInput: (metadata.hintInput ?? 'dots') as TrainConfig['hintInput'],
+    });
+  } catch (e) {
+    throw new CheckpointError(`${source}: the exported generator's metadata does not describe a generator this project builds (${(e as Error).message}); export it again.`);
+  }
+  const generator: StateDict = new Map();
+  for (const [name, t] of tensors) {
+    if (t.dtype === 'I64') throw new CheckpointError(`${source}: tensor ${name} is int64; an exported generator holds floats only.`);
+    generator.set(name, { shape: t.shape, data: t.data as Float32Array }); // F16/BF16 are widened on read
+  }
+  return { config, generator, discriminator: null, step: null };
 }
 
 // ---- atomic files ---------------------------------------------------------------------------------------

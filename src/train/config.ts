@@ -270,7 +270,7 @@ export const FIELDS: readonly Field[] = [
   { path: 'validateEvery', type: 'integer', help: 'steps between validations' },
   { path: 'sampleEvery', type: 'integer', help: 'steps between sample grids' },
   { path: 'progressEvery', type: 'integer', help: 'steps between progress lines when not on a terminal' },
-  { path: 'finetune', type: 'string', nullable: true, help: 'fine-tune on this folder of black-and-white pages (needs --from <checkpoint>)' },
+  { path: 'finetune', type: 'string', nullable: true, help: 'fine-tune on this folder of black-and-white pages (needs --from a checkpoint or exported generator)' },
   { path: 'finetuneSteps', type: 'integer', help: 'fine-tuning steps (3500; paper 5000)' },
   { path: 'finetuneEvery', type: 'integer', help: 'a page round after every N-th fine-tuning step (10; paper 5)' },
   { path: 'finetuneDiscriminatorSteps', type: 'integer', help: 'D steps per page round (5)' },
@@ -419,6 +419,16 @@ export function savedConfig(saved: TrainConfig): TrainConfig {
   return validateConfig(merge({ hints: { ...PUBLISHED_HINTS }, hintInput: 'dots', paperOverlay: 0, loss: { hint: 0, painted: 0, gate: 0 }, generator: { hintGate: 'off' } } as TrainConfig, saved));
 }
 
+/**
+ * The configuration of a run that made an exported generator (exportGenerator's metadata: its preset, generator
+ * sizes, local features and hint encoding): the preset's defaults with those settings. The rest of that run's
+ * settings (data, schedule, losses) is not in the file; a run --from it takes its own.
+ */
+export function exportedConfig(preset: string, networks: Pick<TrainConfig, 'generator' | 'localFeatures' | 'hintInput'>): TrainConfig {
+  if (!(PRESET_NAMES as readonly string[]).includes(preset)) throw new ConfigError(`its "preset" metadata is ${JSON.stringify(preset)}, expected one of ${PRESET_NAMES.join(', ')}`);
+  return savedConfig(merge(presetConfig(preset as PresetName), networks));
+}
+
 /** defaults ← preset (or base) ← file ← flags, validated. */
 export function resolveConfig({ preset, base, file = {}, flags = {} }: ConfigLayers): TrainConfig {
   const name = preset ?? flags.preset ?? file.preset ?? base?.preset ?? 'full';
@@ -448,10 +458,13 @@ export function addsHintGate(saved: TrainConfig, resolved: TrainConfig): boolean
  * The network differences between a checkpoint's config and a run that starts from it (`--from`): those of
  * MODEL_KEYS, less the two changes that keep every trained tensor: another hint encoding (`hintInput`: the same
  * four input channels, filled differently) and adding the hint gate to an ungated generator (graftHintGate).
+ * With `freshDiscriminator` (the start holds no discriminator) the discriminator's settings are the run's own.
  */
-export function startFromDifferences(saved: TrainConfig, resolved: TrainConfig): string[] {
+export function startFromDifferences(saved: TrainConfig, resolved: TrainConfig, { freshDiscriminator = false } = {}): string[] {
   const kept = { ...saved, hintInput: resolved.hintInput, generator: addsHintGate(saved, resolved) ? { ...saved.generator, hintGate: resolved.generator.hintGate } : saved.generator };
-  const changed = MODEL_KEYS.filter((k) => frozenDifferences(kept, resolved, [k]).length);
+  // A start without a discriminator (an exported generator) builds the run's own, of any size.
+  const keys = MODEL_KEYS.filter((k) => !(freshDiscriminator && k === 'discriminator'));
+  const changed = keys.filter((k) => frozenDifferences(kept, resolved, [k]).length);
   return frozenDifferences(saved, resolved, changed); // worded with the checkpoint's own values
 }
 

@@ -39,7 +39,7 @@ import { writePng } from '../io/image.js';
 import { Adam, type AdamState } from './adam.js';
 import type { Batch, TrainingData } from './batches.js';
 import {
-  CheckpointStore, exportGenerator, type CheckpointContents, type FileSystem, type MomentEntry, type OptimizerMeta, type TrainingState, type ValidationMetrics,
+  CheckpointStore, exportGenerator, type CheckpointContents, type FileSystem, type MomentEntry, type OptimizerMeta, type StartWeights, type TrainingState, type ValidationMetrics,
 } from './checkpoint.js';
 import { addsHintGate, describeHints, describeLocalFeatures, frozenDifferences, startFromDifferences, type TrainConfig } from './config.js';
 import { TrainingLog, type EventName, type StepRecord, type ValidationRecord } from './log.js';
@@ -578,21 +578,25 @@ export class Trainer {
   }
 
   /**
-   * Fine-tuning's start: the generator's and discriminator's weights of another run's checkpoint (same
-   * networks); optimizers, counters and schedule start fresh.
+   * The start of a run `--from` another's weights (fine-tuning, or a warm start): the generator's, and the
+   * discriminator's where the start has one (an exported generator has not: this run's own initialisation
+   * stays); optimizers, counters and schedule start fresh.
    */
-  startFrom(contents: CheckpointContents, source: string): void {
-    const differences = startFromDifferences(contents.config, this.config);
+  startFrom(start: StartWeights, source: string): void {
+    const freshDiscriminator = start.discriminator === null;
+    const differences = startFromDifferences(start.config, this.config, { freshDiscriminator });
     if (differences.length) throw new Error(`${source} holds other networks than this run's configuration:\n  ${differences.join('\n  ')}`);
-    const grafted = addsHintGate(contents.config, this.config);
-    this.generator.loadStateDict(grafted ? graftHintGate(contents.generator) : contents.generator);
-    this.discriminator.loadStateDict(contents.discriminator);
+    const grafted = addsHintGate(start.config, this.config);
+    this.generator.loadStateDict(grafted ? graftHintGate(start.generator) : start.generator);
+    if (start.discriminator) this.discriminator.loadStateDict(start.discriminator);
     const changes = [
       ...(grafted ? ['the hint gate added to its generator'] : []),
-      ...(contents.config.hintInput !== this.config.hintInput ? [`hints now encoded as ${this.config.hintInput}, not ${contents.config.hintInput}`] : []),
+      ...(start.config.hintInput !== this.config.hintInput ? [`hints now encoded as ${this.config.hintInput}, not ${start.config.hintInput}`] : []),
+      ...(freshDiscriminator ? ['the discriminator starts untrained: the file holds the generator only'] : []),
     ];
+    const what = start.step === null ? `an exported ${start.config.preset} generator` : `step ${start.step} of a ${start.config.preset} run`;
     const note = changes.length ? `; ${changes.join('; ')}` : '';
-    this.event('start', `weights from ${source} (step ${contents.state.step} of a ${contents.config.preset} run${note})`, { from: source });
+    this.event('start', `weights from ${source} (${what}${note})`, { from: source });
   }
 
   /**
