@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { colourfulness } from '../src/colorize/colourfulness.js';
 import { createPlane } from '../src/data/plane.js';
-import { ciede2000, deltaEMap, discMask, drawingMask, flatFill, inkBrightness, meanOver, psnr, regionFill, srgbToLab, type Lab } from '../src/eval/metrics.js';
+import { ciede2000, deltaEMap, discMask, drawingMask, flatFill, inkBrightness, meanOver, psnr, REACH_BINS, reachBins, regionFill, srgbToLab, type Lab } from '../src/eval/metrics.js';
 
 // Sharma, Wu & Dalal (2005), Table 1: L1 a1 b1, L2 a2 b2, ΔE00.
 const SHARMA: [number, number, number, number, number, number, number][] = [
@@ -115,6 +115,21 @@ describe('eval metrics', () => {
     expect(rgb(out, 5, 1)).toEqual([0, 0, 0]); // the line stays black
     expect(rgb(out, 7, 2)).toEqual([0, 0, 1]);
     expect(regionFill(size, [], input, input).data).toEqual(flatFill(size, [], input).data);
+  });
+
+  test('reach bins: ink, then the regions confidence: slow decay inside the hint\'s region, steep past each line', () => {
+    // One hint at the left end of a 140-px strip with full lines down columns 100 and 120.
+    const size = { width: 140, height: 3 };
+    const lineArt = createPlane(140, 3, 1, Float32Array.from({ length: 420 }, (_, i) => (i % 140 === 100 || i % 140 === 120 ? 0 : 1)));
+    const bins = reachBins(size, [{ x: 0, y: 1, rgb: [1, 0, 0] }], lineArt);
+    const at = (x: number) => REACH_BINS[bins[140 + x]];
+    // Inside the region c = exp(−0.1·d / 24): ≥ 0.9 up to 25 px, then down to ~0.66 at the line.
+    expect([0, 25, 26, 99].map(at)).toEqual(['c ≥ 0.9', 'c ≥ 0.9', '0.5 ≤ c < 0.9', '0.5 ≤ c < 0.9']);
+    expect([100, 120].map(at)).toEqual(['ink', 'ink']);
+    // A full ink pixel costs 40: past one line c ≈ 0.12, past two ≈ 0.02.
+    expect([101, 119].map(at)).toEqual(['0.1 ≤ c < 0.5', '0.1 ≤ c < 0.5']);
+    expect([121, 139].map(at)).toEqual(['c < 0.1', 'c < 0.1']);
+    expect(() => reachBins(size, [], createPlane(10, 3, 1))).toThrow(/one channel of the image size/);
   });
 
   test('ink brightness: mean output luma over the page\'s line pixels', () => {

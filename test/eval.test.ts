@@ -3,7 +3,8 @@
 import { describe, expect, test } from 'vitest';
 import { loadColorModel } from '../src/colorize/model.js';
 import { colouredRegions } from '../src/data/hints.js';
-import { contactSheet, evalHints, evaluate, formatTable } from '../src/eval/evaluate.js';
+import { contactSheet, evalHints, evaluate, formatReachTable, formatTable } from '../src/eval/evaluate.js';
+import { REACH_BINS } from '../src/eval/metrics.js';
 import { evalSummary, type EvalJson } from '../src/eval/summary.js';
 import { useTestEngine } from './helpers/gpu.js';
 import { tinyGenerator } from './helpers/colorize.js';
@@ -51,6 +52,23 @@ describe('npm run eval', () => {
       const sheet = contactSheet(report.sheet);
       expect(sheet.width).toBe(4 * 80 + 5 * 4);
       expect(sheet.height).toBe(4 * (64 + 4) + 4);
+      // By reach: every method at each mode and K > 0; shares sum to 1, and pooling the bins gives the drawing's
+      // mean ΔE00 over its pixels (the rows above average per image; with one image they agree).
+      expect(report.byReach.map((r) => `${r.mode}|${r.k}|${r.method}`)).toEqual(
+        report.rows.filter((r) => r.k > 0).map((r) => `${r.mode}|${r.k}|${r.method}`),
+      );
+      for (const r of report.byReach) {
+        expect(r.share.length).toBe(REACH_BINS.length);
+        expect(r.share.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+        expect(r.share[0]).toBeGreaterThan(0); // the lines
+      }
+      const one = await evaluate(model, images.slice(0, 1), { size: 64, hints: [5], blends: ['multiply'], modes: ['xdog'] });
+      const pooled = one.byReach.find((r) => r.method === 'flat-fill')!;
+      const mean = pooled.deltaE.reduce((sum, d, i) => sum + (pooled.share[i] ? d * pooled.share[i] : 0), 0);
+      expect(mean).toBeCloseTo(one.rows.find((r) => r.method === 'flat-fill')!.deltaEDrawing, 4);
+      const reachTable = formatReachTable(report);
+      expect(reachTable.split('\n').length).toBe(2 + report.byReach.length + 2); // a share line per mode at K = 5
+      expect(reachTable).toMatch(/\| xdog \| 5 \| share of the drawing \|/);
       const table = formatTable(report);
       expect(table.split('\n').length).toBe(2 + report.rows.length);
       expect(table).toMatch(/\| xdog \| 5 \| model\/luminance \|/);

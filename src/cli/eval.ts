@@ -11,7 +11,7 @@ import { DEFAULT_MODEL_PATH, loadColorModel } from '../colorize/model.js';
 import { BLEND_MODES, DEFAULT_BLEND, isBlendMode, type BlendMode } from '../colorize/recombine.js';
 import { splitManifest } from '../data/loader.js';
 import { Engine, useEngine } from '../engine/engine.js';
-import { contactSheet, evaluate, formatTable, type EvalImage } from '../eval/evaluate.js';
+import { contactSheet, evaluate, formatReachTable, formatTable, type EvalImage } from '../eval/evaluate.js';
 import { nodeDevice } from '../io/dawn.js';
 import { flagsHelp, HELP_FLAG, parseNumberFlag, type FlagSpec } from '../io/flags.js';
 import { listImages, openTrainingSet } from '../io/dataset.js';
@@ -132,9 +132,10 @@ export async function main(argv: string[]): Promise<number> {
     const { sheet, ...rest } = report;
     const json = { weights: weightsName, model: model.description, data: description, seconds: (performance.now() - start) / 1000, ...rest, sheet: sheet.map((r) => ({ name: r.name, mode: r.mode, k: r.k })) };
     await writeFile(join(o.out, 'eval.json'), `${JSON.stringify(json, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-    await writeFile(join(o.out, 'eval.md'), `${table}\n`);
+    const reach = report.byReach.length ? `\n\nDrawing ΔE00 by how surely the hints reach a pixel (pooled over pixels; c: the regions encoding's confidence):\n\n${formatReachTable(report)}` : '';
+    await writeFile(join(o.out, 'eval.md'), `${table}${reach}\n`);
     await writePng(join(o.out, 'contact-sheet.png'), contactSheet(sheet), { overwrite: true });
-    console.log(`\n${table}\n\n→ ${resolve(o.out)}/eval.json, eval.md, contact-sheet.png (input | hints | output | original; ${sheet.length} rows)`);
+    console.log(`\n${table}${reach}\n\n→ ${resolve(o.out)}/eval.json, eval.md, contact-sheet.png (input | hints | output | original; ${sheet.length} rows)`);
     return 0;
   }, { usage: (message) => (message ? `${message}\n(npm run eval -- --help for usage)` : USAGE) });
 }

@@ -7,9 +7,11 @@
 // so are three baselines computed here: the input unchanged, flat fill × line art (every pixel its nearest
 // hint's colour times the input) and region fill × line art (its nearest hint along a path that pays for crossing
 // the lines of the page's XDoG line art, as colorize makes it). Everything is averaged over the images per mode, K and method.
+// With hints, the drawing's ΔE00 is also pooled over pixels by how surely the hints reach them (metrics.ts,
+// reachBins: ink, then the regions encoding's confidence), which shows where a model wins or loses against the buckets.
 //
 // API
-//   evaluate(model, images, options) → Promise<EvalReport>;  formatTable(report) → markdown
+//   evaluate(model, images, options) → Promise<EvalReport>;  formatTable(report), formatReachTable(report) → markdown
 //   contactSheet(report's sheet rows) → RGB plane: input | hints | output | original per row
 //   (src/eval/summary.ts: evalSummary(eval.json) → the one line colorize and the app show for the shipped model)
 import { colourfulness } from '../colorize/colourfulness.js';
@@ -23,7 +25,7 @@ import { INFERENCE_XDOG_MULT } from '../data/preprocess.js';
 import { seededRng } from '../data/random.js';
 import { resizeArea, workingSize } from '../data/resize.js';
 import { xdog } from '../data/xdog.js';
-import { deltaEMap, discMask, drawingMask, flatFill, meanOver, psnr, regionFill, type PixelHint } from './metrics.js';
+import { deltaEMap, discMask, drawingMask, flatFill, meanOver, psnr, REACH_BINS, reachBins, regionFill, type PixelHint } from './metrics.js';
 
 export const EVAL_MODES = ['grey', 'xdog'] as const;
 export type EvalMode = (typeof EVAL_MODES)[number];
@@ -85,16 +87,29 @@ export interface SheetRow {
   original: Plane;
 }
 
+/**
+ * Drawing ΔE00 of one method at one mode and K > 0, pooled over every image's drawing pixels and split by how
+ * surely the hints reach them (REACH_BINS): where a method wins or loses against the paint buckets.
+ */
+export interface ReachRow {
+  mode: EvalMode;
+  k: number;
+  method: string;
+  /** Per REACH_BINS entry: the share of the drawing's pixels in it, and their mean ΔE00 (NaN when empty). */
+  share: number[];
+  deltaE: number[];
+}
+
 export interface EvalReport {
   options: { size: number; hints: number[]; blends: BlendMode[]; modes: EvalMode[]; seed: number; xdogMult: number; hintDiscRadius: number };
   images: string[];
   rows: EvalRow[];
+  byReach: ReachRow[];
   sheet: SheetRow[];
 }
 
 /** The scores of one output against its original. */
-export function score(output: Plane, original: Plane, hintPixels: readonly number[], drawing: Uint8Array): Scores {
-  const dE = deltaEMap(output, original);
+export function score(output: Plane, original: Plane, hintPixels: readonly number[], drawing: Uint8Array, dE = deltaEMap(output, original)): Scores {
   const size = { width: original.width, height: original.height };
   const atHints = new Uint8Array(dE.length);
   for (const i of hintPixels) atHints[i] = 1;
@@ -150,6 +165,22 @@ export async function evaluate(model: ColorModel, images: readonly EvalImage[], 
       entry.counts[name]++;
     }
   };
+  const reach = new Map<string, { row: Omit<ReachRow, 'share' | 'deltaE'>; sums: Float64Array; counts: Float64Array }>();
+  const addReach = (mode: EvalMode, k: number, method: string, dE: Float32Array, drawing: Uint8Array, bins: Uint8Array) => {
+    const key = `${mode}|${k}|${method}`;
+    let entry = reach.get(key);
+    if (!entry) reach.set(key, (entry = { row: { mode, k, method }, sums: new Float64Array(REACH_BINS.length), counts: new Float64Array(REACH_BINS.length) }));
+    for (let i = 0; i < dE.length; i++) {
+      if (!drawing[i]) continue;
+      entry.sums[bins[i]] += dE[i];
+      entry.counts[bins[i]]++;
+    }
+  };
+  const scoreOne = (mode: EvalMode, k: number, method: string, output: Plane, original: Plane, pixels: number[], drawing: Uint8Array, bins: Uint8Array | null) => {
+    const dE = deltaEMap(asRgb(output), original);
+    add(mode, k, method, score(output, original, pixels, drawing, dE));
+    if (bins) addReach(mode, k, method, dE, drawing, bins);
+  };
   const sheet: SheetRow[] = [];
   const total = images.length * modes.length;
   let done = 0;
@@ -166,14 +197,15 @@ export async function evaluate(model: ColorModel, images: readonly EvalImage[], 
         for (const k of ks) {
           const hints = hintsOf.get(k)!;
           const pixels = hints.map((h) => h.y * dims.width + h.x);
+          const bins = k > 0 ? reachBins(dims, hints, lineArt) : null;
           for (const [b, blend] of blends.entries()) {
             const { image: output } = await session.colorize({ hints: hintSet(dims, hints), blend });
-            add(mode, k, `model/${blend}`, score(output, original, pixels, drawing));
+            scoreOne(mode, k, `model/${blend}`, output, original, pixels, drawing, bins);
             if (b === 0 && index < (options.sheetImages ?? 4) && k === ks[ks.length - 1]) sheet.push({ name: image.name, mode, k, input, hints, output, original });
           }
-          add(mode, k, 'input', score(asRgb(input), original, pixels, drawing));
-          add(mode, k, 'flat-fill', score(flatFill(dims, hints, input), original, pixels, drawing));
-          add(mode, k, 'region-fill', score(regionFill(dims, hints, input, lineArt), original, pixels, drawing));
+          scoreOne(mode, k, 'input', asRgb(input), original, pixels, drawing, bins);
+          scoreOne(mode, k, 'flat-fill', flatFill(dims, hints, input), original, pixels, drawing, bins);
+          scoreOne(mode, k, 'region-fill', regionFill(dims, hints, input, lineArt), original, pixels, drawing, bins);
         }
       } finally {
         session.dispose();
@@ -185,10 +217,15 @@ export async function evaluate(model: ColorModel, images: readonly EvalImage[], 
     const mean = Object.fromEntries(Object.keys(s).map((name) => [name, counts[name as keyof Scores] ? s[name as keyof Scores] / counts[name as keyof Scores] : NaN])) as unknown as Scores;
     return { ...row, ...mean, images: n };
   });
+  const byReach: ReachRow[] = [...reach.values()].map(({ row, sums, counts }) => {
+    const pixels = counts.reduce((a, b) => a + b, 0);
+    return { ...row, share: [...counts].map((c) => c / pixels), deltaE: [...sums].map((s, i) => (counts[i] ? s / counts[i] : NaN)) };
+  });
   return {
     options: { size: options.size, hints: ks, blends, modes, seed, xdogMult: EVAL_XDOG_MULT, hintDiscRadius: HINT_DISC_RADIUS },
     images: images.map((i) => i.name),
     rows,
+    byReach,
     sheet,
   };
 }
@@ -203,6 +240,26 @@ export function formatTable(report: EvalReport): string {
     (r) =>
       `| ${r.mode} | ${r.k} | ${r.method} | ${fixed(r.psnr, 2)} | ${fixed(r.deltaE, 2)} | ${fixed(r.deltaEDrawing, 2)} | ${fixed(r.colourfulness, 1)} / ${fixed(r.colourfulnessOriginal, 1)} | ${fixed(r.deltaEHints, 2)} | ${fixed(r.deltaEHintDisc, 2)} |`,
   );
+  return [head, rule, ...lines].join('\n');
+}
+
+/**
+ * The report's drawing ΔE00 by reach (ReachRow) as a markdown table: per mode and K, the share of the drawing in
+ * each bin, then each method's mean ΔE00 in it and its pooled mean over the whole drawing.
+ */
+export function formatReachTable(report: EvalReport): string {
+  const head = `| input | hints | method | ${REACH_BINS.join(' | ')} | drawing (pooled) |`;
+  const rule = `| --- | ---: | --- | ${REACH_BINS.map(() => '---:').join(' | ')} | ---: |`;
+  const lines: string[] = [];
+  let group = '';
+  for (const r of report.byReach) {
+    if (`${r.mode}|${r.k}` !== group) {
+      group = `${r.mode}|${r.k}`;
+      lines.push(`| ${r.mode} | ${r.k} | share of the drawing | ${r.share.map((s) => `${(100 * s).toFixed(1)} %`).join(' | ')} | 100 % |`);
+    }
+    const pooled = r.deltaE.reduce((sum, d, i) => sum + (Number.isFinite(d) ? d * r.share[i] : 0), 0);
+    lines.push(`| ${r.mode} | ${r.k} | ${r.method} | ${r.deltaE.map((d) => fixed(d, 2)).join(' | ')} | ${fixed(pooled, 2)} |`);
+  }
   return [head, rule, ...lines].join('\n');
 }
 

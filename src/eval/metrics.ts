@@ -195,6 +195,27 @@ export function regionFill(size: Size, hints: readonly PixelHint[], input: Plane
   return createPlane(size.width, size.height, 3, out);
 }
 
+/** The bins of `reachBins`, by how surely the hints reach a drawing pixel (the regions encoding's confidence c). */
+export const REACH_BINS = ['ink', 'c ≥ 0.9', '0.5 ≤ c < 0.9', '0.1 ≤ c < 0.5', 'c < 0.1'] as const;
+const REACH_LIMITS = [0.9, 0.5, 0.1, 0];
+
+/**
+ * Each pixel's REACH_BINS index for K hints over `lineArt` (1 channel, 1 = paper): ink where the line art is below
+ * one half, else by the confidence with which the `regions` encoding (src/data/hint-spread.ts) reaches it: ~1
+ * across the region a hint lies in, decaying slowly along it and steeply past each line.
+ */
+export function reachBins(size: Size, hints: readonly PixelHint[], lineArt: Plane): Uint8Array {
+  const n = size.width * size.height;
+  if (lineArt.channels !== 1 || lineArt.width * lineArt.height !== n) throw new Error('reachBins: the line art must be one channel of the image size.');
+  const confidence = spreadHints(placeHints(hintSet(size, hints), size, size), lineArt, 'regions');
+  const bins = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = confidence.data[4 * i + 3];
+    bins[i] = lineArt.data[i] < 0.5 ? 0 : 1 + REACH_LIMITS.findIndex((limit) => c >= limit);
+  }
+  return bins;
+}
+
 function rgbOnly(p: Plane): Plane {
   const n = p.width * p.height;
   const out = new Float32Array(3 * n);
