@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { GRAFTED_GATE_BIAS } from '../src/nets/generator-v1.js';
 import type { Module } from '../src/nets/module.js';
 import { loadTrainingData, type Batch, type BatchSource, type TrainingData } from '../src/train/batches.js';
-import { checkpointStart, CheckpointError, CheckpointStore, decodeStartWeights, exportGenerator, type FileSystem } from '../src/train/checkpoint.js';
+import { checkpointStart, CheckpointError, CheckpointStore, decodeStartWeights, exportGenerator, type CheckpointContents, type FileSystem } from '../src/train/checkpoint.js';
 import { resolveConfig, type DeepPartial, type TrainConfig } from '../src/train/config.js';
 import { parseLog, type EventRecord, type StepRecord, type ValidationRecord } from '../src/train/log.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -309,12 +309,18 @@ describe('training on the software adapter', () => {
     trainer.dispose();
   });
 
-  test('a warm start (startFrom) may add the hint gate and change the hint encoding; other network changes are refused', async () => {
-    const plain = config({ maxSteps: 1 });
-    const first = new Trainer({ config: plain, data: await loadTrainingData(plain), out: runDir('warm-source') });
+  /** The newest checkpoint of a one-step run of `plain` in a fresh folder. */
+  async function oneStepCheckpoint(plain: TrainConfig, name: string): Promise<CheckpointContents> {
+    const first = new Trainer({ config: plain, data: await loadTrainingData(plain), out: runDir(name) });
     await first.run();
     const contents = first.store.loadLatest()!.contents;
     first.dispose();
+    return contents;
+  }
+
+  test('a warm start (startFrom) may add the hint gate and change the hint encoding; other network changes are refused', async () => {
+    const plain = config({ maxSteps: 1 });
+    const contents = await oneStepCheckpoint(plain, 'warm-source');
 
     const gated = config({ generator: { ...SMALL.generator, hintGate: 'on' }, hintInput: 'regions', loss: { painted: 1 }, maxSteps: 1 });
     const warmOut = runDir('warm');
@@ -346,10 +352,7 @@ describe('training on the software adapter', () => {
 
   test('a start from an exported generator takes its generator, keeps this run\'s own discriminator, and may size that freely', async () => {
     const plain = config({ maxSteps: 1 });
-    const first = new Trainer({ config: plain, data: await loadTrainingData(plain), out: runDir('export-source') });
-    await first.run();
-    const contents = first.store.loadLatest()!.contents;
-    first.dispose();
+    const contents = await oneStepCheckpoint(plain, 'export-source');
     const file = join(runDir('export-file'), 'generator.safetensors');
     exportGenerator(file, contents.generator, contents.config);
     const start = decodeStartWeights(readFileSync(file), file);

@@ -111,14 +111,17 @@ function dataProblem(bytes: Uint8Array): string | null {
   return actual === metadata.crc32 ? null : `its tensor data fails the CRC-32 check (stored ${metadata.crc32}, computed ${actual}): the file is damaged`;
 }
 
-export function decodeCheckpoint(bytes: Uint8Array, source: string): CheckpointContents {
-  let read: ReturnType<typeof readSafetensors>;
+/** `read()` of the file `source`, its format errors as CheckpointErrors that name the file. */
+function readNamed<T>(source: string, read: () => T): T {
   try {
-    read = readSafetensors(bytes, { copy: true });
+    return read();
   } catch (e) {
     throw new CheckpointError(`${source}: ${(e as Error).message}`);
   }
-  const { tensors, metadata } = read;
+}
+
+export function decodeCheckpoint(bytes: Uint8Array, source: string): CheckpointContents {
+  const { tensors, metadata } = readNamed(source, () => readSafetensors(bytes, { copy: true }));
   const damage = metadata.format === CHECKPOINT_FORMAT ? dataProblem(bytes) : null;
   if (damage) throw new CheckpointError(`${source}: ${damage}.`);
   if (metadata.format !== CHECKPOINT_FORMAT) {
@@ -188,13 +191,8 @@ export function checkpointStart(c: CheckpointContents): StartWeights {
 
 /** A training checkpoint or an exported generator of this project, as a run --from it starts. */
 export function decodeStartWeights(bytes: Uint8Array, source: string): StartWeights {
-  let read: ReturnType<typeof readSafetensors>;
-  try {
-    read = readSafetensors(bytes, { copy: true });
-  } catch (e) {
-    throw new CheckpointError(`${source}: ${(e as Error).message}`);
-  }
-  const { metadata, tensors } = read;
+  // The header decides; a checkpoint's tensors (weights and Adam moments) are then read once, by decodeCheckpoint.
+  const { metadata } = readNamed(source, () => readSafetensorsHeader(bytes));
   if (metadata.format !== PROJECT_GENERATOR_FORMAT) return checkpointStart(decodeCheckpoint(bytes, source));
   let config: TrainConfig;
   try {
@@ -206,6 +204,7 @@ export function decodeStartWeights(bytes: Uint8Array, source: string): StartWeig
   } catch (e) {
     throw new CheckpointError(`${source}: the exported generator's metadata does not describe a generator this project builds (${(e as Error).message}); export it again.`);
   }
+  const { tensors } = readNamed(source, () => readSafetensors(bytes, { copy: true }));
   const generator: StateDict = new Map();
   for (const [name, t] of tensors) {
     if (t.dtype === 'I64') throw new CheckpointError(`${source}: tensor ${name} is int64; an exported generator holds floats only.`);
